@@ -1,0 +1,89 @@
+package org.tidemark.cli;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+
+/**
+ * Turns an exception that escaped a command into one line on stderr and a documented exit code.
+ *
+ * <p>Every typed error of the library maps to a code here, in one place. The stack trace is shown
+ * only with {@code --debug} (or for an internal error, where it is what the bug report needs).
+ */
+final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
+
+  @Override
+  public int handleExecutionException(
+      Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    PrintWriter err = commandLine.getErr();
+    int code = exitCodeFor(e);
+    if (e instanceof CommandLine.ParameterException pe) {
+      err.println("tidemark: " + pe.getMessage());
+      pe.getCommandLine().usage(err);
+      return code;
+    }
+    err.println("tidemark: " + messageFor(e));
+    if (code == ExitCodes.INTERNAL_ERROR) {
+      err.println("tidemark: this is a bug; please report it with the output of --debug");
+    }
+    if (debug(parseResult)) {
+      e.printStackTrace(err);
+    }
+    err.flush();
+    return code;
+  }
+
+  /** The documented exit code for an exception. */
+  static int exitCodeFor(Throwable e) {
+    if (e instanceof CommandLine.ParameterException) {
+      return ExitCodes.USAGE;
+    }
+    if (e instanceof CliFailure f) {
+      return f.exitCode();
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return ExitCodes.WOULD_OVERWRITE;
+    }
+    if (e instanceof IOException) {
+      return ExitCodes.IO_ERROR;
+    }
+    return ExitCodes.INTERNAL_ERROR;
+  }
+
+  /** The one-line message: the file first where the exception knows it. */
+  static String messageFor(Throwable e) {
+    if (e instanceof NoSuchFileException n) {
+      return n.getFile() + ": no such file";
+    }
+    if (e instanceof AccessDeniedException a) {
+      return a.getFile() + ": permission denied";
+    }
+    if (e instanceof FileAlreadyExistsException f) {
+      return f.getFile() + ": already exists (use --force to overwrite)";
+    }
+    if (e instanceof FileSystemException f && f.getFile() != null) {
+      return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName());
+    }
+    if (e instanceof FileNotFoundException && e.getMessage() != null) {
+      return e.getMessage();
+    }
+    String m = e.getMessage();
+    return m != null && !m.isBlank() ? m : e.getClass().getName();
+  }
+
+  private static boolean debug(CommandLine.ParseResult parseResult) {
+    CommandLine.ParseResult root = parseResult;
+    while (root != null) {
+      if (root.hasMatchedOption("--debug")) {
+        return true;
+      }
+      root = root.subcommand();
+    }
+    return false;
+  }
+}

@@ -1,0 +1,41 @@
+package org.tidemark.cli;
+
+/**
+ * The documented exit codes of the {@code tidemark} command. A nightly job can act on them without
+ * parsing any output.
+ */
+public final class ExitCodes {
+  /** Everything asked for was done. */
+  public static final int OK = 0;
+  /** The command line was wrong: an unknown option, a missing argument. */
+  public static final int USAGE = 2;
+  /** An input was invalid: bad checkpoint XML, a corrupt or unsupported image. */
+  public static final int INVALID_INPUT = 3;
+  /** Verification found a corrupt or incomplete archive. */
+  public static final int CORRUPT_ARCHIVE = 4;
+  /** Reading or writing a file failed (missing file, permission, disk full). */
+  public static final int IO_ERROR = 5;
+  /** Done, with a fallback worth a look: some disk was backed up in full instead of incrementally. */
+  public static final int PARTIAL = 6;
+  /** An existing file would have been overwritten; nothing was written. Use --force to allow it. */
+  public static final int WOULD_OVERWRITE = 7;
+  /** A bug in Tidemark: please report it with the output of --debug. */
+  public static final int INTERNAL_ERROR = 70;
+
+  private ExitCodes() {}
+
+  /** The table shown at the end of {@code tidemark --help}. */
+  static String helpTable() {
+    return String.join(
+        "%n",
+        "Exit codes:",
+        "  0   success",
+        "  2   usage error (unknown option, missing argument)",
+        "  3   invalid input (bad checkpoint XML, corrupt or unsupported image)",
+        "  4   verify found a corrupt or incomplete archive",
+        "  5   I/O error (missing file, permission denied, disk full)",
+        "  6   partial success: done, but some disk fell back to a full backup",
+        "  7   refused to overwrite an existing file (use --force)",
+        "  70  internal error (a bug: rerun with --debug and report it)");
+  }
+}
