@@ -1,0 +1,49 @@
+package org.tidemark.cli;
+
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * Output options every working command shares: JSON on stdout for monitoring, quiet for cron,
+ * verbose logging for diagnosis. A progress bar is drawn only when stderr is a terminal and
+ * neither {@code --json} nor {@code --quiet} is given.
+ */
+final class OutputOptions {
+  /** System property the {@code tidemark} launcher sets when stderr is a terminal. */
+  static final String STDERR_TTY_PROPERTY = "tidemark.stderr.tty";
+
+  @Option(names = "--json", description = "Print one JSON document on stdout (for monitoring).")
+  boolean json;
+
+  @Option(names = {"-q", "--quiet"}, description = "Print nothing but errors.")
+  boolean quiet;
+
+  @Option(
+      names = {"-v", "--verbose"},
+      description = "Log more to stderr (-v: info, -vv: debug).")
+  boolean[] verbose = new boolean[0];
+
+  /** Sets the log level from {@code -v}; must run before the first logger is created. */
+  void configureLogging() {
+    String level =
+        switch (quiet ? 0 : verbose.length) {
+          case 0 -> "warn";
+          case 1 -> "info";
+          default -> "debug";
+        };
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level.toLowerCase(Locale.ROOT));
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+  }
+
+  /** Whether to draw a progress bar. */
+  boolean progress() {
+    return !json && !quiet && Boolean.getBoolean(STDERR_TTY_PROPERTY);
+  }
+
+  /** Whether to print human-readable text on stdout. */
+  boolean text() {
+    return !json && !quiet;
+  }
+}
