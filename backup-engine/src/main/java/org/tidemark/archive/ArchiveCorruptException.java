@@ -1,0 +1,20 @@
+package org.tidemark.archive;
+
+import java.nio.file.Path;
+
+/**
+ * An archive's bytes are not what its writer wrote: a checksum mismatch, a truncated file, an entry
+ * out of place, a manifest that contradicts itself. The message names the entry, the disk and the
+ * guest offset where they are known.
+ */
+public class ArchiveCorruptException extends ArchiveException {
+  /** A corruption found in {@code archive}. */
+  public ArchiveCorruptException(Path archive, String message) {
+    super(archive, message);
+  }
+
+  /** A corruption found in {@code archive}, detected through {@code cause}. */
+  public ArchiveCorruptException(Path archive, String message, Throwable cause) {
+    super(archive, message, cause);
+  }
+}

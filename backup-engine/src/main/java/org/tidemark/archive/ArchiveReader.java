@@ -1,0 +1,258 @@
+package org.tidemark.archive;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+import java.util.zip.DataFormatException;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarFile;
+
+/**
+ * Reads a backup archive written by {@link ArchiveWriter} (format grammar there).
+ *
+ * <p>{@link #open} reads the tar headers and the metadata entries, checks the seal (the SHA-256
+ * of {@code checkpoint.xml}, {@code manifest.json} and {@code index.json}) and that every chunk the
+ * index lists is the tar entry at that offset; chunk data are read later, on demand, each checked
+ * against its CRC-32C. Metadata entries are limited to {@value #MAX_METADATA} bytes and chunks to
+ * {@link ArchiveWriter#MAX_CHUNK} guest bytes, whatever the file claims.
+ *
+ * <p>Thread-safe after {@code open}: {@link #readChunk} uses positional reads and may be called
+ * from several threads at once.
+ */
+public final class ArchiveReader implements Closeable {
+  /** The largest metadata entry read, in bytes. */
+  public static final int MAX_METADATA = 64 << 20;
+
+  private final Path path;
+  private final FileChannel channel;
+  private final byte[] checkpointXml;
+  private final Manifest manifest;
+  private final List<ChunkRecord> chunks;
+  private final Map<String, List<ChunkRecord>> chunksByDisk = new HashMap<>();
+
+  private ArchiveReader(Path path, FileChannel channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks) {
+    this.path = path;
+    this.channel = channel;
+    this.checkpointXml = checkpointXml;
+    this.manifest = manifest;
+    this.chunks = List.copyOf(chunks);
+    for (ChunkRecord c : chunks) {
+      chunksByDisk.computeIfAbsent(c.disk(), k -> new ArrayList<>()).add(c);
+    }
+  }
+
+  /**
+   * Opens an archive and checks its structure and seal (not the chunk data).
+   *
+   * @throws ArchiveCorruptException when the structure or seal is wrong
+   * @throws ArchiveVersionException when the archive is of a newer format version
+   */
+  public static ArchiveReader open(Path path) throws IOException {
+    List<TarArchiveEntry> entries;
+    Map<String, byte[]> metadata = new HashMap<>();
+    try (TarFile tar = new TarFile(path)) {
+      entries = tar.getEntries();
+      if (entries.size() < 4) {
+        throw new ArchiveCorruptException(path, "incomplete archive: " + entries.size() + " entries (expected at least 4)");
+      }
+      String[] expected = {ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY};
+      for (int i = 0; i < 2; i++) {
+        requireName(path, entries.get(i), expected[i], i);
+        metadata.put(expected[i], readEntry(path, tar, entries.get(i)));
+      }
+      TarArchiveEntry last = entries.get(entries.size() - 1);
+      if (!last.getName().equals(ArchiveWriter.SEAL_ENTRY)) {
+        throw new ArchiveCorruptException(path, "incomplete archive: the last entry is '" + last.getName()
+            + "', not the seal '" + ArchiveWriter.SEAL_ENTRY + "' (the backup did not finish or the file was cut)");
+      }
+      requireName(path, entries.get(entries.size() - 2), ArchiveWriter.INDEX_ENTRY, entries.size() - 2);
+      metadata.put(ArchiveWriter.INDEX_ENTRY, readEntry(path, tar, entries.get(entries.size() - 2)));
+      metadata.put(ArchiveWriter.SEAL_ENTRY, readEntry(path, tar, last));
+    } catch (ArchiveException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
+    }
+    ArchiveJson.Seal seal = readSeal(path, metadata.get(ArchiveWriter.SEAL_ENTRY));
+    checkSeal(path, seal, metadata);
+    Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, metadata.get(ArchiveWriter.MANIFEST_ENTRY), Manifest.class);
+    if (manifest.formatVersion() > Manifest.VERSION) {
+      throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
+    }
+    ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, metadata.get(ArchiveWriter.INDEX_ENTRY), ArchiveJson.Index.class);
+    if (index.chunks().size() != seal.chunks() || index.chunks().size() != entries.size() - 4) {
+      throw new ArchiveCorruptException(path, "the index lists " + index.chunks().size() + " chunks, the seal "
+          + seal.chunks() + ", the tar has " + (entries.size() - 4) + " chunk entries");
+    }
+    for (int i = 0; i < index.chunks().size(); i++) {
+      checkChunkEntry(path, index.chunks().get(i), entries.get(i + 2), manifest);
+    }
+    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    return new ArchiveReader(path, channel, metadata.get(ArchiveWriter.CHECKPOINT_ENTRY), manifest, index.chunks());
+  }
+
+  private static void requireName(Path path, TarArchiveEntry e, String name, int position) throws ArchiveCorruptException {
+    if (!e.getName().equals(name)) {
+      throw new ArchiveCorruptException(path, "entry " + position + " is '" + e.getName() + "', expected '" + name + "'");
+    }
+  }
+
+  private static byte[] readEntry(Path path, TarFile tar, TarArchiveEntry e) throws IOException {
+    if (e.getSize() < 0 || e.getSize() > MAX_METADATA) {
+      throw new ArchiveCorruptException(path, "entry '" + e.getName() + "' claims " + e.getSize()
+          + " bytes (expected at most " + MAX_METADATA + ")");
+    }
+    try (InputStream in = tar.getInputStream(e)) {
+      byte[] b = in.readNBytes((int) e.getSize());
+      if (b.length != e.getSize()) {
+        throw new ArchiveCorruptException(path, "entry '" + e.getName() + "' is cut short: " + b.length + " of "
+            + e.getSize() + " bytes");
+      }
+      return b;
+    }
+  }
+
+  private static ArchiveJson.Seal readSeal(Path path, byte[] bytes) throws ArchiveException {
+    JsonNode node;
+    try {
+      node = ArchiveJson.MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      throw new ArchiveCorruptException(path, "seal.json is not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+    }
+    if (node == null || !Manifest.FORMAT.equals(node.path("format").asText())) {
+      throw new ArchiveCorruptException(path, "seal.json does not name the format '" + Manifest.FORMAT + "'");
+    }
+    int version = node.path("formatVersion").asInt(-1);
+    if (version > Manifest.VERSION) {
+      throw new ArchiveVersionException(path, version, Manifest.VERSION);
+    }
+    return parse(path, ArchiveWriter.SEAL_ENTRY, bytes, ArchiveJson.Seal.class);
+  }
+
+  private static void checkSeal(Path path, ArchiveJson.Seal seal, Map<String, byte[]> metadata) throws ArchiveCorruptException {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    sha.update(metadata.get(ArchiveWriter.CHECKPOINT_ENTRY));
+    sha.update(metadata.get(ArchiveWriter.MANIFEST_ENTRY));
+    sha.update(metadata.get(ArchiveWriter.INDEX_ENTRY));
+    String actual = java.util.HexFormat.of().formatHex(sha.digest());
+    if (!actual.equals(seal.sha256())) {
+      throw new ArchiveCorruptException(path, "seal mismatch: checkpoint.xml, manifest.json and index.json hash to "
+          + actual + ", the seal says " + seal.sha256());
+    }
+  }
+
+  private static <T> T parse(Path path, String entry, byte[] bytes, Class<T> type) throws ArchiveCorruptException {
+    try {
+      return ArchiveJson.MAPPER.readValue(bytes, type);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ArchiveCorruptException(path, entry + " is not valid: " + e.getMessage().lines().findFirst().orElse(""), e);
+    }
+  }
+
+  private static void checkChunkEntry(Path path, ChunkRecord c, TarArchiveEntry e, Manifest manifest)
+      throws ArchiveCorruptException {
+    Codec codec;
+    try {
+      codec = Codec.fromId(c.codec());
+    } catch (IllegalArgumentException ex) {
+      throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + ": " + ex.getMessage());
+    }
+    String name = "disks/" + c.disk() + "/" + String.format("%016x", c.offset()) + "." + codec.extension();
+    String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset();
+    if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
+      throw new ArchiveCorruptException(path, where + ": the index says entry '" + name + "' at " + c.dataOffset() + " ("
+          + c.storedLength() + " bytes); the tar has '" + e.getName() + "' at " + e.getDataOffset() + " (" + e.getSize() + " bytes)");
+    }
+    if (c.rawLength() <= 0 || c.rawLength() > ArchiveWriter.MAX_CHUNK || c.storedLength() < 0
+        || c.storedLength() > ArchiveWriter.MAX_CHUNK + (ArchiveWriter.MAX_CHUNK >> 7) + 1024) {
+      throw new ArchiveCorruptException(path, where + ": lengths raw " + c.rawLength() + ", stored " + c.storedLength()
+          + " (expected 0 < raw <= " + ArchiveWriter.MAX_CHUNK + ")");
+    }
+    DiskManifest disk = manifest.disk(c.disk()).orElseThrow(
+        () -> new ArchiveCorruptException(path, where + ": the manifest has no such disk"));
+    if (c.offset() < 0 || c.end() > disk.virtualSize()) {
+      throw new ArchiveCorruptException(path, where + ": beyond the disk's virtual size " + disk.virtualSize());
+    }
+  }
+
+  /** The archive file. */
+  public Path path() {
+    return path;
+  }
+
+  /** The {@code checkpoint.xml} entry, as written. */
+  public byte[] checkpointXml() {
+    return checkpointXml.clone();
+  }
+
+  /** The manifest. */
+  public Manifest manifest() {
+    return manifest;
+  }
+
+  /** Every chunk, in archive order. */
+  public List<ChunkRecord> chunks() {
+    return chunks;
+  }
+
+  /** The chunks of one disk, in guest order. */
+  public List<ChunkRecord> chunks(String disk) {
+    return chunksByDisk.getOrDefault(disk, List.of());
+  }
+
+  /**
+   * Reads, decompresses and checks one chunk into {@code dst[0..rawLength)}.
+   *
+   * @throws ArchiveCorruptException when the stored bytes do not decode or fail the checksum
+   * @throws IllegalArgumentException when {@code dst} is shorter than the chunk
+   */
+  public void readChunk(ChunkRecord c, byte[] dst) throws IOException {
+    if (dst.length < c.rawLength()) {
+      throw new IllegalArgumentException("dst.length: " + dst.length + " (expected >= " + c.rawLength() + ")");
+    }
+    String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + " (file offset " + c.dataOffset() + ")";
+    byte[] stored = new byte[c.storedLength()];
+    ByteBuffer buf = ByteBuffer.wrap(stored);
+    long pos = c.dataOffset();
+    while (buf.hasRemaining()) {
+      int n = channel.read(buf, pos);
+      if (n < 0) {
+        throw new ArchiveCorruptException(path, where + ": the file ends " + buf.remaining() + " bytes early");
+      }
+      pos += n;
+    }
+    try {
+      Codec.fromId(c.codec()).decode(stored, stored.length, dst, c.rawLength());
+    } catch (DataFormatException | RuntimeException e) {
+      throw new ArchiveCorruptException(path, where + ": does not decompress: " + e.getMessage(), e);
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(dst, 0, c.rawLength());
+    if ((int) crc.getValue() != c.crc32c()) {
+      throw new ArchiveCorruptException(path, where + ": checksum mismatch (CRC-32C "
+          + Integer.toHexString((int) crc.getValue()) + ", expected " + Integer.toHexString(c.crc32c()) + ")");
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

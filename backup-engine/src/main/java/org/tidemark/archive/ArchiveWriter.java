@@ -1,0 +1,296 @@
+package org.tidemark.archive;
+
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+
+/**
+ * Writes one backup archive, in a single pass over the data.
+ *
+ * <p>The archive is a POSIX tar that {@code tar tvf} lists:
+ *
+ * <pre>
+ * Archive      --&gt; checkpoint.xml, manifest.json, Chunk*, index.json, seal.json, end-of-archive
+ * Chunk        --&gt; entry "disks/{disk}/{guest offset, 16 hex digits}.{raw|zst|zz}": the chunk's
+ *                  guest bytes, compressed on their own with the codec the extension names
+ * manifest.json --&gt; {@link Manifest}: disks, kinds, reasons, sizes, extents (known before copying)
+ * index.json   --&gt; {"chunks": [{@link ChunkRecord}...]}: per chunk its disk, guest offset, raw and
+ *                  stored lengths, codec, CRC-32C of the raw bytes, and the file offset of its data
+ * seal.json    --&gt; {"format", "formatVersion", "chunks": N,
+ *                   "sha256": SHA-256 of checkpoint.xml || manifest.json || index.json}
+ * </pre>
+ *
+ * <p>The chunks of each disk cover its data extents exactly, in guest order; zero extents have no
+ * chunk. Nothing is written under the final name until {@link #commit()}: the archive is written
+ * to a hidden temporary file beside it ({@code .NAME.tmp-RANDOM}), forced to disk, linked to its
+ * final name (which fails rather than replace an existing file) and the directory forced. {@link
+ * #close()} without a commit deletes the temporary file; a process killed mid-way leaves only a
+ * temporary file, which readers never take for an archive ({@link Repository} removes it).
+ *
+ * <p>Not thread-safe: one thread calls {@link #writeChunk} in guest order, while chunks may be
+ * encoded on other threads with {@link EncodedChunk#encode}.
+ */
+public final class ArchiveWriter implements Closeable {
+  /** The largest chunk, in guest bytes. */
+  public static final int MAX_CHUNK = 16 << 20;
+  /** The chunk size Tidemark uses by default. */
+  public static final int DEFAULT_CHUNK = 4 << 20;
+  /** Prefix of the temporary files archives are written under. */
+  static final String TEMP_PREFIX = ".";
+  /** Infix of the temporary files archives are written under. */
+  static final String TEMP_INFIX = ".tmp-";
+
+  static final String CHECKPOINT_ENTRY = "checkpoint.xml";
+  static final String MANIFEST_ENTRY = "manifest.json";
+  static final String INDEX_ENTRY = "index.json";
+  static final String SEAL_ENTRY = "seal.json";
+
+  private final Path target;
+  private final Path temp;
+  private final FileChannel channel;
+  private final CountingStream counter;
+  private final TarArchiveOutputStream tar;
+  private final MessageDigest metadataDigest;
+  private final Map<String, DiskCursor> cursors = new HashMap<>();
+  private final List<ChunkRecord> index = new ArrayList<>();
+  private boolean committed;
+  private boolean closed;
+
+  private ArchiveWriter(Path target, Path temp, FileChannel channel) throws IOException {
+    this.target = target;
+    this.temp = temp;
+    this.channel = channel;
+    this.counter = new CountingStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20));
+    // One 512-byte record per block: the counter then knows exactly where each entry's data starts.
+    this.tar = new TarArchiveOutputStream(counter, 512);
+    tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+    tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+    try {
+      this.metadataDigest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /**
+   * Starts an archive that will be named {@code target} once committed, and writes its first two
+   * entries.
+   *
+   * @param target the final path; it must not exist
+   * @param checkpointXml the checkpoint, formatted with its domain, as libvirt would write it
+   * @param manifest what the archive will hold
+   * @throws FileAlreadyExistsException when {@code target} exists
+   */
+  public static ArchiveWriter create(Path target, byte[] checkpointXml, Manifest manifest) throws IOException {
+    if (Files.exists(target)) {
+      throw new FileAlreadyExistsException(target.toString(), null, "a backup archive already exists there");
+    }
+    Path temp = target.resolveSibling(
+        TEMP_PREFIX + target.getFileName() + TEMP_INFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    ArchiveWriter w;
+    try {
+      w = new ArchiveWriter(target, temp, channel);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      Files.deleteIfExists(temp);
+      throw e;
+    }
+    try {
+      for (DiskManifest d : manifest.disks()) {
+        w.cursors.put(d.name(), new DiskCursor(d));
+      }
+      w.metadataEntry(CHECKPOINT_ENTRY, checkpointXml);
+      w.metadataEntry(MANIFEST_ENTRY, ArchiveJson.MAPPER.writeValueAsBytes(manifest));
+      return w;
+    } catch (IOException | RuntimeException e) {
+      w.close();
+      throw e;
+    }
+  }
+
+  /** The path the archive gets when committed. */
+  public Path target() {
+    return target;
+  }
+
+  /** Bytes written so far (the archive's size once committed). */
+  public long bytesWritten() {
+    return counter.count;
+  }
+
+  /**
+   * Appends the next chunk of {@code disk}: it must start where the disk's previous chunk ended
+   * (or at its first data extent) and stay within one data extent.
+   *
+   * @throws IllegalArgumentException when the chunk is not the next one the manifest calls for
+   */
+  public void writeChunk(String disk, EncodedChunk chunk) throws IOException {
+    ensureOpen();
+    DiskCursor cursor = cursors.get(disk);
+    if (cursor == null) {
+      throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
+    }
+    cursor.accept(chunk.offset(), chunk.rawLength());
+    String name = "disks/" + disk + "/" + String.format("%016x", chunk.offset()) + "." + chunk.codec().extension();
+    TarArchiveEntry e = new TarArchiveEntry(name);
+    e.setSize(chunk.stored().length);
+    tar.putArchiveEntry(e);
+    long dataOffset = counter.count;
+    tar.write(chunk.stored());
+    tar.closeArchiveEntry();
+    index.add(new ChunkRecord(
+        disk, chunk.offset(), chunk.rawLength(), chunk.stored().length, chunk.codec().id(), chunk.crc32c(), dataOffset));
+  }
+
+  /**
+   * Finishes the archive (index, seal), forces it to disk and gives it its final name.
+   *
+   * @return the final path
+   * @throws IllegalStateException when a disk's data extents are not all covered by chunks
+   * @throws FileAlreadyExistsException when another archive took the final name meanwhile
+   */
+  public Path commit() throws IOException {
+    ensureOpen();
+    for (DiskCursor c : cursors.values()) {
+      c.checkComplete();
+    }
+    metadataEntry(INDEX_ENTRY, ArchiveJson.MAPPER.writeValueAsBytes(new ArchiveJson.Index(index)));
+    ArchiveJson.Seal seal = new ArchiveJson.Seal(
+        Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
+    byte[] sealBytes = ArchiveJson.MAPPER.writeValueAsBytes(seal);
+    TarArchiveEntry e = new TarArchiveEntry(SEAL_ENTRY);
+    e.setSize(sealBytes.length);
+    tar.putArchiveEntry(e);
+    tar.write(sealBytes);
+    tar.closeArchiveEntry();
+    tar.finish();
+    tar.flush();
+    counter.flush();
+    channel.force(true);
+    channel.close();
+    Files.createLink(target, temp);
+    Files.delete(temp);
+    forceDirectory(target.toAbsolutePath().getParent());
+    committed = true;
+    closed = true;
+    return target;
+  }
+
+  /** Discards the archive unless it was committed. */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      channel.close();
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private void metadataEntry(String name, byte[] bytes) throws IOException {
+    metadataDigest.update(bytes);
+    TarArchiveEntry e = new TarArchiveEntry(name);
+    e.setSize(bytes.length);
+    tar.putArchiveEntry(e);
+    tar.write(bytes);
+    tar.closeArchiveEntry();
+  }
+
+  private void ensureOpen() {
+    if (closed || committed) {
+      throw new IllegalStateException("archive " + target + " is already " + (committed ? "committed" : "closed"));
+    }
+  }
+
+  /** Forces a directory's entries to disk so a rename survives a crash. */
+  static void forceDirectory(Path dir) throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // Some file systems cannot open a directory for reading; the rename is still done.
+    }
+  }
+
+  /** Tracks where the next chunk of a disk must start, walking its data extents. */
+  private static final class DiskCursor {
+    private final String disk;
+    private final Iterator<ExtentRecord> extents;
+    private ExtentRecord current;
+    private long next;
+
+    DiskCursor(DiskManifest d) {
+      this.disk = d.name();
+      this.extents = d.extents().stream().filter(e -> !e.zero()).iterator();
+      advance();
+    }
+
+    private void advance() {
+      current = extents.hasNext() ? extents.next() : null;
+      next = current == null ? -1 : current.offset();
+    }
+
+    void accept(long offset, int length) {
+      if (current == null) {
+        throw new IllegalArgumentException("disk '" + disk + "': chunk at " + offset + " beyond its last data extent");
+      }
+      if (offset != next || offset + length > current.end()) {
+        throw new IllegalArgumentException(String.format(
+            "disk '%s': chunk [%d, +%d) is not the next one (expected one starting at %d within [%d, %d))",
+            disk, offset, length, next, current.offset(), current.end()));
+      }
+      next = offset + length;
+      if (next == current.end()) {
+        advance();
+      }
+    }
+
+    void checkComplete() {
+      if (current != null) {
+        throw new IllegalStateException("disk '" + disk + "': data from guest offset " + next + " was never written");
+      }
+    }
+  }
+
+  /** Counts the bytes that pass, giving each tar entry's data offset. */
+  private static final class CountingStream extends FilterOutputStream {
+    long count;
+
+    CountingStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+  }
+}
