@@ -80,6 +80,13 @@ public final class ArchiveReader implements Closeable {
       requireName(path, entries.get(entries.size() - 2), ArchiveWriter.INDEX_ENTRY, entries.size() - 2);
       metadata.put(ArchiveWriter.INDEX_ENTRY, readEntry(path, tar, entries.get(entries.size() - 2)));
       metadata.put(ArchiveWriter.SEAL_ENTRY, readEntry(path, tar, last));
+      // The writer ends the file with the seal's data, padded to 512 bytes, and two zero records.
+      long expectedSize = last.getDataOffset() + (last.getSize() + 511) / 512 * 512 + 1024;
+      long size = java.nio.file.Files.size(path);
+      if (size != expectedSize) {
+        throw new ArchiveCorruptException(path, "the file has " + size + " bytes, the archive's structure "
+            + expectedSize + " (" + (size < expectedSize ? "cut short" : "trailing data") + ")");
+      }
     } catch (ArchiveException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
@@ -100,7 +107,45 @@ public final class ArchiveReader implements Closeable {
       checkChunkEntry(path, index.chunks().get(i), entries.get(i + 2), manifest);
     }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    try {
+      for (TarArchiveEntry e : entries) {
+        checkHeader(path, channel, e);
+      }
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
     return new ArchiveReader(path, channel, metadata.get(ArchiveWriter.CHECKPOINT_ENTRY), manifest, index.chunks());
+  }
+
+  /**
+   * Checks the checksum of an entry's ustar header (the 512 bytes before its data): POSIX's sum of
+   * the header's unsigned bytes with the 8-byte checksum field at offset 148 counted as spaces.
+   */
+  private static void checkHeader(Path path, FileChannel channel, TarArchiveEntry e) throws IOException {
+    ByteBuffer header = ByteBuffer.allocate(512);
+    long at = e.getDataOffset() - 512;
+    while (header.hasRemaining()) {
+      if (channel.read(header, at + header.position()) < 0) {
+        throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at + " is cut short");
+      }
+    }
+    byte[] h = header.array();
+    long sum = 0;
+    for (int i = 0; i < 512; i++) {
+      sum += i >= 148 && i < 156 ? ' ' : h[i] & 0xff;
+    }
+    String field = new String(h, 148, 8, java.nio.charset.StandardCharsets.US_ASCII).replace('\0', ' ').trim();
+    long stored;
+    try {
+      stored = Long.parseLong(field, 8);
+    } catch (NumberFormatException ex) {
+      stored = -1;
+    }
+    if (stored != sum) {
+      throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at
+          + ": checksum field '" + field + "', header sums to " + Long.toOctalString(sum));
+    }
   }
 
   private static void requireName(Path path, TarArchiveEntry e, String name, int position) throws ArchiveCorruptException {

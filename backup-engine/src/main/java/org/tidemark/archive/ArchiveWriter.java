@@ -71,11 +71,14 @@ public final class ArchiveWriter implements Closeable {
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final List<ChunkRecord> index = new ArrayList<>();
+  private final java.nio.file.attribute.FileTime entryTime;
   private boolean committed;
   private boolean closed;
 
-  private ArchiveWriter(Path target, Path temp, FileChannel channel) throws IOException {
+  private ArchiveWriter(Path target, Path temp, FileChannel channel, long created) throws IOException {
     this.target = target;
+    // Whole seconds: a sub-second time would make the writer add a PAX header to every entry.
+    this.entryTime = java.nio.file.attribute.FileTime.from(created, java.util.concurrent.TimeUnit.SECONDS);
     this.temp = temp;
     this.channel = channel;
     this.counter = new CountingStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20));
@@ -108,7 +111,7 @@ public final class ArchiveWriter implements Closeable {
     FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     ArchiveWriter w;
     try {
-      w = new ArchiveWriter(target, temp, channel);
+      w = new ArchiveWriter(target, temp, channel, manifest.created());
     } catch (IOException | RuntimeException e) {
       channel.close();
       Files.deleteIfExists(temp);
@@ -151,8 +154,7 @@ public final class ArchiveWriter implements Closeable {
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
     String name = "disks/" + disk + "/" + String.format("%016x", chunk.offset()) + "." + chunk.codec().extension();
-    TarArchiveEntry e = new TarArchiveEntry(name);
-    e.setSize(chunk.stored().length);
+    TarArchiveEntry e = entry(name, chunk.stored().length);
     tar.putArchiveEntry(e);
     long dataOffset = counter.count;
     tar.write(chunk.stored());
@@ -177,8 +179,7 @@ public final class ArchiveWriter implements Closeable {
     ArchiveJson.Seal seal = new ArchiveJson.Seal(
         Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
     byte[] sealBytes = ArchiveJson.MAPPER.writeValueAsBytes(seal);
-    TarArchiveEntry e = new TarArchiveEntry(SEAL_ENTRY);
-    e.setSize(sealBytes.length);
+    TarArchiveEntry e = entry(SEAL_ENTRY, sealBytes.length);
     tar.putArchiveEntry(e);
     tar.write(sealBytes);
     tar.closeArchiveEntry();
@@ -211,11 +212,18 @@ public final class ArchiveWriter implements Closeable {
 
   private void metadataEntry(String name, byte[] bytes) throws IOException {
     metadataDigest.update(bytes);
-    TarArchiveEntry e = new TarArchiveEntry(name);
-    e.setSize(bytes.length);
+    TarArchiveEntry e = entry(name, bytes.length);
     tar.putArchiveEntry(e);
     tar.write(bytes);
     tar.closeArchiveEntry();
+  }
+
+  private TarArchiveEntry entry(String name, long size) {
+    TarArchiveEntry e = new TarArchiveEntry(name);
+    e.setSize(size);
+    e.setLastModifiedTime(entryTime);
+    e.setMode(0100644);
+    return e;
   }
 
   private void ensureOpen() {

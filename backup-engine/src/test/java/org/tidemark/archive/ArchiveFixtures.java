@@ -42,6 +42,15 @@ final class ArchiveFixtures {
       }
     }
 
+    /** A disk that is random data from end to end. */
+    static Disk dense(String name, long seed, int size) {
+      Disk d = new Disk(name, seed, size, 1);
+      new Random(seed).nextBytes(d.guest);
+      d.extents.clear();
+      d.extents.add(new ExtentRecord(0, size, false));
+      return d;
+    }
+
     DiskManifest manifest(String kind) {
       return new DiskManifest(name, kind, "no-base-backup", "first backup", guest.length, 512, extents);
     }
