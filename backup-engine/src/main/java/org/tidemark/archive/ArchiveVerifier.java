@@ -32,18 +32,13 @@ public final class ArchiveVerifier {
         try {
           r.readChunk(c, buf);
         } catch (ArchiveCorruptException e) {
-          findings.add(Finding.at(archive, c.disk(), c.offset(), stripPath(archive, e)));
+          findings.add(Finding.at(archive, c.disk(), c.offset(), Finding.of(e).problem()));
         }
       }
     } catch (ArchiveException e) {
-      findings.add(Finding.of(archive, stripPath(archive, e)));
+      findings.add(Finding.of(e));
     }
     return findings;
-  }
-
-  private static String stripPath(Path archive, ArchiveException e) {
-    String prefix = archive + ": ";
-    return e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
   }
 
   /** Extents sorted, disjoint and inside the disk; a full disk covered entirely. */

@@ -18,6 +18,13 @@ public record Finding(Path archive, Optional<String> disk, OptionalLong offset, 
     return new Finding(archive, Optional.empty(), OptionalLong.empty(), problem);
   }
 
+  /** The problem an archive exception describes, without repeating the archive's path. */
+  static Finding of(ArchiveException e) {
+    String prefix = e.archive() + ": ";
+    String m = e.getMessage();
+    return of(e.archive(), m.startsWith(prefix) ? m.substring(prefix.length()) : m);
+  }
+
   /** A problem at a guest offset of a disk. */
   static Finding at(Path archive, String disk, long offset, String problem) {
     return new Finding(archive, Optional.of(disk), OptionalLong.of(offset), problem);

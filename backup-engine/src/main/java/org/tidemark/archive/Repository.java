@@ -1,0 +1,203 @@
+package org.tidemark.archive;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * A directory of backup archives: one folder per domain, one archive per backup, named after the
+ * checkpoint it saved ({@code ROOT/DOMAIN/CHECKPOINT.tar}).
+ *
+ * <p>There is no index file to go stale: every listing reads the archives themselves (their tar
+ * headers and metadata entries, not their data). Hidden temporary files left by a writer that was
+ * killed ({@code .NAME.tmp-*}) are never listed and are removed by {@link #removeLeftovers}. An
+ * archive that cannot be opened is reported by {@link #scan} instead of being listed.
+ *
+ * <p>Thread-safe as far as the file system is: the class holds no mutable state.
+ */
+public final class Repository {
+  /** The file-name suffix of archives. */
+  public static final String SUFFIX = ".tar";
+
+  private final Path root;
+
+  private Repository(Path root) {
+    this.root = root;
+  }
+
+  /** A repository rooted at {@code root} (created on the first backup if it does not exist). */
+  public static Repository at(Path root) {
+    return new Repository(root);
+  }
+
+  /** The repository's root directory. */
+  public Path root() {
+    return root;
+  }
+
+  /** The result of reading a domain's folder: the archives that open, and those that do not. */
+  public record Scan(List<StoredBackup> backups, List<Finding> unreadable) {
+    /** Freezes the lists. */
+    public Scan {
+      backups = List.copyOf(backups);
+      unreadable = List.copyOf(unreadable);
+    }
+  }
+
+  /** The domains that have a folder, sorted. */
+  public List<String> domains() throws IOException {
+    if (!Files.isDirectory(root)) {
+      throw new NoSuchFileException(root.toString(), null, "no such repository directory");
+    }
+    try (Stream<Path> s = Files.list(root)) {
+      return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+    }
+  }
+
+  /**
+   * Reads every archive of a domain, oldest backup first.
+   *
+   * @throws NoSuchFileException when the repository does not exist
+   */
+  public Scan scan(String domain) throws IOException {
+    if (!Files.isDirectory(root)) {
+      throw new NoSuchFileException(root.toString(), null, "no such repository directory");
+    }
+    Path dir = domainDir(domain);
+    List<StoredBackup> backups = new ArrayList<>();
+    List<Finding> unreadable = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return new Scan(backups, unreadable);
+    }
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> isArchiveName(p.getFileName().toString())).sorted().toList();
+    }
+    for (Path p : files) {
+      try (ArchiveReader r = ArchiveReader.open(p)) {
+        backups.add(new StoredBackup(p, r.manifest(), Files.size(p)));
+      } catch (ArchiveException e) {
+        unreadable.add(Finding.of(e));
+      }
+    }
+    backups.sort(Comparator.comparingLong((StoredBackup b) -> b.manifest().created()).thenComparing(StoredBackup::id));
+    return new Scan(backups, unreadable);
+  }
+
+  /** The backup of the named checkpoint, if the domain has a readable one. */
+  public Optional<StoredBackup> backupOf(String domain, String checkpoint) throws IOException {
+    return scan(domain).backups().stream().filter(b -> b.checkpoint().equals(checkpoint)).findFirst();
+  }
+
+  /**
+   * The chain a restore of {@code checkpoint} needs, newest first: its backup, then its parents,
+   * until every disk of the newest backup has a full copy.
+   *
+   * @param checkpoint the checkpoint to restore; empty for the newest backup
+   * @throws ArchiveException when there is no such backup, or a parent is missing or unreadable
+   */
+  public List<StoredBackup> chain(String domain, Optional<String> checkpoint) throws IOException {
+    Scan scan = scan(domain);
+    Map<String, StoredBackup> byId = new HashMap<>();
+    scan.backups().forEach(b -> byId.put(b.id(), b));
+    StoredBackup head;
+    if (checkpoint.isPresent()) {
+      head = scan.backups().stream().filter(b -> b.checkpoint().equals(checkpoint.get())).findFirst()
+          .orElseThrow(() -> new ArchiveException(domainDir(domain), "no backup of checkpoint '" + checkpoint.get()
+              + "' (backups: " + scan.backups().stream().map(StoredBackup::checkpoint).toList() + ")"));
+    } else {
+      if (scan.backups().isEmpty()) {
+        throw new ArchiveException(domainDir(domain), "no backups of domain '" + domain + "'");
+      }
+      head = scan.backups().get(scan.backups().size() - 1);
+    }
+    List<StoredBackup> chain = new ArrayList<>();
+    Set<String> needFull = new HashSet<>();
+    head.manifest().disks().forEach(d -> needFull.add(d.name()));
+    StoredBackup b = head;
+    while (true) {
+      chain.add(b);
+      b.manifest().disks().stream().filter(DiskManifest::isFull).forEach(d -> needFull.remove(d.name()));
+      if (needFull.isEmpty()) {
+        return chain;
+      }
+      Optional<ParentRef> parent = b.manifest().parentRef();
+      if (parent.isEmpty()) {
+        throw new ArchiveCorruptException(b.path(), "disks " + needFull + " have no full backup in the chain");
+      }
+      StoredBackup next = byId.get(parent.get().archive());
+      if (next == null || chain.contains(next)) {
+        throw new ArchiveCorruptException(b.path(), "parent backup '" + parent.get().archive() + "' (checkpoint '"
+            + parent.get().checkpoint() + "') is " + (next == null ? "missing or unreadable" : "a cycle"));
+      }
+      b = next;
+    }
+  }
+
+  /**
+   * Where a new backup of {@code checkpoint} goes, creating the domain folder.
+   *
+   * @throws FileAlreadyExistsException when the repository already holds a backup of that checkpoint
+   * @throws IllegalArgumentException when the name cannot be a file name
+   */
+  public Path newArchivePath(String domain, String checkpoint) throws IOException {
+    requireFileName("checkpoint", checkpoint);
+    Path dir = domainDir(domain);
+    Files.createDirectories(dir);
+    Path p = dir.resolve(checkpoint + SUFFIX);
+    if (Files.exists(p)) {
+      throw new FileAlreadyExistsException(p.toString(), null, "the repository already holds a backup of checkpoint '" + checkpoint + "'");
+    }
+    return p;
+  }
+
+  /**
+   * Deletes the temporary files that killed writers left in a domain's folder.
+   *
+   * @return the files removed
+   */
+  public List<Path> removeLeftovers(String domain) throws IOException {
+    Path dir = domainDir(domain);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<Path> removed = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.toList()) {
+        String n = p.getFileName().toString();
+        if (n.startsWith(ArchiveWriter.TEMP_PREFIX) && n.contains(SUFFIX + ArchiveWriter.TEMP_INFIX)) {
+          Files.deleteIfExists(p);
+          removed.add(p);
+        }
+      }
+    }
+    return removed;
+  }
+
+  /** The folder of a domain. */
+  public Path domainDir(String domain) {
+    requireFileName("domain", domain);
+    return root.resolve(domain);
+  }
+
+  private static boolean isArchiveName(String n) {
+    return n.endsWith(SUFFIX) && !n.startsWith(".");
+  }
+
+  private static void requireFileName(String what, String name) {
+    if (name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\0")) {
+      throw new IllegalArgumentException(what + " name '" + name + "' cannot name a file in the repository");
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package org.tidemark.archive;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Computes, before anything is read, where every guest byte of a restored disk comes from.
+ *
+ * <p>The chain is given newest first. Each archive's extents for the disk claim the guest ranges
+ * no newer archive claimed (newest wins); the walk stops at the first archive holding the disk in
+ * full. A data range is cut at its chunks' boundaries, so a restore can read each needed chunk
+ * once, whichever archive it is in. The result tiles {@code [0, virtual size)} exactly, in guest
+ * order. A pure function: stateless and thread-safe.
+ */
+public final class RestorePlanner {
+  private RestorePlanner() {}
+
+  /** The plan of one disk: its size and its pieces in guest order. */
+  public record DiskPlan(String disk, long virtualSize, List<RestorePiece> pieces) {
+    /** Freezes the list. */
+    public DiskPlan {
+      pieces = List.copyOf(pieces);
+    }
+
+    /**
+     * The chunks to read, each once, with the pieces each one supplies: ordered by archive (newest
+     * first) and, within an archive, by position in the file, so each archive is read forwards.
+     */
+    public List<ChunkRead> reads() {
+      Map<Long, Map<Long, List<RestorePiece>>> bySource = new TreeMap<>();
+      Map<Long, ChunkRecord> chunkAt = new java.util.HashMap<>();
+      for (RestorePiece p : pieces) {
+        if (!p.zero()) {
+          long key = ((long) p.source() << 48) ^ p.chunk().dataOffset();
+          chunkAt.put(key, p.chunk());
+          bySource.computeIfAbsent((long) p.source(), k -> new TreeMap<>())
+              .computeIfAbsent(p.chunk().dataOffset(), k -> new ArrayList<>()).add(p);
+        }
+      }
+      List<ChunkRead> reads = new ArrayList<>();
+      bySource.forEach((source, chunks) -> chunks.forEach((dataOffset, ps) -> reads.add(
+          new ChunkRead(source.intValue(), chunkAt.get((source << 48) ^ dataOffset), ps))));
+      return reads;
+    }
+
+    /** The pieces that read as zeros, in guest order. */
+    public List<RestorePiece> zeros() {
+      return pieces.stream().filter(RestorePiece::zero).toList();
+    }
+
+    /** Guest bytes that come from archives (not zeros). */
+    public long dataBytes() {
+      return pieces.stream().filter(p -> !p.zero()).mapToLong(RestorePiece::length).sum();
+    }
+  }
+
+  /**
+   * One chunk to read and the guest pieces it supplies.
+   *
+   * @param source index of the archive in the chain, newest first
+   * @param chunk the chunk
+   * @param pieces the guest ranges taken from it, in guest order
+   */
+  public record ChunkRead(int source, ChunkRecord chunk, List<RestorePiece> pieces) {
+    /** Freezes the list. */
+    public ChunkRead {
+      pieces = List.copyOf(pieces);
+    }
+  }
+
+  /** One archive of the chain as the planner sees it. */
+  public record Layer(Path archive, Manifest manifest, List<ChunkRecord> chunks) {}
+
+  /**
+   * Plans the restore of {@code disk} from a chain.
+   *
+   * @param layers the chain, newest first
+   * @throws ArchiveCorruptException when the disk has no full copy in the chain or an archive lacks
+   *     a chunk its extents need
+   */
+  public static DiskPlan plan(String disk, List<Layer> layers) throws ArchiveCorruptException {
+    if (layers.isEmpty()) {
+      throw new IllegalArgumentException("empty chain");
+    }
+    DiskManifest newest = layers.get(0).manifest().disk(disk).orElseThrow(
+        () -> new ArchiveCorruptException(layers.get(0).archive(), "the backup has no disk '" + disk + "'"));
+    long size = newest.virtualSize();
+    TreeMap<Long, Long> uncovered = new TreeMap<>(Map.of(0L, size)); // start -> end
+    List<RestorePiece> pieces = new ArrayList<>();
+    boolean full = false;
+    for (int i = 0; i < layers.size() && !full && !uncovered.isEmpty(); i++) {
+      Layer layer = layers.get(i);
+      DiskManifest d = layer.manifest().disk(disk).orElseThrow(
+          () -> new ArchiveCorruptException(layer.archive(), "the chain needs disk '" + disk + "' but this backup lacks it"));
+      List<ChunkRecord> chunks = layer.chunks().stream().filter(c -> c.disk().equals(disk))
+          .sorted(Comparator.comparingLong(ChunkRecord::offset)).toList();
+      for (ExtentRecord e : d.extents()) {
+        for (long[] part : claim(uncovered, e.offset(), Math.min(e.end(), size))) {
+          if (e.zero()) {
+            pieces.add(new RestorePiece(part[0], part[1] - part[0], -1, null));
+          } else {
+            cutAtChunks(layer.archive(), disk, i, chunks, part[0], part[1], pieces);
+          }
+        }
+      }
+      full = d.isFull();
+    }
+    if (!full && !uncovered.isEmpty()) {
+      throw new ArchiveCorruptException(layers.get(layers.size() - 1).archive(),
+          "disk '" + disk + "' has no full backup in the chain");
+    }
+    // A full backup covers its whole disk; what it does not name (a smaller old size) reads as zeros.
+    uncovered.forEach((a, b) -> pieces.add(new RestorePiece(a, b - a, -1, null)));
+    pieces.sort(Comparator.comparingLong(RestorePiece::offset));
+    return new DiskPlan(disk, size, pieces);
+  }
+
+  /** Removes {@code [from, to)} from the uncovered set and returns the parts that were uncovered. */
+  private static List<long[]> claim(TreeMap<Long, Long> uncovered, long from, long to) {
+    List<long[]> parts = new ArrayList<>();
+    if (from >= to) {
+      return parts;
+    }
+    Map.Entry<Long, Long> floor = uncovered.floorEntry(from);
+    Long start = floor != null && floor.getValue() > from ? floor.getKey() : uncovered.ceilingKey(from);
+    while (start != null && start < to) {
+      long end = uncovered.get(start);
+      long a = Math.max(start, from);
+      long b = Math.min(end, to);
+      uncovered.remove(start);
+      if (start < a) {
+        uncovered.put(start, a);
+      }
+      if (b < end) {
+        uncovered.put(b, end);
+      }
+      parts.add(new long[] {a, b});
+      start = uncovered.ceilingKey(b);
+    }
+    return parts;
+  }
+
+  private static void cutAtChunks(
+      Path archive, String disk, int source, List<ChunkRecord> chunks, long from, long to, List<RestorePiece> out)
+      throws ArchiveCorruptException {
+    int i = indexOfChunkAt(chunks, from);
+    long pos = from;
+    while (pos < to) {
+      if (i < 0 || i >= chunks.size() || chunks.get(i).offset() > pos || chunks.get(i).end() <= pos) {
+        throw new ArchiveCorruptException(archive, "disk '" + disk + "': no chunk holds guest offset " + pos);
+      }
+      ChunkRecord c = chunks.get(i);
+      long end = Math.min(to, c.end());
+      out.add(new RestorePiece(pos, end - pos, source, c));
+      pos = end;
+      i++;
+    }
+  }
+
+  /** Index of the last chunk starting at or before {@code offset}, or -1. */
+  private static int indexOfChunkAt(List<ChunkRecord> chunks, long offset) {
+    int lo = 0;
+    int hi = chunks.size() - 1;
+    int found = -1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (chunks.get(mid).offset() <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+}
