@@ -1,0 +1,203 @@
+package org.tidemark.backup;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.DiskManifest;
+import org.tidemark.archive.EncodedChunk;
+import org.tidemark.archive.ExtentRecord;
+import org.tidemark.archive.Manifest;
+import org.tidemark.archive.ParentRef;
+import org.tidemark.archive.Repository;
+import org.tidemark.archive.StoredBackup;
+
+/**
+ * Runs a backup: plans it, opens the disks, writes one archive with the changed (or all) clusters.
+ *
+ * <p>The copy is a pipeline: this thread reads each chunk of guest data from the image and hands
+ * it to a pool of encoder threads (CRC-32C + compression, one per core); finished chunks are
+ * written to the archive in guest order. At most {@value #IN_FLIGHT} chunks are in flight, so
+ * memory stays bounded by {@code IN_FLIGHT x chunk size x 2}. The archive only gets its final name
+ * when everything is written and forced to disk.
+ *
+ * <p>Thread-safe: each {@link #run} is independent.
+ */
+public final class BackupRunner {
+  static final int IN_FLIGHT = 6;
+
+  private final Repository repository;
+
+  /** A runner writing into {@code repository}. */
+  public BackupRunner(Repository repository) {
+    this.repository = repository;
+  }
+
+  /**
+   * Backs up the checkpoint of {@code request}.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when the repository already has this backup
+   * @throws IOException when an image or the repository cannot be read or written
+   */
+  public BackupResult run(BackupRequest request, Progress progress) throws IOException {
+    Instant started = Instant.now();
+    String domain = request.checkpoint().domain().orElseThrow().name();
+    repository.removeLeftovers(domain);
+    Path target = repository.newArchivePath(domain, request.checkpoint().name());
+    Map<String, OpenDisk> open = new LinkedHashMap<>();
+    ExecutorService encoders = Executors.newFixedThreadPool(
+        Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
+          Thread t = new Thread(r, "tidemark-encoder");
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request), request.knownCheckpoints());
+      BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),
+          name -> openOnce(open, request, name).facts());
+      List<DiskManifest> disks = new ArrayList<>();
+      for (DiskPlan d : plan.disks()) {
+        if (d.decision().kind() == DiskDecision.Kind.SKIPPED) {
+          continue;
+        }
+        OpenDisk disk = openOnce(open, request, d.disk());
+        long size = disk.source().virtualSize();
+        boolean incremental = d.decision() == DiskDecision.INCREMENTAL;
+        List<ExtentRecord> extents = incremental
+            ? ExtentMath.incremental(disk.source().dirtyExtents(d.bitmaps()), disk.source().allocation(), size)
+            : ExtentMath.full(disk.source().allocation(), size);
+        disks.add(new DiskManifest(d.disk(), incremental ? DiskManifest.INCREMENTAL : DiskManifest.FULL,
+            d.decision().code(), d.reason(), size, request.chunkSize(), extents));
+      }
+      ParentRef parent = plan.isIncremental()
+          ? plan.base().map(b -> new ParentRef(b.checkpoint().name(), b.archiveId())).orElseThrow()
+          : null;
+      Manifest manifest = Manifest.of(request.toolVersion(), domain, request.checkpoint().name(),
+          started.getEpochSecond(), parent, disks);
+      progress.start("backup " + domain + "/" + request.checkpoint().name(),
+          disks.stream().mapToLong(DiskManifest::dataBytes).sum());
+      List<BackupResult.DiskResult> results = new ArrayList<>();
+      try (ArchiveWriter writer = ArchiveWriter.create(target, request.checkpointXml(), manifest)) {
+        for (DiskManifest dm : disks) {
+          DiskPlan dp = plan.disks().stream().filter(p -> p.disk().equals(dm.name())).findFirst().orElseThrow();
+          results.add(copy(dm, dp, open.get(dm.name()), writer, request, encoders, progress));
+        }
+        Path archive = writer.commit();
+        return new BackupResult(archive, plan, results, writer.bytesWritten(), Duration.between(started, Instant.now()));
+      }
+    } finally {
+      progress.finish();
+      encoders.shutdownNow();
+      IOException first = null;
+      for (OpenDisk d : open.values()) {
+        try {
+          d.close();
+        } catch (IOException e) {
+          first = first == null ? e : first;
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
+    }
+  }
+
+  private static OpenDisk openOnce(Map<String, OpenDisk> open, BackupRequest request, String disk) throws IOException {
+    OpenDisk d = open.get(disk);
+    if (d == null) {
+      d = request.disks().open(disk);
+      open.put(disk, d);
+    }
+    return d;
+  }
+
+  private Optional<BaseBackup> findBase(String domain, String checkpoint, BackupRequest request) {
+    try {
+      Optional<StoredBackup> b = repository.backupOf(domain, checkpoint);
+      return b.map(s -> new BaseBackup(s.id(),
+          Optional.ofNullable(request.knownCheckpoints().get(checkpoint)).orElseGet(() -> checkpointOf(s)),
+          sizes(s.manifest())));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The base's checkpoint when the checkpoint directory lacks it: its name and its disks, each taken
+   * as tracked by a bitmap named after the checkpoint (libvirt's default).
+   */
+  private static org.tidemark.model.Checkpoint checkpointOf(StoredBackup s) {
+    org.tidemark.model.Checkpoint.Builder b = org.tidemark.model.Checkpoint.builder().name(s.checkpoint());
+    for (DiskManifest d : s.manifest().disks()) {
+      b.addDisk(org.tidemark.model.CheckpointDisk.of(d.name(), org.tidemark.model.CheckpointType.BITMAP,
+          Optional.empty(), java.util.OptionalLong.empty()));
+    }
+    return b.build();
+  }
+
+  private static Map<String, Long> sizes(Manifest m) {
+    Map<String, Long> sizes = new LinkedHashMap<>();
+    m.disks().forEach(d -> sizes.put(d.name(), d.virtualSize()));
+    return sizes;
+  }
+
+  /** Copies the data extents of one disk through the encoder pool into the archive, in order. */
+  private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, OpenDisk disk, ArchiveWriter writer,
+      BackupRequest request, ExecutorService encoders, Progress progress) throws IOException {
+    ArrayDeque<Future<EncodedChunk>> inFlight = new ArrayDeque<>();
+    long read = 0;
+    long stored = 0;
+    int chunks = 0;
+    for (ExtentRecord e : dm.extents()) {
+      if (e.zero()) {
+        continue;
+      }
+      for (long off = e.offset(); off < e.end(); off += request.chunkSize()) {
+        int len = (int) Math.min(request.chunkSize(), e.end() - off);
+        byte[] raw = new byte[len];
+        disk.source().readFully(off, ByteBuffer.wrap(raw));
+        read += len;
+        long chunkOffset = off;
+        inFlight.add(encoders.submit(() -> EncodedChunk.encode(chunkOffset, raw, len, request.codec())));
+        if (inFlight.size() >= IN_FLIGHT) {
+          stored += writeNext(inFlight, dm.name(), writer, progress);
+          chunks++;
+        }
+      }
+    }
+    while (!inFlight.isEmpty()) {
+      stored += writeNext(inFlight, dm.name(), writer, progress);
+      chunks++;
+    }
+    return new BackupResult.DiskResult(dm.name(), plan, dm.extents().size(), read, stored, chunks);
+  }
+
+  private static long writeNext(ArrayDeque<Future<EncodedChunk>> inFlight, String disk, ArchiveWriter writer,
+      Progress progress) throws IOException {
+    EncodedChunk c;
+    try {
+      c = inFlight.poll().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("backup interrupted");
+    } catch (ExecutionException e) {
+      throw new IOException("encoding a chunk of disk " + disk + " failed: " + e.getCause(), e.getCause());
+    }
+    writer.writeChunk(disk, c);
+    progress.advance(c.rawLength());
+    return c.stored().length;
+  }
+}

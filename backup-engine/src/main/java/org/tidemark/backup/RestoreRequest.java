@@ -1,0 +1,26 @@
+package org.tidemark.backup;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What to restore and where.
+ *
+ * @param domain the domain whose backups to restore
+ * @param checkpoint the checkpoint to restore; empty for the newest backup
+ * @param disk the one disk to restore; empty for every disk of the backup
+ * @param directory where the disk images ({@code DISK.raw}) and the domain XML
+ *     ({@code DOMAIN.xml}) are written; created if missing
+ * @param overwrite replace existing files of the same names
+ */
+public record RestoreRequest(
+    String domain, Optional<String> checkpoint, Optional<String> disk, Path directory, boolean overwrite) {
+  /** Checks the fields. */
+  public RestoreRequest {
+    Objects.requireNonNull(domain, "domain");
+    Objects.requireNonNull(checkpoint, "checkpoint");
+    Objects.requireNonNull(disk, "disk");
+    Objects.requireNonNull(directory, "directory");
+  }
+}

@@ -1,0 +1,33 @@
+package org.tidemark.backup;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What a restore did.
+ *
+ * @param checkpoint the checkpoint restored
+ * @param chain the archives read, newest first
+ * @param disks per disk: the image written and the bytes
+ * @param domainXml the domain definition written beside the disks
+ * @param duration wall-clock time
+ */
+public record RestoreResult(String checkpoint, List<Path> chain, List<DiskResult> disks, Path domainXml, Duration duration) {
+  /** Freezes the lists. */
+  public RestoreResult {
+    chain = List.copyOf(chain);
+    disks = List.copyOf(disks);
+  }
+
+  /**
+   * One disk restored.
+   *
+   * @param disk the disk name
+   * @param image the image written
+   * @param virtualSize its size
+   * @param dataBytes guest bytes written from archives (the rest is holes)
+   * @param chunksRead chunks read and checked
+   */
+  public record DiskResult(String disk, Path image, long virtualSize, long dataBytes, int chunksRead) {}
+}

@@ -1,0 +1,6 @@
+/**
+ * The seam between disk readers and the backup pipeline: {@link org.tidemark.disk.DiskSource}, a
+ * source of guest bytes with its allocation and dirty extents, and {@link
+ * org.tidemark.disk.Extent}.
+ */
+package org.tidemark.disk;
