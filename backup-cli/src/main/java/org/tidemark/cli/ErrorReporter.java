@@ -46,6 +46,12 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof CliFailure f) {
       return f.exitCode();
     }
+    if (e instanceof org.tidemark.archive.ArchiveCorruptException) {
+      return ExitCodes.CORRUPT_ARCHIVE;
+    }
+    if (e instanceof org.tidemark.archive.ArchiveException) {
+      return ExitCodes.INVALID_INPUT;
+    }
     if (e instanceof FileAlreadyExistsException) {
       return ExitCodes.WOULD_OVERWRITE;
     }
@@ -58,7 +64,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
   /** The one-line message: the file first where the exception knows it. */
   static String messageFor(Throwable e) {
     if (e instanceof NoSuchFileException n) {
-      return n.getFile() + ": no such file";
+      return n.getFile() + ": " + (n.getReason() != null ? n.getReason() : "no such file or directory");
     }
     if (e instanceof AccessDeniedException a) {
       return a.getFile() + ": permission denied";

@@ -14,7 +14,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Incremental backup of QEMU/libvirt virtual-machine disks from checkpoint bitmaps.",
-    subcommands = {CheckpointCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      RestoreCommand.class,
+      VerifyCommand.class,
+      ListCommand.class,
+      CheckpointCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

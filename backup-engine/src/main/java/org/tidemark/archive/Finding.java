@@ -19,7 +19,7 @@ public record Finding(Path archive, Optional<String> disk, OptionalLong offset, 
   }
 
   /** The problem an archive exception describes, without repeating the archive's path. */
-  static Finding of(ArchiveException e) {
+  public static Finding of(ArchiveException e) {
     String prefix = e.archive() + ": ";
     String m = e.getMessage();
     return of(e.archive(), m.startsWith(prefix) ? m.substring(prefix.length()) : m);

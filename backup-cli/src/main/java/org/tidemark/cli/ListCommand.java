@@ -1,0 +1,100 @@
+package org.tidemark.cli;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.tidemark.archive.DiskManifest;
+import org.tidemark.archive.Finding;
+import org.tidemark.archive.Repository;
+import org.tidemark.archive.StoredBackup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tidemark list}: the backups in a repository, read from the archives themselves. */
+@Command(name = "list", mixinStandardHelpOptions = true,
+    description = "List the backups of a repository: chain, kinds, sizes, fallback reasons.")
+final class ListCommand implements Callable<Integer> {
+  @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
+  Path repo;
+
+  @Option(names = "--domain", paramLabel = "NAME", description = "Only this domain.")
+  String domain;
+
+  @Mixin OutputOptions output;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    output.configureLogging();
+    Repository repository = Repository.at(repo);
+    List<String> domains = domain != null ? List.of(domain) : repository.domains();
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String d : domains) {
+      Repository.Scan scan = repository.scan(d);
+      Map<String, Object> dom = new LinkedHashMap<>();
+      dom.put("domain", d);
+      List<Map<String, Object>> backups = new ArrayList<>();
+      for (StoredBackup b : scan.backups()) {
+        backups.add(describe(b));
+      }
+      dom.put("backups", backups);
+      dom.put("unreadable", scan.unreadable().stream().map(Finding::toString).toList());
+      out.add(dom);
+    }
+    if (output.json) {
+      Json.print(spec.commandLine().getOut(), Map.of("domains", out));
+    } else if (!output.quiet) {
+      printText(out);
+    }
+    return ExitCodes.OK;
+  }
+
+  static Map<String, Object> describe(StoredBackup b) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("checkpoint", b.checkpoint());
+    m.put("archive", b.path().toString());
+    m.put("created", Instant.ofEpochSecond(b.manifest().created()).toString());
+    m.put("kind", b.manifest().parentRef().isPresent() ? "incremental" : "full");
+    m.put("parent", b.manifest().parentRef().map(p -> p.checkpoint()).orElse(null));
+    m.put("bytes", b.size());
+    List<Map<String, Object>> disks = new ArrayList<>();
+    for (DiskManifest d : b.manifest().disks()) {
+      Map<String, Object> dm = new LinkedHashMap<>();
+      dm.put("disk", d.name());
+      dm.put("kind", d.kind());
+      dm.put("decision", d.decision());
+      dm.put("reason", d.reason());
+      dm.put("virtualSize", d.virtualSize());
+      dm.put("dataBytes", d.dataBytes());
+      disks.add(dm);
+    }
+    m.put("disks", disks);
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private void printText(List<Map<String, Object>> domains) {
+    var out = spec.commandLine().getOut();
+    for (Map<String, Object> d : domains) {
+      out.println("domain " + d.get("domain"));
+      for (Map<String, Object> b : (List<Map<String, Object>>) d.get("backups")) {
+        out.printf("  %-20s %-11s %s  parent %-12s %10s%n", b.get("checkpoint"), b.get("kind"), b.get("created"),
+            b.get("parent") == null ? "-" : b.get("parent"), Units.bytes((Long) b.get("bytes")));
+        for (Map<String, Object> disk : (List<Map<String, Object>>) b.get("disks")) {
+          out.printf("      %-6s %-11s %10s  %s%n", disk.get("disk"), disk.get("kind"),
+              Units.bytes((Long) disk.get("dataBytes")), disk.get("reason"));
+        }
+      }
+      for (String u : (List<String>) d.get("unreadable")) {
+        out.println("  UNREADABLE " + u);
+      }
+    }
+    out.flush();
+  }
+}

@@ -1,0 +1,106 @@
+package org.tidemark.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.tidemark.archive.ArchiveException;
+import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.Finding;
+import org.tidemark.archive.Repository;
+import org.tidemark.archive.StoredBackup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tidemark verify}: reads every chunk and checks checksums, manifests and chains. */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+    description = {"Verify backups: every chunk's checksum, each manifest's consistency, each chain's completeness.",
+        "Exits 4 when anything is wrong, listing each problem with its archive, disk and offset."})
+final class VerifyCommand implements Callable<Integer> {
+  @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
+  Path repo;
+
+  @Option(names = "--domain", paramLabel = "NAME", description = "Only this domain (default: all).")
+  String domain;
+
+  @Option(names = "--checkpoint", paramLabel = "NAME",
+      description = "Only the chain a restore of this checkpoint needs (needs --domain).")
+  String checkpoint;
+
+  @Mixin OutputOptions output;
+
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    output.configureLogging();
+    if (checkpoint != null && domain == null) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checkpoint needs --domain");
+    }
+    Repository repository = Repository.at(repo);
+    List<String> domains = domain != null ? List.of(domain) : repository.domains();
+    List<Finding> findings = new ArrayList<>();
+    List<String> verified = new ArrayList<>();
+    for (String d : domains) {
+      List<StoredBackup> backups;
+      Repository.Scan scan = repository.scan(d);
+      findings.addAll(scan.unreadable());
+      if (checkpoint != null) {
+        backups = chainOrFinding(repository, d, Optional.of(checkpoint), findings);
+      } else {
+        backups = scan.backups();
+        // every backup's chain must resolve
+        for (StoredBackup b : backups) {
+          chainOrFinding(repository, d, Optional.of(b.checkpoint()), findings);
+        }
+      }
+      for (StoredBackup b : backups) {
+        findings.addAll(ArchiveVerifier.verify(b.path()));
+        verified.add(b.path().toString());
+      }
+    }
+    if (output.json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("ok", findings.isEmpty());
+      doc.put("archivesVerified", verified);
+      List<Map<String, Object>> problems = new ArrayList<>();
+      for (Finding f : findings) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("archive", f.archive().toString());
+        p.put("disk", f.disk().orElse(null));
+        p.put("offset", f.offset().isPresent() ? f.offset().getAsLong() : null);
+        p.put("problem", f.problem());
+        problems.add(p);
+      }
+      doc.put("problems", problems);
+      Json.print(spec.commandLine().getOut(), doc);
+    } else {
+      findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + f));
+      if (!output.quiet) {
+        spec.commandLine().getOut().println(findings.isEmpty()
+            ? "verified " + verified.size() + " archive(s): all sound"
+            : "verified " + verified.size() + " archive(s): " + findings.size() + " problem(s)");
+      }
+    }
+    spec.commandLine().getOut().flush();
+    spec.commandLine().getErr().flush();
+    return findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE;
+  }
+
+  private static List<StoredBackup> chainOrFinding(Repository repository, String domain, Optional<String> cp,
+      List<Finding> findings) throws java.io.IOException {
+    try {
+      return repository.chain(domain, cp);
+    } catch (ArchiveException e) {
+      Finding f = Finding.of(e);
+      if (!findings.contains(f)) {
+        findings.add(f);
+      }
+      return List.of();
+    }
+  }
+}
