@@ -1,0 +1,592 @@
+package org.tidemark.qcow2;
+
+import com.github.luben.zstd.ZstdInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+import org.tidemark.backup.BitmapState;
+import org.tidemark.backup.DiskFacts;
+import org.tidemark.disk.DiskSource;
+import org.tidemark.disk.Extent;
+
+/**
+ * A qcow2 image opened read-only, read natively with positional reads.
+ *
+ * <p>The structures it relies on (all integers big-endian; see {@code docs/qcow2.md}):
+ *
+ * <pre>
+ * Header (v2: 72 bytes, v3: header_length bytes)
+ *   0  u32 magic 'Q' 'F' 'I' 0xfb        36 u32 l1_size
+ *   4  u32 version (2 or 3)              40 u64 l1_table_offset
+ *   8  u64 backing_file_offset           48 u64 refcount_table_offset
+ *   16 u32 backing_file_size             56 u32 refcount_table_clusters
+ *   20 u32 cluster_bits (9..21)          60 u32 nb_snapshots
+ *   24 u64 size (virtual, bytes)         64 u64 snapshots_offset
+ *   32 u32 crypt_method (0 = none)
+ *   v3: 72 u64 incompatible_features  80 u64 compatible_features  88 u64 autoclear_features
+ *       96 u32 refcount_order  100 u32 header_length  104 u8 compression_type (0 zlib, 1 zstd)
+ * Extensions, from the end of the header: { u32 type, u32 length, data, pad to 8 }*, type 0 ends
+ *   0x23852875 bitmaps: u32 nb_bitmaps, u32 reserved, u64 directory_size, u64 directory_offset
+ * L1 entry (u64): bits 9..55 L2 table offset (0: unallocated)
+ * L2 entry (u64): bit 62 compressed; standard: bits 9..55 host offset, bit 0 reads as zeros;
+ *   compressed: bits 0..x-1 host offset, bits x..61 extra 512-byte sectors, x = 62 - (cluster_bits - 8)
+ * Bitmap directory entry: u64 table_offset, u32 table_size, u32 flags (bit 0 in_use, bit 1 auto),
+ *   u8 type (1), u8 granularity_bits, u16 name_size, u32 extra_data_size, extra data, name, pad to 8
+ * Bitmap table entry (u64): bits 9..55 offset of a cluster of bitmap data; offset 0: all bits 0,
+ *   or all bits 1 when bit 0 is set. Bit i (LSB first) covers guest bytes [i*g, (i+1)*g).
+ * </pre>
+ *
+ * <p>Every offset and size read from the file is checked against the file's size and the limits
+ * below before it is used: a hostile image gets a {@link CorruptImageException}, never an
+ * unchecked exception or an allocation beyond {@value #MAX_TABLE_BYTES} bytes per table.
+ * Encryption, backing files, external data files, extended L2 entries and unknown incompatible
+ * features are refused with an {@link UnsupportedImageException} naming the feature. The dirty and
+ * corrupt bits do not stop reading: L1/L2 tables stay valid, refcounts are not used.
+ *
+ * <p>Thread-safe: reads are positional and the L2 cache is synchronized.
+ */
+public final class Qcow2Image implements DiskSource, DiskFacts {
+  /** The largest L1 table, bitmap directory or bitmap table read, in bytes (QEMU's own L1 limit). */
+  public static final int MAX_TABLE_BYTES = 32 << 20;
+  private static final long L2_CACHE_BYTES = 32L << 20;
+  private static final long OFFSET_MASK = 0x00ff_ffff_ffff_fe00L;
+  private static final int BITMAPS_EXTENSION = 0x23852875;
+  private static final int MAX_BITMAPS = 65535;
+  private static final long KNOWN_INCOMPATIBLE = 0b11111; // dirty, corrupt, data file, compression type, extended L2
+
+  private final Path path;
+  private final FileChannel channel;
+  private final long fileSize;
+  private final int version;
+  private final int clusterBits;
+  private final int clusterSize;
+  private final long size;
+  private final long[] l1;
+  private final int compressionType;
+  private final List<Qcow2Bitmap> bitmaps;
+  private final Map<Long, long[]> l2Cache;
+
+  private Qcow2Image(Path path, FileChannel channel) throws IOException {
+    this.path = path;
+    this.channel = channel;
+    this.fileSize = channel.size();
+    ByteBuffer h = read(0, (int) Math.min(fileSize, 65536), "header");
+    if (h.limit() < 72 || h.getInt(0) != 0x514649fb) {
+      throw new CorruptImageException(path, "not a qcow2 image: the header's magic is "
+          + (h.limit() >= 4 ? String.format("0x%08x", h.getInt(0)) : "missing") + " (expected 0x514649fb, 'QFI\\xfb')");
+    }
+    version = h.getInt(4);
+    if (version != 2 && version != 3) {
+      throw new UnsupportedImageException(path, "qcow2 version " + version + " (expected 2 or 3)");
+    }
+    long backingOffset = h.getLong(8);
+    clusterBits = h.getInt(20);
+    if (clusterBits < 9 || clusterBits > 21) {
+      throw new CorruptImageException(path, "header: cluster_bits " + clusterBits + " (expected 9 to 21)");
+    }
+    clusterSize = 1 << clusterBits;
+    size = h.getLong(24);
+    if (size < 0 || size > (1L << 56)) {
+      throw new CorruptImageException(path, "header: virtual size " + size + " (expected 0 to 2^56)");
+    }
+    int crypt = h.getInt(32);
+    if (crypt != 0) {
+      throw new UnsupportedImageException(path, "encrypted image (crypt_method " + crypt + (crypt == 1 ? ", AES" : crypt == 2 ? ", LUKS" : "")
+          + "): Tidemark does not read encrypted images");
+    }
+    if (backingOffset != 0) {
+      throw new UnsupportedImageException(path, "the image has a backing file: backing chains are not read by this version");
+    }
+    long incompatible = 0;
+    long autoclear = 0;
+    int headerLength = 72;
+    int compression = 0;
+    if (version == 3) {
+      if (h.limit() < 104) {
+        throw new CorruptImageException(path, "header: v3 header cut short at " + h.limit() + " bytes (expected at least 104)");
+      }
+      incompatible = h.getLong(72);
+      autoclear = h.getLong(88);
+      headerLength = h.getInt(100);
+      if (headerLength < 104 || headerLength > h.limit()) {
+        throw new CorruptImageException(path, "header: header_length " + headerLength + " (expected 104 to " + h.limit() + ")");
+      }
+      if (headerLength > 104) {
+        compression = h.get(104) & 0xff;
+      }
+    }
+    long unknown = incompatible & ~KNOWN_INCOMPATIBLE;
+    if (unknown != 0) {
+      throw new UnsupportedImageException(path, "unknown incompatible feature bits 0x" + Long.toHexString(unknown));
+    }
+    if ((incompatible & 0b100) != 0) {
+      throw new UnsupportedImageException(path, "incompatible feature 'external data file' is not read by this version");
+    }
+    if ((incompatible & 0b10000) != 0) {
+      throw new UnsupportedImageException(path, "incompatible feature 'extended L2 entries' is not read by this version");
+    }
+    if (compression > 1) {
+      throw new UnsupportedImageException(path, "compression type " + compression + " (expected 0 zlib or 1 zstd)");
+    }
+    compressionType = (incompatible & 0b1000) != 0 ? compression : 0;
+
+    long l2Entries = clusterSize / 8;
+    long needed = size == 0 ? 0 : ((size + clusterSize - 1) / clusterSize + l2Entries - 1) / l2Entries;
+    long l1Size = h.getInt(36) & 0xffffffffL;
+    long l1Offset = h.getLong(40);
+    if (l1Size < needed || l1Size * 8 > MAX_TABLE_BYTES) {
+      throw new CorruptImageException(path, "header: l1_size " + l1Size + " (expected " + needed + " to "
+          + MAX_TABLE_BYTES / 8 + " for virtual size " + size + ")");
+    }
+    checkRange(l1Offset, l1Size * 8, "L1 table", true);
+    ByteBuffer l1Bytes = read(l1Offset, (int) (needed * 8), "L1 table at 0x" + Long.toHexString(l1Offset));
+    l1 = new long[(int) needed];
+    for (int i = 0; i < needed; i++) {
+      l1[i] = l1Bytes.getLong(i * 8);
+    }
+    boolean bitmapsValid = (autoclear & 1) != 0;
+    bitmaps = bitmapsValid ? readBitmaps(h, headerLength) : List.of();
+    int maxTables = (int) Math.max(1, L2_CACHE_BYTES / clusterSize);
+    l2Cache = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<Long, long[]> e) {
+        return size() > maxTables;
+      }
+    };
+  }
+
+  /**
+   * Opens an image read-only and reads its header, L1 table and bitmap directory.
+   *
+   * @throws CorruptImageException when a structure is malformed
+   * @throws UnsupportedImageException when the image uses a feature this reader refuses
+   */
+  public static Qcow2Image open(Path path) throws IOException {
+    FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+    try {
+      return new Qcow2Image(path, ch);
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  private List<Qcow2Bitmap> readBitmaps(ByteBuffer h, int headerLength) throws IOException {
+    int pos = headerLength;
+    while (pos + 8 <= h.limit()) {
+      int type = h.getInt(pos);
+      long length = h.getInt(pos + 4) & 0xffffffffL;
+      if (type == 0) {
+        break;
+      }
+      if (pos + 8 + length > h.limit()) {
+        throw new CorruptImageException(path, String.format("header extension 0x%08x at %d: length %d runs past the header cluster", type, pos, length));
+      }
+      if (type == BITMAPS_EXTENSION) {
+        if (length < 24) {
+          throw new CorruptImageException(path, "bitmaps extension: length " + length + " (expected 24)");
+        }
+        int count = h.getInt(pos + 8);
+        long dirSize = h.getLong(pos + 16);
+        long dirOffset = h.getLong(pos + 24);
+        if (count < 0 || count > MAX_BITMAPS || dirSize < 0 || dirSize > MAX_TABLE_BYTES) {
+          throw new CorruptImageException(path, "bitmaps extension: " + count + " bitmaps in a directory of " + dirSize
+              + " bytes (expected at most " + MAX_BITMAPS + " and " + MAX_TABLE_BYTES + ")");
+        }
+        checkRange(dirOffset, dirSize, "bitmap directory", false);
+        return parseDirectory(read(dirOffset, (int) dirSize, "bitmap directory"), count, dirOffset);
+      }
+      pos += 8 + (int) ((length + 7) & ~7L);
+    }
+    return List.of();
+  }
+
+  private List<Qcow2Bitmap> parseDirectory(ByteBuffer dir, int count, long dirOffset) throws IOException {
+    List<Qcow2Bitmap> out = new ArrayList<>();
+    Set<String> names = new HashSet<>();
+    int pos = 0;
+    for (int i = 0; i < count; i++) {
+      String where = "bitmap directory entry " + i + " at 0x" + Long.toHexString(dirOffset + pos);
+      if (pos + 24 > dir.limit()) {
+        throw new CorruptImageException(path, where + ": past the end of the directory (" + dir.limit() + " bytes)");
+      }
+      long tableOffset = dir.getLong(pos);
+      long tableSize = dir.getInt(pos + 8) & 0xffffffffL;
+      int flags = dir.getInt(pos + 12);
+      int type = dir.get(pos + 16) & 0xff;
+      int granularityBits = dir.get(pos + 17) & 0xff;
+      int nameSize = dir.getShort(pos + 18) & 0xffff;
+      long extra = dir.getInt(pos + 20) & 0xffffffffL;
+      long entryEnd = pos + 24L + extra + nameSize;
+      if (entryEnd > dir.limit()) {
+        throw new CorruptImageException(path, where + ": name and extra data run past the directory");
+      }
+      if (type != 1) {
+        throw new CorruptImageException(path, where + ": type " + type + " (expected 1, dirty tracking)");
+      }
+      if (granularityBits < 9 || granularityBits > 31) {
+        throw new CorruptImageException(path, where + ": granularity_bits " + granularityBits + " (expected 9 to 31)");
+      }
+      long bits = (size + (1L << granularityBits) - 1) >> granularityBits;
+      long expectedTable = (bits + 8L * clusterSize - 1) / (8L * clusterSize);
+      if (tableSize != expectedTable || tableSize * 8 > MAX_TABLE_BYTES) {
+        throw new CorruptImageException(path, where + ": bitmap table size " + tableSize + " (expected " + expectedTable + ")");
+      }
+      checkRange(tableOffset, tableSize * 8, where + ": bitmap table", true);
+      byte[] nameBytes = new byte[nameSize];
+      dir.get((int) (pos + 24 + extra), nameBytes);
+      String name = new String(nameBytes, StandardCharsets.UTF_8);
+      if (!names.add(name)) {
+        throw new CorruptImageException(path, where + ": bitmap name '" + name + "' appears twice");
+      }
+      out.add(new Qcow2Bitmap(name, 1L << granularityBits, (flags & 1) != 0, (flags & 2) != 0, tableOffset, (int) tableSize));
+      pos = (int) ((entryEnd + 7) & ~7L);
+    }
+    return List.copyOf(out);
+  }
+
+  /** The image file. */
+  public Path path() {
+    return path;
+  }
+
+  @Override
+  public String description() {
+    return path.toString();
+  }
+
+  @Override
+  public long virtualSize() {
+    return size;
+  }
+
+  /** The cluster size in bytes. */
+  public int clusterSize() {
+    return clusterSize;
+  }
+
+  /** The format version, 2 or 3. */
+  public int version() {
+    return version;
+  }
+
+  /** The persistent bitmaps; empty when the autoclear bit says the directory is stale. */
+  public List<Qcow2Bitmap> bitmaps() {
+    return bitmaps;
+  }
+
+  /** The named bitmap, if the image has it. */
+  public Optional<Qcow2Bitmap> bitmapNamed(String name) {
+    return bitmaps.stream().filter(b -> b.name().equals(name)).findFirst();
+  }
+
+  @Override
+  public BitmapState bitmap(String name) {
+    return bitmapNamed(name).map(b -> new BitmapState(true, false, b.inUse(), b.auto())).orElse(BitmapState.MISSING);
+  }
+
+  // ------------------------------------------------------------------ clusters
+
+  /** The L2 entry of guest cluster {@code cluster}; 0 when its L1 entry is unallocated. */
+  private long l2Entry(long cluster) throws IOException {
+    int l2Bits = clusterBits - 3;
+    int l1Index = (int) (cluster >>> l2Bits);
+    long l2Offset = l1[l1Index] & OFFSET_MASK;
+    if (l2Offset == 0) {
+      return 0;
+    }
+    long[] table = l2Table(l1Index, l2Offset);
+    return table[(int) (cluster & ((1L << l2Bits) - 1))];
+  }
+
+  private long[] l2Table(int l1Index, long l2Offset) throws IOException {
+    synchronized (l2Cache) {
+      long[] t = l2Cache.get(l2Offset);
+      if (t != null) {
+        return t;
+      }
+    }
+    String where = "L2 table of L1 index " + l1Index + " at 0x" + Long.toHexString(l2Offset);
+    if ((l2Offset & (clusterSize - 1)) != 0) {
+      throw new CorruptImageException(path, where + ": not aligned to the cluster size " + clusterSize);
+    }
+    checkRange(l2Offset, clusterSize, where, true);
+    ByteBuffer b = read(l2Offset, clusterSize, where);
+    long[] t = new long[clusterSize / 8];
+    b.asLongBuffer().get(t);
+    synchronized (l2Cache) {
+      l2Cache.put(l2Offset, t);
+    }
+    return t;
+  }
+
+  /** Whether an L2 entry holds data (standard allocated or compressed) rather than zeros. */
+  private boolean isData(long entry) {
+    if ((entry & (1L << 62)) != 0) {
+      return true;
+    }
+    return (entry & OFFSET_MASK) != 0 && (version == 2 || (entry & 1) == 0);
+  }
+
+  @Override
+  public List<Extent> allocation() throws IOException {
+    List<Extent> out = new ArrayList<>();
+    long clusters = (size + clusterSize - 1) / clusterSize;
+    long runStart = 0;
+    boolean runData = false;
+    for (long c = 0; c < clusters; c++) {
+      boolean data;
+      int l2Bits = clusterBits - 3;
+      if ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0) {
+        // a whole unallocated L2 range: skip it at once
+        long next = Math.min(clusters, ((c >>> l2Bits) + 1) << l2Bits);
+        if (runData) {
+          out.add(new Extent(runStart * clusterSize, (c - runStart) * clusterSize, false));
+          runStart = c;
+          runData = false;
+        }
+        c = next - 1;
+        continue;
+      }
+      data = isData(l2Entry(c));
+      if (data != runData) {
+        if (c > runStart) {
+          out.add(new Extent(runStart * clusterSize, (c - runStart) * clusterSize, !runData));
+        }
+        runStart = c;
+        runData = data;
+      }
+    }
+    if (clusters > runStart) {
+      out.add(new Extent(runStart * clusterSize, Math.min(size, clusters * clusterSize) - runStart * clusterSize, !runData));
+    }
+    return out;
+  }
+
+  @Override
+  public void readFully(long offset, ByteBuffer dst) throws IOException {
+    if (offset < 0 || offset + dst.remaining() > size) {
+      throw new IOException(path + ": read of " + dst.remaining() + " bytes at " + offset + " is outside the virtual size " + size);
+    }
+    while (dst.hasRemaining()) {
+      long cluster = offset >>> clusterBits;
+      int inCluster = (int) (offset & (clusterSize - 1));
+      int n = Math.min(dst.remaining(), clusterSize - inCluster);
+      long entry = l2Entry(cluster);
+      ByteBuffer part = dst.slice(dst.position(), n);
+      if ((entry & (1L << 62)) != 0) {
+        byte[] plain = decompress(cluster, entry);
+        part.put(plain, inCluster, n);
+      } else if (isData(entry)) {
+        long host = entry & OFFSET_MASK;
+        String where = "data cluster of guest offset " + (cluster << clusterBits) + " at 0x" + Long.toHexString(host);
+        checkRange(host, clusterSize, where, true);
+        readInto(host + inCluster, part, where);
+      } else {
+        while (part.hasRemaining()) {
+          part.put((byte) 0);
+        }
+      }
+      dst.position(dst.position() + n);
+      offset += n;
+    }
+  }
+
+  private byte[] decompress(long cluster, long entry) throws IOException {
+    int x = 62 - (clusterBits - 8);
+    long host = entry & ((1L << x) - 1);
+    long sectors = ((entry & ((1L << 62) - 1)) >>> x) + 1;
+    long length = sectors * 512 - (host & 511);
+    String where = "compressed cluster of guest offset " + (cluster << clusterBits) + " at 0x" + Long.toHexString(host);
+    if (length <= 0 || length > 2L * clusterSize + 512) {
+      throw new CorruptImageException(path, where + ": compressed length " + length + " (expected at most " + (2 * clusterSize) + ")");
+    }
+    long available = Math.min(length, fileSize - host);
+    checkRange(host, Math.max(1, available), where, false);
+    ByteBuffer in = read(host, (int) available, where);
+    byte[] out = new byte[clusterSize];
+    try {
+      if (compressionType == 0) {
+        Inflater inf = new Inflater(true);
+        try {
+          inf.setInput(in.array(), 0, in.limit());
+          int n = 0;
+          while (n < clusterSize) {
+            int k = inf.inflate(out, n, clusterSize - n);
+            if (k == 0 && (inf.finished() || inf.needsInput() || inf.needsDictionary())) {
+              break;
+            }
+            n += k;
+          }
+          if (n != clusterSize) {
+            throw new CorruptImageException(path, where + ": deflate data gives " + n + " bytes (expected " + clusterSize + ")");
+          }
+        } finally {
+          inf.end();
+        }
+      } else {
+        try (InputStream z = new ZstdInputStream(new ByteArrayInputStream(in.array(), 0, in.limit()))) {
+          int n = z.readNBytes(out, 0, clusterSize);
+          if (n != clusterSize) {
+            throw new CorruptImageException(path, where + ": zstd data gives " + n + " bytes (expected " + clusterSize + ")");
+          }
+        }
+      }
+    } catch (DataFormatException e) {
+      throw new CorruptImageException(path, where + ": deflate data is corrupt: " + e.getMessage(), e);
+    } catch (CorruptImageException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new CorruptImageException(path, where + ": zstd data is corrupt: " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ bitmaps
+
+  @Override
+  public List<Extent> dirtyExtents(List<String> bitmapNames) throws IOException {
+    List<Qcow2Bitmap> chosen = new ArrayList<>();
+    for (String n : bitmapNames) {
+      chosen.add(bitmapNamed(n).orElseThrow(() -> new Qcow2Exception(path, "no bitmap named '" + n + "'")));
+    }
+    // the union: each bitmap's dirty runs, merged
+    java.util.TreeMap<Long, Long> runs = new java.util.TreeMap<>();
+    for (Qcow2Bitmap b : chosen) {
+      for (Extent e : dirtyExtents(b)) {
+        addRun(runs, e.offset(), e.end());
+      }
+    }
+    List<Extent> out = new ArrayList<>();
+    runs.forEach((a, z) -> out.add(new Extent(a, z - a, false)));
+    return out;
+  }
+
+  private static void addRun(java.util.TreeMap<Long, Long> runs, long from, long to) {
+    Map.Entry<Long, Long> before = runs.floorEntry(from);
+    if (before != null && before.getValue() >= from) {
+      from = before.getKey();
+      to = Math.max(to, before.getValue());
+      runs.remove(before.getKey());
+    }
+    Map.Entry<Long, Long> next = runs.ceilingEntry(from);
+    while (next != null && next.getKey() <= to) {
+      to = Math.max(to, next.getValue());
+      runs.remove(next.getKey());
+      next = runs.ceilingEntry(from);
+    }
+    runs.put(from, to);
+  }
+
+  /** The dirty guest ranges of one bitmap, coalesced, scanned a 64-bit word at a time. */
+  public List<Extent> dirtyExtents(Qcow2Bitmap b) throws IOException {
+    List<Extent> out = new ArrayList<>();
+    String tableWhere = "bitmap table of '" + b.name() + "' at 0x" + Long.toHexString(b.tableOffset());
+    ByteBuffer table = read(b.tableOffset(), b.tableSize() * 8, tableWhere);
+    long bitsPerCluster = 8L * clusterSize;
+    long totalBits = (size + b.granularity() - 1) / b.granularity();
+    long runStart = -1;
+    for (int i = 0; i < b.tableSize(); i++) {
+      long entry = table.getLong(i * 8);
+      long firstBit = i * bitsPerCluster;
+      long nBits = Math.min(bitsPerCluster, totalBits - firstBit);
+      long host = entry & OFFSET_MASK;
+      if (host == 0) {
+        boolean ones = (entry & 1) != 0;
+        runStart = flush(out, runStart, ones, firstBit, firstBit + nBits, b.granularity());
+        continue;
+      }
+      String where = tableWhere + ", entry " + i + ": data cluster at 0x" + Long.toHexString(host);
+      if ((entry & 0x1ffL) != 0 || (host & (clusterSize - 1)) != 0) {
+        throw new CorruptImageException(path, where + ": entry 0x" + Long.toHexString(entry) + " is not a cluster-aligned offset");
+      }
+      checkRange(host, clusterSize, where, true);
+      ByteBuffer data = read(host, clusterSize, where).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (long w = 0; w * 64 < nBits; w++) {
+        long word = data.getLong((int) (w * 8));
+        long base = firstBit + w * 64;
+        long limit = Math.min(64, nBits - w * 64);
+        if (limit < 64) {
+          word &= (1L << limit) - 1;
+        }
+        if (word == 0) {
+          runStart = flush(out, runStart, false, base, base + limit, b.granularity());
+        } else if (word == -1L) {
+          runStart = flush(out, runStart, true, base, base + limit, b.granularity());
+        } else {
+          for (int bit = 0; bit < limit; bit++) {
+            boolean set = (word >>> bit & 1) != 0;
+            runStart = flush(out, runStart, set, base + bit, base + bit + 1, b.granularity());
+          }
+        }
+      }
+    }
+    flush(out, runStart, false, totalBits, totalBits, b.granularity());
+    return out;
+  }
+
+  /** Extends or closes the current dirty run with bits [from, to) that are all {@code set}. */
+  private long flush(List<Extent> out, long runStart, boolean set, long from, long to, long granularity) {
+    if (set) {
+      return runStart < 0 ? from : runStart;
+    }
+    if (runStart >= 0) {
+      long a = runStart * granularity;
+      long z = Math.min(size, from * granularity);
+      if (z > a) {
+        out.add(new Extent(a, z - a, false));
+      }
+    }
+    return -1;
+  }
+
+  // ------------------------------------------------------------------ I/O
+
+  /** Checks that [offset, offset + length) lies inside the file (and is aligned when asked). */
+  private void checkRange(long offset, long length, String what, boolean clusterAligned) throws CorruptImageException {
+    if (offset < 0 || length < 0 || offset > fileSize || length > fileSize - offset) {
+      throw new CorruptImageException(path, what + ": offset 0x" + Long.toHexString(offset) + " + " + length
+          + " bytes is past the end of the file (" + fileSize + " bytes)");
+    }
+    if (clusterAligned && (offset & (clusterSize - 1)) != 0) {
+      throw new CorruptImageException(path, what + ": offset 0x" + Long.toHexString(offset)
+          + " is not aligned to the cluster size " + clusterSize);
+    }
+  }
+
+  private ByteBuffer read(long offset, int length, String what) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(length);
+    readInto(offset, b, what);
+    return b.flip();
+  }
+
+  private void readInto(long offset, ByteBuffer dst, String what) throws IOException {
+    long pos = offset;
+    while (dst.hasRemaining()) {
+      int n = channel.read(dst, pos);
+      if (n < 0) {
+        throw new CorruptImageException(path, what + ": the file ends at " + pos + " (it was cut after it was opened?)");
+      }
+      pos += n;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

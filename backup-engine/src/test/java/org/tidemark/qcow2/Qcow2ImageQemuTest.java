@@ -1,0 +1,218 @@
+package org.tidemark.qcow2;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tidemark.backup.BitmapState;
+import org.tidemark.disk.Extent;
+
+/**
+ * The native reader against QEMU on images QEMU writes at test time: for every image, the
+ * allocation map equals {@code qemu-img map}'s, every guest byte equals {@code qemu-img convert}'s
+ * raw output, and every bitmap's dirty extents (and their union) equal what qemu-nbd exports.
+ */
+class Qcow2ImageQemuTest {
+  @TempDir static Path dir;
+  private static final Map<String, Path> IMAGES = new LinkedHashMap<>();
+
+  private static void qemuIo(Path img, String... cmds) throws Exception {
+    List<String> c = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+    for (String cmd : cmds) {
+      c.add("-c");
+      c.add(cmd);
+    }
+    c.add(img.toString());
+    Qemu.run(c.toArray(String[]::new));
+  }
+
+  /** Random guest writes (data from a seeded pattern file), zero writes and discards. */
+  private static void history(Path img, long seed, int clusterSize, long size, int writes) throws Exception {
+    Random r = new Random(seed);
+    Path pattern = dir.resolve("pattern-" + seed);
+    byte[] data = new byte[4 * clusterSize + 4096];
+    r.nextBytes(data);
+    Files.write(pattern, data);
+    List<String> cmds = new ArrayList<>();
+    for (int i = 0; i < writes; i++) {
+      long len = 1 + r.nextInt(3 * clusterSize);
+      long off = (long) (r.nextDouble() * (size - len));
+      switch (r.nextInt(6)) {
+        case 0 -> cmds.add("write -q -z " + off + " " + len);
+        case 1 -> cmds.add("discard -q " + (off / 512 * 512) + " " + Math.max(512, len / 512 * 512));
+        case 2 -> cmds.add("write -q -P " + r.nextInt(256) + " " + off + " " + len);
+        default -> cmds.add("write -q -s " + pattern + " " + off + " " + len);
+      }
+    }
+    qemuIo(img, cmds.toArray(String[]::new));
+  }
+
+  private static Path create(String name, String options, long size) throws Exception {
+    Path img = dir.resolve(name + ".qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", options, img.toString(), Long.toString(size));
+    IMAGES.put(name, img);
+    return img;
+  }
+
+  @BeforeAll
+  static void buildImages() throws Exception {
+    long seed = 100;
+    for (int cluster : new int[] {512, 4096, 65536, 2 << 20}) {
+      long size = cluster == 512 ? 3 << 20 : cluster == 2 << 20 ? 48L << 20 : 24L << 20;
+      Path img = create("v3-c" + cluster, "cluster_size=" + cluster, size + 4096 + 512);
+      history(img, seed++, cluster, size, 30);
+      Qemu.run("qemu-img", "bitmap", "--add", "-g", Integer.toString(Math.max(cluster, 4096) * 2), img.toString(), "cp1");
+      history(img, seed++, cluster, size, 15);
+      Qemu.run("qemu-img", "bitmap", "--add", img.toString(), "cp2");
+      history(img, seed++, cluster, size, 10);
+    }
+    Path v2 = create("v2-c4096", "compat=0.10,cluster_size=4096", 8L << 20);
+    history(v2, seed++, 4096, 8L << 20, 40);
+    Path disabled = create("disabled-bitmap", "cluster_size=65536", 32L << 20);
+    history(disabled, seed++, 65536, 32L << 20, 10);
+    Qemu.run("qemu-img", "bitmap", "--add", disabled.toString(), "old");
+    history(disabled, seed++, 65536, 32L << 20, 10);
+    Qemu.run("qemu-img", "bitmap", "--disable", disabled.toString(), "old");
+    Qemu.run("qemu-img", "bitmap", "--add", disabled.toString(), "new");
+    history(disabled, seed++, 65536, 32L << 20, 10);
+    for (String type : new String[] {"zlib", "zstd"}) {
+      Path src = dir.resolve("src-" + type + ".qcow2");
+      Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", src.toString(), "16M");
+      history(src, seed++, 65536, 16L << 20, 40);
+      qemuIo(src, "write -q -P 0x41 1M 3M");
+      Path img = dir.resolve("compressed-" + type + ".qcow2");
+      Qemu.run("qemu-img", "convert", "-q", "-c", "-f", "qcow2", "-O", "qcow2", "-o", "compression_type=" + type,
+          src.toString(), img.toString());
+      history(img, seed++, 65536, 16L << 20, 5); // a few uncompressed clusters among the compressed ones
+      IMAGES.put("compressed-" + type, img);
+    }
+    Path empty = create("empty", "cluster_size=65536", 1L << 40); // 1 TiB, nothing written
+    qemuIo(empty, "write -q -P 0x11 " + ((1L << 40) - 65536) + " 65536");
+  }
+
+  static Stream<String> images() {
+    return IMAGES.keySet().stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void allocationMapEqualsQemuImgMap(String name) throws Exception {
+    Path img = IMAGES.get(name);
+    try (Qcow2Image q = Qcow2Image.open(img)) {
+      List<Extent> ours = new ArrayList<>();
+      q.allocation().forEach(e -> Qemu.add(ours, e));
+      assertEquals(Qemu.map(img), ours);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void everyGuestByteEqualsQemu(String name) throws Exception {
+    if (name.equals("empty")) {
+      return; // 1 TiB: checked by its own test below
+    }
+    Path img = IMAGES.get(name);
+    byte[] expected = Qemu.guestBytes(img, dir);
+    try (Qcow2Image q = Qcow2Image.open(img)) {
+      assertEquals(expected.length, q.virtualSize());
+      byte[] ours = new byte[expected.length];
+      // uneven read sizes cross cluster boundaries at every alignment
+      Random r = new Random(7);
+      int pos = 0;
+      while (pos < ours.length) {
+        int n = Math.min(ours.length - pos, 1 + r.nextInt(200_000));
+        q.readFully(pos, ByteBuffer.wrap(ours, pos, n));
+        pos += n;
+      }
+      assertArrayEquals(expected, ours);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("images")
+  void bitmapsEqualWhatQemuNbdExports(String name) throws Exception {
+    Path img = IMAGES.get(name);
+    try (Qcow2Image q = Qcow2Image.open(img)) {
+      if (name.startsWith("v3") || name.startsWith("disabled")) {
+        assertEquals(2, q.bitmaps().size(), "the image was given two bitmaps");
+      }
+      List<String> names = new ArrayList<>();
+      List<Extent> expectedUnion = new ArrayList<>();
+      for (Qcow2Bitmap b : q.bitmaps()) {
+        List<Extent> expected = Qemu.dirty(img, b.name());
+        List<Extent> ours = new ArrayList<>();
+        q.dirtyExtents(b).forEach(e -> Qemu.add(ours, e));
+        assertEquals(expected, ours, b.name());
+        names.add(b.name());
+        expectedUnion.addAll(expected);
+      }
+      if (names.size() > 1) {
+        List<Extent> union = new ArrayList<>();
+        expectedUnion.stream().sorted(java.util.Comparator.comparingLong(Extent::offset)).forEach(e -> {
+          if (!union.isEmpty() && union.get(union.size() - 1).end() >= e.offset()) {
+            Extent last = union.remove(union.size() - 1);
+            union.add(new Extent(last.offset(), Math.max(last.end(), e.end()) - last.offset(), false));
+          } else {
+            union.add(e);
+          }
+        });
+        assertEquals(union, q.dirtyExtents(names), "union of " + names);
+      }
+    }
+  }
+
+  @Test
+  void bitmapFlagsAreReported() throws Exception {
+    try (Qcow2Image q = Qcow2Image.open(IMAGES.get("disabled-bitmap"))) {
+      assertEquals(new BitmapState(true, false, false, false), q.bitmap("old"));
+      assertEquals(new BitmapState(true, false, false, true), q.bitmap("new"));
+      assertEquals(BitmapState.MISSING, q.bitmap("nope"));
+    }
+  }
+
+  @Test
+  void aTerabyteSparseImageReadsItsOnlyClusterAndNothingElse() throws Exception {
+    try (Qcow2Image q = Qcow2Image.open(IMAGES.get("empty"))) {
+      List<Extent> a = q.allocation();
+      assertEquals(List.of(new Extent(0, (1L << 40) - 65536, true), new Extent((1L << 40) - 65536, 65536, false)), a);
+      byte[] last = new byte[65536];
+      q.readFully((1L << 40) - 65536, ByteBuffer.wrap(last));
+      for (byte b : last) {
+        assertEquals(0x11, b);
+      }
+      byte[] first = new byte[4096];
+      first[0] = 1;
+      q.readFully(0, ByteBuffer.wrap(first));
+      assertFalse(first[0] != 0);
+    }
+  }
+
+  @Test
+  void anImageLeftOpenByAKilledQemuHasItsBitmapInUse() throws Exception {
+    Path img = create("in-use", "cluster_size=65536", 8L << 20);
+    Qemu.run("qemu-img", "bitmap", "--add", img.toString(), "cp1");
+    Process p = new ProcessBuilder("qemu-io", "-f", "qcow2", "-c", "write -q 0 64k", "-c", "sigraise 9", img.toString())
+        .redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    p.waitFor();
+    IMAGES.remove("in-use");
+    try (Qcow2Image q = Qcow2Image.open(img)) {
+      assertTrue(q.bitmap("cp1").inUse(), q.bitmaps().toString());
+    }
+  }
+}
