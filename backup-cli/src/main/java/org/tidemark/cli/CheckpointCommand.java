@@ -1,14 +1,27 @@
 package org.tidemark.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.tidemark.model.Checkpoint;
+import org.tidemark.xml.CheckpointXml;
+import org.tidemark.xml.CheckpointXmlException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code tidemark checkpoint ...}: read, validate and format libvirt checkpoint XML. */
 @Command(
     name = "checkpoint",
     mixinStandardHelpOptions = true,
     description = "Validate and format libvirt checkpoint XML (<domaincheckpoint>).",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {CheckpointCommand.Format.class, CheckpointCommand.Validate.class, CommandLine.HelpCommand.class})
 final class CheckpointCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -17,5 +30,93 @@ final class CheckpointCommand implements Runnable {
   public void run() {
     throw new CommandLine.ParameterException(
         spec.commandLine(), "Missing a subcommand: see 'tidemark checkpoint --help'.");
+  }
+
+  /** Reads a file, or standard input for {@code -}. */
+  static byte[] read(String file) throws IOException {
+    if (file.equals("-")) {
+      try (InputStream in = System.in) {
+        return in.readNBytes(CheckpointXml.MAX_BYTES + 1);
+      }
+    }
+    return Files.readAllBytes(Path.of(file));
+  }
+
+  /** Parses one checkpoint file (REDEFINE mode), as the backup command reads them. */
+  static Checkpoint parse(String file, boolean allowMissingDomain) throws IOException, CheckpointXmlException {
+    return CheckpointXml.parse(read(file), file,
+        allowMissingDomain ? EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN) : Set.of());
+  }
+
+  @Command(name = "format", mixinStandardHelpOptions = true,
+      description = "Parse a checkpoint (validated) and print it exactly as libvirt formats it.")
+  static final class Format implements Callable<Integer> {
+    @Option(names = "--redefine", description = "Parse in libvirt's REDEFINE mode (the mode Tidemark reads; the default).")
+    boolean redefine = true;
+
+    @Option(names = "--allow-missing-domain", description = "Accept a checkpoint without <domain> (libvirt's NO_DOMAIN form).")
+    boolean allowMissingDomain;
+
+    @Option(names = "--no-domain", description = "Leave the <domain> out of the output.")
+    boolean noDomain;
+
+    @Option(names = "--secure", description = "Keep security-sensitive domain data (the domain is kept as read).")
+    boolean secure;
+
+    @Option(names = "--size", description = "Print each disk's size when known.")
+    boolean size;
+
+    @Parameters(paramLabel = "FILE|-", description = "The checkpoint XML file, or - for standard input.")
+    String file;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      Checkpoint c = parse(file, allowMissingDomain);
+      EnumSet<CheckpointXml.FormatFlag> flags = EnumSet.noneOf(CheckpointXml.FormatFlag.class);
+      if (noDomain) {
+        flags.add(CheckpointXml.FormatFlag.NO_DOMAIN);
+      }
+      if (secure) {
+        flags.add(CheckpointXml.FormatFlag.SECURE);
+      }
+      if (size) {
+        flags.add(CheckpointXml.FormatFlag.SIZE);
+      }
+      spec.commandLine().getOut().print(CheckpointXml.format(c, flags));
+      spec.commandLine().getOut().flush();
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "validate", mixinStandardHelpOptions = true,
+      description = {"Check checkpoint files: each invalid one is reported as FILE:LINE:COL: message.",
+          "Exits 3 when any file is invalid."})
+  static final class Validate implements Callable<Integer> {
+    @Option(names = "--allow-missing-domain", description = "Accept checkpoints without <domain>.")
+    boolean allowMissingDomain;
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Checkpoint XML files.")
+    List<String> files;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      int bad = 0;
+      for (String f : files) {
+        try {
+          parse(f, allowMissingDomain);
+          spec.commandLine().getOut().println(f + ": valid");
+        } catch (CheckpointXmlException e) {
+          spec.commandLine().getErr().println(e.getMessage());
+          bad++;
+        }
+      }
+      spec.commandLine().getOut().flush();
+      spec.commandLine().getErr().flush();
+      return bad == 0 ? ExitCodes.OK : ExitCodes.INVALID_INPUT;
+    }
   }
 }

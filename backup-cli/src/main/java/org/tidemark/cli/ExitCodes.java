@@ -7,6 +7,8 @@ package org.tidemark.cli;
 public final class ExitCodes {
   /** Everything asked for was done. */
   public static final int OK = 0;
+  /** {@code image compare}: the images differ. */
+  public static final int DIFFERENT = 1;
   /** The command line was wrong: an unknown option, a missing argument. */
   public static final int USAGE = 2;
   /** An input was invalid: bad checkpoint XML, a corrupt or unsupported image. */
@@ -30,6 +32,7 @@ public final class ExitCodes {
         "%n",
         "Exit codes:",
         "  0   success",
+        "  1   image compare: the images differ",
         "  2   usage error (unknown option, missing argument)",
         "  3   invalid input (bad checkpoint XML, corrupt or unsupported image)",
         "  4   verify found a corrupt or incomplete archive",

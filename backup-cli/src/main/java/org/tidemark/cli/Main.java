@@ -15,10 +15,12 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Incremental backup of QEMU/libvirt virtual-machine disks from checkpoint bitmaps.",
     subcommands = {
+      BackupCommand.class,
       RestoreCommand.class,
       VerifyCommand.class,
       ListCommand.class,
       CheckpointCommand.class,
+      ImageCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,164 @@
+package org.tidemark.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.Codec;
+import org.tidemark.archive.Repository;
+import org.tidemark.backup.BackupRequest;
+import org.tidemark.backup.BackupResult;
+import org.tidemark.backup.BackupRunner;
+import org.tidemark.backup.DiskDecision;
+import org.tidemark.backup.DiskPlan;
+import org.tidemark.backup.OpenDisk;
+import org.tidemark.model.Checkpoint;
+import org.tidemark.model.DomainDisk;
+import org.tidemark.qcow2.Qcow2Image;
+import org.tidemark.xml.CheckpointXml;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tidemark backup}: one archive for a checkpoint, incremental where the bitmaps allow. */
+@Command(name = "backup", mixinStandardHelpOptions = true,
+    description = {"Back up the disks of a domain at a checkpoint into the repository.",
+        "Incremental since the newest ancestor checkpoint the repository holds, per disk, when its bitmaps allow;",
+        "otherwise full, with the reason (exit code 6 when a disk fell back to full)."})
+final class BackupCommand implements Callable<Integer> {
+  @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
+  Path repo;
+
+  @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
+      description = "The checkpoint being backed up, with its <domain> (virsh checkpoint-dumpxml).")
+  String checkpoint;
+
+  @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+      description = "The domain's other checkpoints, one XML file each (to find the base of an increment).")
+  Path checkpointDir;
+
+  @Option(names = "--disk", paramLabel = "NAME=PATH", description = "Read disk NAME from PATH instead of the domain's source.")
+  Map<String, Path> diskPaths = new LinkedHashMap<>();
+
+  @Option(names = "--exclude-disk", paramLabel = "NAME", description = "Do not back up disk NAME.")
+  List<String> excluded = new ArrayList<>();
+
+  @Option(names = "--full", description = "Copy every disk in full.")
+  boolean full;
+
+  @Option(names = "--compress", paramLabel = "CODEC", defaultValue = "zstd",
+      description = "Chunk compression: zstd (default), deflate or none.")
+  String compress;
+
+  @Mixin OutputOptions output;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    output.configureLogging();
+    Codec codec;
+    try {
+      codec = Codec.fromId(compress);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--compress: " + e.getMessage());
+    }
+    Checkpoint y = CheckpointCommand.parse(checkpoint, false);
+    Map<String, Checkpoint> known = checkpointDir == null ? Map.of() : readCheckpointDir(checkpointDir, y.name());
+    for (String d : diskPaths.keySet()) {
+      if (y.domain().orElseThrow().disk(d).isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--disk " + d + ": the domain has no disk " + d);
+      }
+    }
+    byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
+    BackupRequest request = new BackupRequest(y, xml, known, disk -> open(y, disk), Set.copyOf(excluded), full, codec,
+        ArchiveWriter.DEFAULT_CHUNK, Main.Version.version());
+    BackupResult result = new BackupRunner(Repository.at(repo)).run(request, TerminalProgress.forOptions(output));
+    report(result);
+    return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+  }
+
+  private OpenDisk open(Checkpoint y, String disk) throws IOException {
+    Path path = diskPaths.get(disk);
+    if (path == null) {
+      DomainDisk d = y.domain().orElseThrow().disk(disk).orElseThrow();
+      path = Path.of(d.source().orElseThrow(() -> new IOException("disk " + disk + " has no source path")));
+    }
+    Qcow2Image image = Qcow2Image.open(path);
+    return new OpenDisk(image, image);
+  }
+
+  private static Map<String, Checkpoint> readCheckpointDir(Path dir, String self) throws Exception {
+    Map<String, Checkpoint> known = new HashMap<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.xml")) {
+      for (Path f : files) {
+        Checkpoint c = CheckpointCommand.parse(f.toString(), true);
+        if (!c.name().equals(self)) {
+          known.put(c.name(), c);
+        }
+      }
+    }
+    return known;
+  }
+
+  private void report(BackupResult r) {
+    var out = spec.commandLine().getOut();
+    if (output.json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("archive", r.archive().toString());
+      doc.put("domain", r.plan().checkpoint().domain().orElseThrow().name());
+      doc.put("checkpoint", r.plan().checkpoint().name());
+      doc.put("base", r.plan().base().map(b -> b.checkpoint().name()).orElse(null));
+      doc.put("kind", r.plan().isIncremental() ? "incremental" : "full");
+      List<Map<String, Object>> disks = new ArrayList<>();
+      for (DiskPlan p : r.plan().disks()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("disk", p.disk());
+        m.put("kind", p.decision().kind().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("decision", p.decision().code());
+        m.put("reason", p.reason());
+        m.put("fallback", p.decision().isFallback());
+        r.disks().stream().filter(d -> d.disk().equals(p.disk())).findFirst().ifPresent(d -> {
+          m.put("extents", d.extents());
+          m.put("bytesRead", d.bytesRead());
+          m.put("bytesWritten", d.bytesStored());
+          m.put("chunks", d.chunks());
+        });
+        disks.add(m);
+      }
+      doc.put("disks", disks);
+      doc.put("archiveBytes", r.archiveBytes());
+      doc.put("seconds", r.duration().toMillis() / 1000.0);
+      Json.print(out, doc);
+      return;
+    }
+    for (DiskPlan p : r.plan().disks()) {
+      if (p.decision().isFallback()) {
+        spec.commandLine().getErr().println("tidemark: warning: disk " + p.disk() + " backed up in full: " + p.reason());
+      }
+    }
+    if (output.quiet) {
+      return;
+    }
+    out.println((r.plan().isIncremental() ? "incremental" : "full") + " backup of " + r.plan().checkpoint().name()
+        + r.plan().base().map(b -> " since " + b.checkpoint().name()).orElse("") + " -> " + r.archive()
+        + " (" + Units.bytes(r.archiveBytes()) + ", " + r.duration().toMillis() / 1000.0 + " s)");
+    for (DiskPlan p : r.plan().disks()) {
+      var d = r.disks().stream().filter(x -> x.disk().equals(p.disk())).findFirst();
+      out.printf("  %-6s %-11s %s%s%n", p.disk(), p.decision().kind().name().toLowerCase(java.util.Locale.ROOT),
+          d.map(x -> Units.bytes(x.bytesRead()) + " read, " + Units.bytes(x.bytesStored()) + " stored; ").orElse(""),
+          p.decision() == DiskDecision.INCREMENTAL ? p.reason() : p.decision().description());
+    }
+    out.flush();
+  }
+}
