@@ -27,7 +27,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
       pe.getCommandLine().usage(err);
       return code;
     }
-    err.println("tidemark: " + messageFor(e));
+    // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
+    err.println(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e));
     if (code == ExitCodes.INTERNAL_ERROR) {
       err.println("tidemark: this is a bug; please report it with the output of --debug");
     }
