@@ -18,17 +18,19 @@ import java.util.concurrent.TimeUnit;
  * after a {@code "virsh # "} prompt, which splits the merged output into one reply per command.
  * Fails the test, never skips it, when virsh is missing: CI installs libvirt-clients.
  */
-final class Virsh {
+public final class Virsh {
   /** One command and everything it printed (stdout and stderr, in order), trimmed. */
-  record Reply(String command, String output) {
-    boolean failed() {
+  public record Reply(String command, String output) {
+    /** Whether virsh reported an error for the command. */
+    public boolean failed() {
       return output.startsWith("error:") || output.contains("\nerror:");
     }
   }
 
   private Virsh() {}
 
-  static List<Reply> run(Path workDir, List<String> commands) throws IOException, InterruptedException {
+  /** Runs {@code commands} in one virsh process; one reply per command. */
+  public static List<Reply> run(Path workDir, List<String> commands) throws IOException, InterruptedException {
     Path script = Files.createTempFile(workDir, "virsh", ".cmds");
     Files.writeString(script, String.join("\n", commands) + "\n");
     Path out = Files.createTempFile(workDir, "virsh", ".out");

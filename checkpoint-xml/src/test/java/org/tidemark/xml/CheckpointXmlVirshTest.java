@@ -19,6 +19,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tidemark.model.Checkpoint;
+import org.tidemark.model.Virsh;
 
 /**
  * libvirt decides: each input is redefined on virsh's test driver and dumped back; Tidemark must
