@@ -91,8 +91,29 @@ public final class Repository {
         unreadable.add(Finding.of(e));
       }
     }
-    backups.sort(Comparator.comparingLong((StoredBackup b) -> b.manifest().created()).thenComparing(StoredBackup::id));
+    // oldest first; within one second, a backup after the one it is incremental on
+    Map<String, StoredBackup> byId = new HashMap<>();
+    backups.forEach(b -> byId.put(b.id(), b));
+    Map<String, Integer> depth = new HashMap<>();
+    backups.forEach(b -> depth.put(b.id(), depth(b, byId)));
+    backups.sort(Comparator.comparingLong((StoredBackup b) -> b.manifest().created())
+        .thenComparing(b -> depth.get(b.id())).thenComparing(StoredBackup::id));
     return new Scan(backups, unreadable);
+  }
+
+  /** How many ancestors a backup has in the folder (bounded: a parent cycle stops the count). */
+  private static int depth(StoredBackup b, Map<String, StoredBackup> byId) {
+    int d = 0;
+    StoredBackup cur = b;
+    while (d <= byId.size()) {
+      Optional<ParentRef> p = cur.manifest().parentRef();
+      if (p.isEmpty() || !byId.containsKey(p.get().archive())) {
+        break;
+      }
+      cur = byId.get(p.get().archive());
+      d++;
+    }
+    return d;
   }
 
   /** The backup of the named checkpoint, if the domain has a readable one. */

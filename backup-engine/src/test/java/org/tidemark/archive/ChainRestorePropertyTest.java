@@ -129,6 +129,24 @@ class ChainRestorePropertyTest {
   }
 
   @Test
+  void backupsOfTheSameSecondAreOrderedByTheirChain() throws IOException {
+    Repository repo = Repository.at(dir);
+    List<ExtentRecord> all = List.of(new ExtentRecord(0, 4096, true));
+    DiskManifest full = new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "", 4096, 512, all);
+    DiskManifest inc = new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", "", 4096, 512, all);
+    try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", "zz"), new byte[] {'x'},
+        Manifest.of("t", "vm", "zz", 5, null, List.of(full)))) {
+      w.commit();
+    }
+    try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", "aa"), new byte[] {'x'},
+        Manifest.of("t", "vm", "aa", 5, new ParentRef("zz", "zz.tar"), List.of(inc)))) {
+      w.commit();
+    }
+    assertEquals(List.of("zz", "aa"), repo.scan("vm").backups().stream().map(StoredBackup::checkpoint).toList());
+    assertEquals("aa", repo.chain("vm", Optional.empty()).get(0).checkpoint(), "the newest is the increment");
+  }
+
+  @Test
   void aMissingParentBreaksTheChainWithItsName() throws IOException {
     Repository repo = Repository.at(dir);
     List<ExtentRecord> all = List.of(new ExtentRecord(0, 4096, true));

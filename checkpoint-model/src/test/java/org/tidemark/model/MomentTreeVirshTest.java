@@ -81,6 +81,9 @@ class MomentTreeVirshTest {
     for (String n : names) {
       commands.add("checkpoint-info test " + n);
     }
+    for (String n : names) {
+      commands.add("checkpoint-parent test " + n);
+    }
     commands.add("checkpoint-create-as test zz-probe");
     commands.add("checkpoint-info test zz-probe");
 
@@ -111,6 +114,12 @@ class MomentTreeVirshTest {
       assertEquals(String.valueOf(tree.descendants(n).size()), f.get("Descendants"), label + ": descendants of " + n);
       Optional<String> parent = tree.require(n).parentName();
       parent.ifPresent(p -> assertTrue(topo.indexOf(p) < topo.indexOf(n), label + ": virsh's order puts " + p + " after " + n));
+    }
+    for (int i = 0; i < names.size(); i++) {
+      Virsh.Reply parentReply = replies.get(at + 4 + names.size() + i);
+      Optional<String> ours = tree.require(names.get(i)).parentName();
+      assertEquals(ours.isEmpty(), parentReply.failed(), label + ": " + parentReply);
+      ours.ifPresent(p -> assertEquals(p, parentReply.output(), label + ": checkpoint-parent"));
     }
     Map<String, String> probe = fields(replies.get(replies.size() - 1).output());
     assertEquals(tree.current().map(Moment::name).orElse("-"), probe.get("Parent"), label + ": current moment");

@@ -74,6 +74,8 @@ public final class CheckpointXml {
     SIZE
   }
 
+  private static final String JDK_MAX_DEPTH = "http://www.oracle.com/xml/jaxp/properties/maxElementDepth";
+
   private CheckpointXml() {}
 
   /**
@@ -138,6 +140,9 @@ public final class CheckpointXml {
       f.setXIncludeAware(false);
       secure(f);
       XMLReader reader = f.newSAXParser().getXMLReader();
+      // the JDK's own depth limit differs between releases (none on 17, 100 on 25): set it above
+      // ours so that the same documents are refused, with the same message, on every JDK
+      reader.setProperty(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
       reader.setEntityResolver((publicId, systemId) -> {
         throw new SAXException("external resource '" + systemId + "' refused");
       });
@@ -202,6 +207,7 @@ public final class CheckpointXml {
       f.setFeature("http://xml.org/sax/features/external-general-entities", false);
       f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
       f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+      f.setAttribute(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
       DocumentBuilder b = f.newDocumentBuilder();
       b.setEntityResolver((publicId, systemId) -> {
         throw new SAXException("external resource '" + systemId + "' refused");
