@@ -1,11 +1,15 @@
 package org.tidemark.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Images;
+import org.tidemark.qcow2.Qcow2Bitmap;
+import org.tidemark.qcow2.Qcow2Image;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,13 +18,144 @@ import picocli.CommandLine.Parameters;
 /** {@code tidemark image ...}: look at disk images with Tidemark's own reader. */
 @Command(name = "image", mixinStandardHelpOptions = true,
     description = "Inspect disk images (qcow2 or raw) with Tidemark's native reader.",
-    subcommands = {ImageCommand.Compare.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      ImageCommand.Info.class,
+      ImageCommand.MapCmd.class,
+      ImageCommand.BitmapCmd.class,
+      ImageCommand.Compare.class,
+      CommandLine.HelpCommand.class
+    })
 final class ImageCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     throw new CommandLine.ParameterException(spec.commandLine(), "Missing a subcommand: see 'tidemark image --help'.");
+  }
+
+  @Command(name = "info", mixinStandardHelpOptions = true,
+      description = "Facts of a qcow2 image: sizes, version, bitmaps (the fields of qemu-img info --output=json).")
+  static final class Info implements Callable<Integer> {
+    @Option(names = "--json", description = "Print JSON (the default and only output).")
+    boolean json;
+
+    @Parameters(paramLabel = "FILE") Path file;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Qcow2Image q = Qcow2Image.open(file)) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("virtual-size", q.virtualSize());
+        doc.put("filename", file.toString());
+        doc.put("cluster-size", q.clusterSize());
+        doc.put("format", "qcow2");
+        List<Map<String, Object>> bitmaps = new ArrayList<>();
+        for (Qcow2Bitmap b : q.bitmaps()) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          List<String> flags = new ArrayList<>();
+          if (b.inUse()) {
+            flags.add("in-use");
+          }
+          if (b.auto()) {
+            flags.add("auto");
+          }
+          m.put("flags", flags);
+          m.put("name", b.name());
+          m.put("granularity", b.granularity());
+          bitmaps.add(m);
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("compat", q.version() == 2 ? "0.10" : "1.1");
+        if (!bitmaps.isEmpty()) {
+          data.put("bitmaps", bitmaps);
+        }
+        doc.put("format-specific", Map.of("type", "qcow2", "data", data));
+        Json.print(spec.commandLine().getOut(), doc);
+      }
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "map", mixinStandardHelpOptions = true,
+      description = "The allocation map of a qcow2 image, in the JSON of qemu-img map --output=json.")
+  static final class MapCmd implements Callable<Integer> {
+    @Option(names = "--json", description = "Print JSON (the default and only output).")
+    boolean json;
+
+    @Parameters(paramLabel = "FILE") Path file;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      List<Map<String, Object>> out = new ArrayList<>();
+      try (Qcow2Image q = Qcow2Image.open(file)) {
+        for (Qcow2Image.MapEntry e : q.mapEntries()) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("start", e.start());
+          m.put("length", e.length());
+          m.put("depth", 0);
+          m.put("present", e.present());
+          m.put("zero", e.zero());
+          m.put("data", e.data());
+          if (e.offset().isPresent()) {
+            m.put("offset", e.offset().getAsLong());
+          }
+          out.add(m);
+        }
+      }
+      Json.print(spec.commandLine().getOut(), out);
+      return ExitCodes.OK;
+    }
+  }
+
+  @Command(name = "bitmap", mixinStandardHelpOptions = true,
+      description = "A bitmap's dirty map, in the JSON of nbdinfo --json --map=qemu:dirty-bitmap:NAME.")
+  static final class BitmapCmd implements Callable<Integer> {
+    @Option(names = "--json", description = "Print JSON (the default and only output).")
+    boolean json;
+
+    @Parameters(index = "0", paramLabel = "FILE") Path file;
+    @Parameters(index = "1", paramLabel = "NAME") String name;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      List<Map<String, Object>> out = new ArrayList<>();
+      try (Qcow2Image q = Qcow2Image.open(file)) {
+        Qcow2Bitmap b = q.bitmapNamed(name).orElseThrow(
+            () -> new org.tidemark.qcow2.Qcow2Exception(file, "no bitmap named '" + name + "' (bitmaps: "
+                + q.bitmaps().stream().map(Qcow2Bitmap::name).toList() + ")"));
+        if (b.inUse()) {
+          throw new org.tidemark.qcow2.Qcow2Exception(file, "bitmap '" + name + "' is in use (inconsistent): refused, as qemu-nbd refuses it");
+        }
+        long pos = 0;
+        for (org.tidemark.disk.Extent e : q.dirtyExtents(b)) {
+          if (e.offset() > pos) {
+            out.add(run(pos, e.offset() - pos, false));
+          }
+          out.add(run(e.offset(), e.length(), true));
+          pos = e.end();
+        }
+        if (pos < q.virtualSize()) {
+          out.add(run(pos, q.virtualSize() - pos, false));
+        }
+      }
+      Json.print(spec.commandLine().getOut(), out);
+      return ExitCodes.OK;
+    }
+
+    private static Map<String, Object> run(long offset, long length, boolean dirty) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("offset", offset);
+      m.put("length", length);
+      m.put("type", dirty ? 1 : 0);
+      m.put("description", dirty ? "dirty" : "clean");
+      return m;
+    }
   }
 
   @Command(name = "compare", mixinStandardHelpOptions = true,

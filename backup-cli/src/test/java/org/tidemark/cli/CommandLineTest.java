@@ -156,6 +156,39 @@ class CommandLineTest {
     assertFalse(Files.exists(out.resolve("vda.raw")), "no image that looks complete");
   }
 
+  private static String tool(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.getErrorStream().readAllBytes();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), String.join(" ", cmd));
+    return out;
+  }
+
+  @Test
+  void imageCommandsPrintWhatQemusToolsPrint() throws Exception {
+    Cli.Result map = Cli.run("image", "map", "--json", disk.toString());
+    assertEquals(0, map.code(), map.toString());
+    assertEquals(JSON.readTree(tool("qemu-img", "map", "--output=json", "-f", "qcow2", disk.toString())), JSON.readTree(map.out()));
+    for (String bitmap : new String[] {"cp1", "cp2"}) {
+      Cli.Result b = Cli.run("image", "bitmap", "--json", disk.toString(), bitmap);
+      assertEquals(0, b.code(), b.toString());
+      assertEquals(JSON.readTree(tool("nbdinfo", "--json", "--map=qemu:dirty-bitmap:" + bitmap, "--",
+          "[", "qemu-nbd", "-r", "-f", "qcow2", "-B", bitmap, disk.toString(), "]")), JSON.readTree(b.out()), bitmap);
+    }
+    JsonNode ours = JSON.readTree(Cli.run("image", "info", "--json", disk.toString()).out());
+    JsonNode theirs = JSON.readTree(tool("qemu-img", "info", "--output=json", "-f", "qcow2", disk.toString()));
+    for (String field : new String[] {"virtual-size", "cluster-size", "format"}) {
+      assertEquals(theirs.get(field), ours.get(field), field);
+    }
+    assertEquals(theirs.at("/format-specific/data/bitmaps"), ours.at("/format-specific/data/bitmaps"));
+    assertEquals(theirs.at("/format-specific/data/compat"), ours.at("/format-specific/data/compat"));
+    Cli.Result none = Cli.run("image", "bitmap", "--json", disk.toString(), "nope");
+    assertEquals(ExitCodes.INVALID_INPUT, none.code(), none.toString());
+    assertOneLine(none, "no bitmap named 'nope'");
+  }
+
   private static void assertOneLine(Cli.Result r, String mention) {
     String err = r.err().strip();
     assertFalse(err.contains("\n"), "one line, no stack trace: " + r);

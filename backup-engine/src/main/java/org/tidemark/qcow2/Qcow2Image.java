@@ -377,6 +377,68 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     return out;
   }
 
+  /**
+   * One run of the allocation map as {@code qemu-img map --output=json} reports it.
+   *
+   * @param start first guest byte
+   * @param length bytes
+   * @param present whether the image (not a backing file) defines the range
+   * @param zero whether the range reads as zeros
+   * @param data whether the range holds data in the file
+   * @param offset where a standard data run starts in the file (absent for zeros and compressed data)
+   */
+  public record MapEntry(long start, long length, boolean present, boolean zero, boolean data, java.util.OptionalLong offset) {}
+
+  /**
+   * The allocation map in qemu-img's terms: runs of clusters of one kind, and for standard data
+   * clusters contiguous in the file. Memory grows with the number of runs, not the size.
+   */
+  public List<MapEntry> mapEntries() throws IOException {
+    List<MapEntry> out = new ArrayList<>();
+    long clusters = (size + clusterSize - 1) / clusterSize;
+    int l2Bits = clusterBits - 3;
+    for (long c = 0; c < clusters; c++) {
+      long start = c * clusterSize;
+      if ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0) {
+        long next = Math.min(clusters, ((c >>> l2Bits) + 1) << l2Bits);
+        appendMap(out, new MapEntry(start, Math.min(size, next * clusterSize) - start, false, true, false, java.util.OptionalLong.empty()));
+        c = next - 1;
+        continue;
+      }
+      long entry = l2Entry(c);
+      long length = Math.min(clusterSize, size - start);
+      MapEntry e;
+      if ((entry & (1L << 62)) != 0) {
+        e = new MapEntry(start, length, true, false, true, java.util.OptionalLong.empty());
+      } else if (isData(entry)) {
+        e = new MapEntry(start, length, true, false, true, java.util.OptionalLong.of(entry & OFFSET_MASK));
+      } else if (version == 3 && (entry & 1) != 0) {
+        long host = entry & OFFSET_MASK;
+        e = new MapEntry(start, length, true, true, false,
+            host == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(host));
+      } else {
+        e = new MapEntry(start, length, false, true, false, java.util.OptionalLong.empty());
+      }
+      appendMap(out, e);
+    }
+    return out;
+  }
+
+  private static void appendMap(List<MapEntry> out, MapEntry e) {
+    if (!out.isEmpty()) {
+      MapEntry last = out.get(out.size() - 1);
+      boolean sameKind = last.present() == e.present() && last.zero() == e.zero() && last.data() == e.data()
+          && last.offset().isPresent() == e.offset().isPresent();
+      boolean contiguous = sameKind
+          && (last.offset().isEmpty() || last.offset().getAsLong() + last.length() == e.offset().getAsLong());
+      if (sameKind && contiguous && last.start() + last.length() == e.start()) {
+        out.set(out.size() - 1, new MapEntry(last.start(), last.length() + e.length(), e.present(), e.zero(), e.data(), last.offset()));
+        return;
+      }
+    }
+    out.add(e);
+  }
+
   @Override
   public void readFully(long offset, ByteBuffer dst) throws IOException {
     if (offset < 0 || offset + dst.remaining() > size) {
