@@ -96,7 +96,7 @@ final class ImageCommand implements Runnable {
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("start", e.start());
           m.put("length", e.length());
-          m.put("depth", 0);
+          m.put("depth", e.depth());
           m.put("present", e.present());
           m.put("zero", e.zero());
           m.put("data", e.data());

@@ -127,11 +127,11 @@ public final class BackupPlanner {
       }
       BitmapState state = facts.bitmap(bitmap.get());
       String which = "bitmap '" + bitmap.get() + "' of checkpoint '" + checkpointName + "'";
-      if (!state.present()) {
-        return full(name, DiskDecision.BITMAP_MISSING, which);
-      }
       if (state.gapInChain()) {
         return full(name, DiskDecision.BITMAP_GAP_IN_CHAIN, which);
+      }
+      if (!state.present()) {
+        return full(name, DiskDecision.BITMAP_MISSING, which);
       }
       if (state.inUse()) {
         return full(name, DiskDecision.BITMAP_IN_USE, which);

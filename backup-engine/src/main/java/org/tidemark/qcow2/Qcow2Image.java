@@ -65,6 +65,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   private static final long L2_CACHE_BYTES = 32L << 20;
   private static final long OFFSET_MASK = 0x00ff_ffff_ffff_fe00L;
   private static final int BITMAPS_EXTENSION = 0x23852875;
+  private static final int BACKING_FORMAT_EXTENSION = 0xe2792aca;
+  /** The deepest backing chain opened. */
+  public static final int MAX_CHAIN = 32;
   private static final int MAX_BITMAPS = 65535;
   private static final long KNOWN_INCOMPATIBLE = 0b11111; // dirty, corrupt, data file, compression type, extended L2
 
@@ -79,8 +82,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   private final int compressionType;
   private final List<Qcow2Bitmap> bitmaps;
   private final Map<Long, long[]> l2Cache;
+  private final DiskSource backing;
 
-  private Qcow2Image(Path path, FileChannel channel) throws IOException {
+  private Qcow2Image(Path path, FileChannel channel, List<Path> chain) throws IOException {
     this.path = path;
     this.channel = channel;
     this.fileSize = channel.size();
@@ -107,9 +111,6 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (crypt != 0) {
       throw new UnsupportedImageException(path, "encrypted image (crypt_method " + crypt + (crypt == 1 ? ", AES" : crypt == 2 ? ", LUKS" : "")
           + "): Tidemark does not read encrypted images");
-    }
-    if (backingOffset != 0) {
-      throw new UnsupportedImageException(path, "the image has a backing file: backing chains are not read by this version");
     }
     long incompatible = 0;
     long autoclear = 0;
@@ -160,6 +161,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     }
     boolean bitmapsValid = (autoclear & 1) != 0;
     bitmaps = bitmapsValid ? readBitmaps(h, headerLength) : List.of();
+    backing = backingOffset == 0 ? null : openBacking(h, headerLength, backingOffset, chain);
     int maxTables = (int) Math.max(1, L2_CACHE_BYTES / clusterSize);
     l2Cache = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
@@ -176,16 +178,65 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
    * @throws UnsupportedImageException when the image uses a feature this reader refuses
    */
   public static Qcow2Image open(Path path) throws IOException {
+    return open(path, List.of());
+  }
+
+  private static Qcow2Image open(Path path, List<Path> above) throws IOException {
+    Path real = path.toRealPath();
+    if (above.contains(real)) {
+      throw new CorruptImageException(above.get(0), "the backing chain loops: " + above + " leads back to " + real);
+    }
+    if (above.size() >= MAX_CHAIN) {
+      throw new UnsupportedImageException(above.get(0), "the backing chain is deeper than " + MAX_CHAIN + " images");
+    }
+    List<Path> chain = new ArrayList<>(above);
+    chain.add(real);
     FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
     try {
-      return new Qcow2Image(path, ch);
+      return new Qcow2Image(path, ch, chain);
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
     }
   }
 
-  private List<Qcow2Bitmap> readBitmaps(ByteBuffer h, int headerLength) throws IOException {
+  /** Opens the backing file the header names (qcow2 or raw), below this image in the chain. */
+  private DiskSource openBacking(ByteBuffer h, int headerLength, long nameOffset, List<Path> chain) throws IOException {
+    long nameSize = h.getInt(16) & 0xffffffffL;
+    if (nameSize == 0 || nameSize > 1023) {
+      throw new CorruptImageException(path, "header: backing_file_size " + nameSize + " (expected 1 to 1023)");
+    }
+    checkRange(nameOffset, nameSize, "backing file name", false);
+    String name = new String(read(nameOffset, (int) nameSize, "backing file name").array(), StandardCharsets.UTF_8);
+    if (name.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) { // json:, nbd:, http://, ...
+      throw new UnsupportedImageException(path, "backing file '" + name + "' is not a local file");
+    }
+    Path named = Path.of(name);
+    Path file = named.isAbsolute() ? named : path.toAbsolutePath().getParent().resolve(named);
+    Optional<String> format = extension(h, headerLength, BACKING_FORMAT_EXTENSION)
+        .map(e -> new String(h.array(), e[0], e[1], StandardCharsets.UTF_8));
+    if (!java.nio.file.Files.exists(file)) {
+      throw new Qcow2Exception(path, "backing file " + file + " does not exist");
+    }
+    String fmt = format.orElseGet(() -> probe(file));
+    return switch (fmt) {
+      case "qcow2" -> open(file, chain);
+      case "raw" -> org.tidemark.disk.RawImage.open(file);
+      default -> throw new UnsupportedImageException(path, "backing file " + file + " has format '" + fmt + "' (expected qcow2 or raw)");
+    };
+  }
+
+  private static String probe(Path file) {
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      byte[] m = in.readNBytes(4);
+      return m.length == 4 && ByteBuffer.wrap(m).getInt() == 0x514649fb ? "qcow2" : "raw";
+    } catch (IOException e) {
+      return "raw";
+    }
+  }
+
+  /** The {offset, length} of a header extension's data, if the image has it. */
+  private Optional<int[]> extension(ByteBuffer h, int headerLength, int wanted) throws CorruptImageException {
     int pos = headerLength;
     while (pos + 8 <= h.limit()) {
       int type = h.getInt(pos);
@@ -196,23 +247,32 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       if (pos + 8 + length > h.limit()) {
         throw new CorruptImageException(path, String.format("header extension 0x%08x at %d: length %d runs past the header cluster", type, pos, length));
       }
-      if (type == BITMAPS_EXTENSION) {
-        if (length < 24) {
-          throw new CorruptImageException(path, "bitmaps extension: length " + length + " (expected 24)");
-        }
-        int count = h.getInt(pos + 8);
-        long dirSize = h.getLong(pos + 16);
-        long dirOffset = h.getLong(pos + 24);
-        if (count < 0 || count > MAX_BITMAPS || dirSize < 0 || dirSize > MAX_TABLE_BYTES) {
-          throw new CorruptImageException(path, "bitmaps extension: " + count + " bitmaps in a directory of " + dirSize
-              + " bytes (expected at most " + MAX_BITMAPS + " and " + MAX_TABLE_BYTES + ")");
-        }
-        checkRange(dirOffset, dirSize, "bitmap directory", false);
-        return parseDirectory(read(dirOffset, (int) dirSize, "bitmap directory"), count, dirOffset);
+      if (type == wanted) {
+        return Optional.of(new int[] {pos + 8, (int) length});
       }
       pos += 8 + (int) ((length + 7) & ~7L);
     }
-    return List.of();
+    return Optional.empty();
+  }
+
+  private List<Qcow2Bitmap> readBitmaps(ByteBuffer h, int headerLength) throws IOException {
+    Optional<int[]> ext = extension(h, headerLength, BITMAPS_EXTENSION);
+    if (ext.isEmpty()) {
+      return List.of();
+    }
+    int pos = ext.get()[0];
+    if (ext.get()[1] < 24) {
+      throw new CorruptImageException(path, "bitmaps extension: length " + ext.get()[1] + " (expected 24)");
+    }
+    int count = h.getInt(pos);
+    long dirSize = h.getLong(pos + 8);
+    long dirOffset = h.getLong(pos + 16);
+    if (count < 0 || count > MAX_BITMAPS || dirSize < 0 || dirSize > MAX_TABLE_BYTES) {
+      throw new CorruptImageException(path, "bitmaps extension: " + count + " bitmaps in a directory of " + dirSize
+          + " bytes (expected at most " + MAX_BITMAPS + " and " + MAX_TABLE_BYTES + ")");
+    }
+    checkRange(dirOffset, dirSize, "bitmap directory", false);
+    return parseDirectory(read(dirOffset, (int) dirSize, "bitmap directory"), count, dirOffset);
   }
 
   private List<Qcow2Bitmap> parseDirectory(ByteBuffer dir, int count, long dirOffset) throws IOException {
@@ -294,9 +354,39 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     return bitmaps.stream().filter(b -> b.name().equals(name)).findFirst();
   }
 
+  /** This image and the qcow2 images below it in the backing chain, top first. */
+  public List<Qcow2Image> layers() {
+    List<Qcow2Image> out = new ArrayList<>();
+    for (Qcow2Image q = this; q != null; q = q.backing instanceof Qcow2Image b ? b : null) {
+      out.add(q);
+    }
+    return out;
+  }
+
+  /**
+   * The state of a bitmap across the backing chain: present when the top layer has it; a gap when
+   * a layer lacks it while a layer below has it; in use when any layer carrying it is; recording
+   * when the top layer's copy is enabled.
+   */
   @Override
   public BitmapState bitmap(String name) {
-    return bitmapNamed(name).map(b -> new BitmapState(true, false, b.inUse(), b.auto())).orElse(BitmapState.MISSING);
+    boolean present = bitmapNamed(name).isPresent();
+    boolean missingAbove = false;
+    boolean gap = false;
+    boolean inUse = false;
+    for (Qcow2Image layer : layers()) {
+      Optional<Qcow2Bitmap> b = layer.bitmapNamed(name);
+      if (b.isPresent()) {
+        gap |= missingAbove;
+        inUse |= b.get().inUse();
+      } else {
+        missingAbove = true;
+      }
+    }
+    if (!present && !gap) {
+      return BitmapState.MISSING;
+    }
+    return new BitmapState(present, gap, inUse, bitmapNamed(name).map(Qcow2Bitmap::auto).orElse(false));
   }
 
   // ------------------------------------------------------------------ clusters
@@ -342,37 +432,21 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     return (entry & OFFSET_MASK) != 0 && (version == 2 || (entry & 1) == 0);
   }
 
+  /** Whether an L2 entry leaves the cluster to the backing file (no data, no zero flag). */
+  private boolean isUnallocated(long entry) {
+    return (entry & (1L << 62)) == 0 && (entry & OFFSET_MASK) == 0 && !(version == 3 && (entry & 1) != 0);
+  }
+
   @Override
   public List<Extent> allocation() throws IOException {
     List<Extent> out = new ArrayList<>();
-    long clusters = (size + clusterSize - 1) / clusterSize;
-    long runStart = 0;
-    boolean runData = false;
-    for (long c = 0; c < clusters; c++) {
-      boolean data;
-      int l2Bits = clusterBits - 3;
-      if ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0) {
-        // a whole unallocated L2 range: skip it at once
-        long next = Math.min(clusters, ((c >>> l2Bits) + 1) << l2Bits);
-        if (runData) {
-          out.add(new Extent(runStart * clusterSize, (c - runStart) * clusterSize, false));
-          runStart = c;
-          runData = false;
-        }
-        c = next - 1;
-        continue;
+    for (MapEntry e : mapEntries()) {
+      Extent x = new Extent(e.start(), e.length(), !e.data());
+      if (!out.isEmpty() && out.get(out.size() - 1).end() == x.offset() && out.get(out.size() - 1).zero() == x.zero()) {
+        Extent last = out.remove(out.size() - 1);
+        x = new Extent(last.offset(), last.length() + x.length(), x.zero());
       }
-      data = isData(l2Entry(c));
-      if (data != runData) {
-        if (c > runStart) {
-          out.add(new Extent(runStart * clusterSize, (c - runStart) * clusterSize, !runData));
-        }
-        runStart = c;
-        runData = data;
-      }
-    }
-    if (clusters > runStart) {
-      out.add(new Extent(runStart * clusterSize, Math.min(size, clusters * clusterSize) - runStart * clusterSize, !runData));
+      out.add(x);
     }
     return out;
   }
@@ -382,12 +456,14 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
    *
    * @param start first guest byte
    * @param length bytes
+   * @param depth the layer of the backing chain that defines the range (0: this image)
    * @param present whether the image (not a backing file) defines the range
    * @param zero whether the range reads as zeros
    * @param data whether the range holds data in the file
    * @param offset where a standard data run starts in the file (absent for zeros and compressed data)
    */
-  public record MapEntry(long start, long length, boolean present, boolean zero, boolean data, java.util.OptionalLong offset) {}
+  public record MapEntry(
+      long start, long length, int depth, boolean present, boolean zero, boolean data, java.util.OptionalLong offset) {}
 
   /**
    * The allocation map in qemu-img's terms: runs of clusters of one kind, and for standard data
@@ -397,42 +473,74 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     List<MapEntry> out = new ArrayList<>();
     long clusters = (size + clusterSize - 1) / clusterSize;
     int l2Bits = clusterBits - 3;
-    for (long c = 0; c < clusters; c++) {
+    long unallocatedFrom = -1;
+    for (long c = 0; c <= clusters; c++) {
       long start = c * clusterSize;
-      if ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0) {
-        long next = Math.min(clusters, ((c >>> l2Bits) + 1) << l2Bits);
-        appendMap(out, new MapEntry(start, Math.min(size, next * clusterSize) - start, false, true, false, java.util.OptionalLong.empty()));
-        c = next - 1;
+      boolean unallocated = c < clusters && ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0 || isUnallocated(l2Entry(c)));
+      if (unallocated) {
+        if (unallocatedFrom < 0) {
+          unallocatedFrom = start;
+        }
+        if ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0) {
+          c = Math.min(clusters, ((c >>> l2Bits) + 1) << l2Bits) - 1; // the whole L2 range at once
+        }
         continue;
+      }
+      if (unallocatedFrom >= 0) {
+        fromBelow(out, unallocatedFrom, Math.min(size, start));
+        unallocatedFrom = -1;
+      }
+      if (c == clusters) {
+        break;
       }
       long entry = l2Entry(c);
       long length = Math.min(clusterSize, size - start);
       MapEntry e;
       if ((entry & (1L << 62)) != 0) {
-        e = new MapEntry(start, length, true, false, true, java.util.OptionalLong.empty());
+        e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.empty());
       } else if (isData(entry)) {
-        e = new MapEntry(start, length, true, false, true, java.util.OptionalLong.of(entry & OFFSET_MASK));
-      } else if (version == 3 && (entry & 1) != 0) {
-        long host = entry & OFFSET_MASK;
-        e = new MapEntry(start, length, true, true, false,
-            host == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(host));
+        e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.of(entry & OFFSET_MASK));
       } else {
-        e = new MapEntry(start, length, false, true, false, java.util.OptionalLong.empty());
+        long host = entry & OFFSET_MASK;
+        e = new MapEntry(start, length, 0, true, true, false,
+            host == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(host));
       }
       appendMap(out, e);
     }
     return out;
   }
 
+  /** The map of [from, to), which this image leaves to its backing file (or to zeros). */
+  private void fromBelow(List<MapEntry> out, long from, long to) throws IOException {
+    long backed = backing == null ? from : Math.max(from, Math.min(to, backing.virtualSize()));
+    if (backing instanceof Qcow2Image q) {
+      for (MapEntry e : q.mapEntries()) {
+        long a = Math.max(from, e.start());
+        long b = Math.min(backed, e.start() + e.length());
+        if (a < b) {
+          appendMap(out, new MapEntry(a, b - a, e.depth() + 1, e.present(), e.zero(), e.data(),
+              e.offset().isPresent() ? java.util.OptionalLong.of(e.offset().getAsLong() + a - e.start()) : e.offset()));
+        }
+      }
+    } else if (backing != null && backed > from) {
+      appendMap(out, new MapEntry(from, backed - from, 1, true, false, true, java.util.OptionalLong.of(from)));
+    }
+    if (backed < to) {
+      appendMap(out, new MapEntry(backed, to - backed, backing == null ? 0 : 0, false, true, false, java.util.OptionalLong.empty()));
+    }
+  }
+
   private static void appendMap(List<MapEntry> out, MapEntry e) {
     if (!out.isEmpty()) {
       MapEntry last = out.get(out.size() - 1);
-      boolean sameKind = last.present() == e.present() && last.zero() == e.zero() && last.data() == e.data()
+      boolean sameKind = last.depth() == e.depth() && last.present() == e.present() && last.zero() == e.zero()
+          && last.data() == e.data()
           && last.offset().isPresent() == e.offset().isPresent();
       boolean contiguous = sameKind
           && (last.offset().isEmpty() || last.offset().getAsLong() + last.length() == e.offset().getAsLong());
       if (sameKind && contiguous && last.start() + last.length() == e.start()) {
-        out.set(out.size() - 1, new MapEntry(last.start(), last.length() + e.length(), e.present(), e.zero(), e.data(), last.offset()));
+        out.set(out.size() - 1, new MapEntry(last.start(), last.length() + e.length(), e.depth(), e.present(), e.zero(),
+            e.data(), last.offset()));
         return;
       }
     }
@@ -458,6 +566,14 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
         String where = "data cluster of guest offset " + (cluster << clusterBits) + " at 0x" + Long.toHexString(host);
         checkRange(host, clusterSize, where, true);
         readInto(host + inCluster, part, where);
+      } else if (backing != null && isUnallocated(entry)) {
+        long within = Math.max(0, Math.min(n, backing.virtualSize() - offset));
+        if (within > 0) {
+          backing.readFully(offset, part.slice(0, (int) within));
+        }
+        for (int k = (int) within; k < n; k++) {
+          part.put(k, (byte) 0);
+        }
       } else {
         while (part.hasRemaining()) {
           part.put((byte) 0);
@@ -520,17 +636,29 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
 
   // ------------------------------------------------------------------ bitmaps
 
+  /**
+   * The union of the named bitmaps, each merged down the backing chain: the copies in the top
+   * layer and in every layer below it that carries the bitmap without a gap.
+   *
+   * @throws Qcow2Exception when the top layer lacks one of the bitmaps
+   */
   @Override
   public List<Extent> dirtyExtents(List<String> bitmapNames) throws IOException {
-    List<Qcow2Bitmap> chosen = new ArrayList<>();
-    for (String n : bitmapNames) {
-      chosen.add(bitmapNamed(n).orElseThrow(() -> new Qcow2Exception(path, "no bitmap named '" + n + "'")));
-    }
-    // the union: each bitmap's dirty runs, merged
     java.util.TreeMap<Long, Long> runs = new java.util.TreeMap<>();
-    for (Qcow2Bitmap b : chosen) {
-      for (Extent e : dirtyExtents(b)) {
-        addRun(runs, e.offset(), e.end());
+    for (String n : bitmapNames) {
+      if (bitmapNamed(n).isEmpty()) {
+        throw new Qcow2Exception(path, "no bitmap named '" + n + "'");
+      }
+      for (Qcow2Image layer : layers()) {
+        Optional<Qcow2Bitmap> b = layer.bitmapNamed(n);
+        if (b.isEmpty()) {
+          break;
+        }
+        for (Extent e : layer.dirtyExtents(b.get())) {
+          if (e.offset() < size) {
+            addRun(runs, e.offset(), Math.min(size, e.end()));
+          }
+        }
       }
     }
     List<Extent> out = new ArrayList<>();
@@ -647,8 +775,19 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     }
   }
 
+  /** The backing file, if any (a {@link Qcow2Image} or a raw image). */
+  public Optional<DiskSource> backing() {
+    return Optional.ofNullable(backing);
+  }
+
   @Override
   public void close() throws IOException {
-    channel.close();
+    try {
+      channel.close();
+    } finally {
+      if (backing != null) {
+        backing.close();
+      }
+    }
   }
 }

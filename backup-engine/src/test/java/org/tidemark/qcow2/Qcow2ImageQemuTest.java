@@ -101,6 +101,32 @@ class Qcow2ImageQemuTest {
       history(img, seed++, 65536, 16L << 20, 5); // a few uncompressed clusters among the compressed ones
       IMAGES.put("compressed-" + type, img);
     }
+    // a backing chain of three qcow2 layers, each larger than the one below, with bitmaps in two
+    Path base = create("chain-base", "cluster_size=65536", 8L << 20);
+    history(base, seed++, 65536, 8L << 20, 20);
+    Qemu.run("qemu-img", "bitmap", "--add", base.toString(), "cp1");
+    history(base, seed++, 65536, 8L << 20, 5);
+    Path mid = dir.resolve("chain-mid.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.getFileName().toString(), "-F", "qcow2",
+        mid.toString(), Long.toString(12L << 20));
+    Qemu.run("qemu-img", "bitmap", "--add", mid.toString(), "cp1");
+    history(mid, seed++, 65536, 12L << 20, 15);
+    Path top = dir.resolve("chain-top.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", "-b", mid.toString(), "-F", "qcow2",
+        top.toString(), Long.toString(16L << 20));
+    Qemu.run("qemu-img", "bitmap", "--add", top.toString(), "cp1");
+    history(top, seed++, 4096, 16L << 20, 15);
+    IMAGES.put("chain-mid", mid);
+    IMAGES.put("chain-top", top);
+    // a raw backing file with data everywhere (no holes: see docs/qcow2.md on holes)
+    Path raw = dir.resolve("raw-backing.raw");
+    byte[] rawData = new byte[3 << 20];
+    new Random(seed++).nextBytes(rawData);
+    Files.write(raw, rawData);
+    Path overRaw = dir.resolve("over-raw.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", raw.toString(), "-F", "raw", overRaw.toString(), "4M");
+    history(overRaw, seed++, 65536, 4L << 20, 8);
+    IMAGES.put("over-raw", overRaw);
     Path empty = create("empty", "cluster_size=65536", 1L << 40); // 1 TiB, nothing written
     qemuIo(empty, "write -q -P 0x11 " + ((1L << 40) - 65536) + " 65536");
   }
@@ -128,20 +154,20 @@ class Qcow2ImageQemuTest {
         Qemu.run("qemu-img", "map", "--output=json", "-f", "qcow2", img.toString()));
     List<Qcow2Image.MapEntry> expected = new ArrayList<>();
     for (com.fasterxml.jackson.databind.JsonNode e : map) {
-      assertEquals(0, e.get("depth").asInt());
       // One known difference: for a data cluster whose range in the host file is a hole, qemu-img asks
       // the file system (SEEK_HOLE) and says zero: true; Tidemark does not look below the qcow2 layer
       // and says zero: false. Such runs are compared with zero: false and merged as qemu-img would.
       boolean data = e.get("data").asBoolean();
       Qcow2Image.MapEntry m = new Qcow2Image.MapEntry(e.get("start").asLong(), e.get("length").asLong(),
-          e.get("present").asBoolean(), e.get("zero").asBoolean() && !data, data,
+          e.get("depth").asInt(), e.get("present").asBoolean(), e.get("zero").asBoolean() && !data, data,
           e.has("offset") ? java.util.OptionalLong.of(e.get("offset").asLong()) : java.util.OptionalLong.empty());
       Qcow2Image.MapEntry last = expected.isEmpty() ? null : expected.get(expected.size() - 1);
-      if (last != null && last.data() && m.data() && last.present() == m.present() && last.zero() == m.zero()
+      if (last != null && last.data() && m.data() && last.depth() == m.depth() && last.present() == m.present()
+          && last.zero() == m.zero()
           && last.offset().isPresent() && m.offset().isPresent()
           && last.offset().getAsLong() + last.length() == m.offset().getAsLong()) {
         expected.set(expected.size() - 1, new Qcow2Image.MapEntry(last.start(), last.length() + m.length(),
-            m.present(), m.zero(), m.data(), last.offset()));
+            m.depth(), m.present(), m.zero(), m.data(), last.offset()));
       } else {
         expected.add(m);
       }
@@ -205,6 +231,59 @@ class Qcow2ImageQemuTest {
         assertEquals(union, q.dirtyExtents(names), "union of " + names);
       }
     }
+  }
+
+  @Test
+  void aBitmapMergesDownTheBackingChain() throws Exception {
+    // QEMU's answer per layer (qemu-nbd exports the bitmap of the file it opens), united
+    List<Extent> all = new ArrayList<>();
+    for (String layer : new String[] {"chain-top", "chain-mid"}) {
+      all.addAll(Qemu.dirty(IMAGES.get(layer), "cp1"));
+    }
+    all.addAll(Qemu.dirty(dir.resolve("chain-base.qcow2"), "cp1"));
+    List<Extent> union = new ArrayList<>();
+    all.stream().sorted(java.util.Comparator.comparingLong(Extent::offset)).forEach(e -> {
+      if (!union.isEmpty() && union.get(union.size() - 1).end() >= e.offset()) {
+        Extent last = union.remove(union.size() - 1);
+        union.add(new Extent(last.offset(), Math.max(last.end(), e.end()) - last.offset(), false));
+      } else {
+        union.add(e);
+      }
+    });
+    try (Qcow2Image q = Qcow2Image.open(IMAGES.get("chain-top"))) {
+      assertEquals(3, q.layers().size());
+      assertEquals(union, q.dirtyExtents(List.of("cp1")));
+      assertEquals(new BitmapState(true, false, false, true), q.bitmap("cp1"));
+    }
+  }
+
+  @Test
+  void aLayerWithoutTheBitmapIsAGap() throws Exception {
+    Path top = dir.resolve("gap-top.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", IMAGES.get("chain-top").toString(), "-F", "qcow2",
+        top.toString(), Long.toString(16L << 20));
+    Path top2 = dir.resolve("gap-top2.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", top.toString(), "-F", "qcow2", top2.toString(),
+        Long.toString(16L << 20));
+    Qemu.run("qemu-img", "bitmap", "--add", top2.toString(), "cp1");
+    try (Qcow2Image q = Qcow2Image.open(top2)) {
+      assertEquals(new BitmapState(true, true, false, true), q.bitmap("cp1"));
+    }
+    try (Qcow2Image q = Qcow2Image.open(top)) {
+      assertEquals(new BitmapState(false, true, false, false), q.bitmap("cp1"));
+    }
+  }
+
+  @Test
+  void aBackingLoopIsRefused() throws Exception {
+    Path a = dir.resolve("loop-a.qcow2");
+    Path b = dir.resolve("loop-b.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", a.toString(), "1M");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", a.toString(), "-F", "qcow2", b.toString(), "1M");
+    // point a at b without QEMU opening the chain (-u)
+    Qemu.run("qemu-img", "rebase", "-u", "-f", "qcow2", "-b", b.toString(), "-F", "qcow2", a.toString());
+    Qcow2Exception e = org.junit.jupiter.api.Assertions.assertThrows(CorruptImageException.class, () -> Qcow2Image.open(b).close());
+    assertTrue(e.getMessage().contains("loops"), e.getMessage());
   }
 
   @Test
