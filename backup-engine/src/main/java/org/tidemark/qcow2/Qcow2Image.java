@@ -83,6 +83,11 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   private final List<Qcow2Bitmap> bitmaps;
   private final Map<Long, long[]> l2Cache;
   private final DiskSource backing;
+  private final boolean extendedL2;
+  /** log2 of the L2 entries per table. */
+  private final int l2Bits;
+  /** log2 of the unit the map is kept in: the cluster, or with extended L2 the subcluster. */
+  private final int unitBits;
 
   private Qcow2Image(Path path, FileChannel channel, List<Path> chain) throws IOException {
     this.path = path;
@@ -137,15 +142,18 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if ((incompatible & 0b100) != 0) {
       throw new UnsupportedImageException(path, "incompatible feature 'external data file' is not read by this version");
     }
-    if ((incompatible & 0b10000) != 0) {
-      throw new UnsupportedImageException(path, "incompatible feature 'extended L2 entries' is not read by this version");
+    extendedL2 = (incompatible & 0b10000) != 0;
+    if (extendedL2 && clusterBits < 14) {
+      throw new CorruptImageException(path, "header: extended L2 entries need clusters of at least 16 KiB, not " + clusterSize);
     }
+    l2Bits = clusterBits - (extendedL2 ? 4 : 3);
+    unitBits = extendedL2 ? clusterBits - 5 : clusterBits;
     if (compression > 1) {
       throw new UnsupportedImageException(path, "compression type " + compression + " (expected 0 zlib or 1 zstd)");
     }
     compressionType = (incompatible & 0b1000) != 0 ? compression : 0;
 
-    long l2Entries = clusterSize / 8;
+    long l2Entries = 1L << l2Bits;
     long needed = size == 0 ? 0 : ((size + clusterSize - 1) / clusterSize + l2Entries - 1) / l2Entries;
     long l1Size = h.getInt(36) & 0xffffffffL;
     long l1Offset = h.getLong(40);
@@ -393,14 +401,59 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
 
   /** The L2 entry of guest cluster {@code cluster}; 0 when its L1 entry is unallocated. */
   private long l2Entry(long cluster) throws IOException {
-    int l2Bits = clusterBits - 3;
+    return l2Word(cluster, 0);
+  }
+
+  /** The subcluster bitmap of an extended L2 entry (bits 0..31 allocated, 32..63 zero); 0 otherwise. */
+  private long l2SubclusterBitmap(long cluster) throws IOException {
+    return extendedL2 ? l2Word(cluster, 1) : 0;
+  }
+
+  private long l2Word(long cluster, int word) throws IOException {
     int l1Index = (int) (cluster >>> l2Bits);
     long l2Offset = l1[l1Index] & OFFSET_MASK;
     if (l2Offset == 0) {
       return 0;
     }
     long[] table = l2Table(l1Index, l2Offset);
-    return table[(int) (cluster & ((1L << l2Bits) - 1))];
+    int index = (int) (cluster & ((1L << l2Bits) - 1));
+    return table[extendedL2 ? 2 * index + word : index];
+  }
+
+  private static final int DATA = 0;
+  private static final int COMPRESSED = 1;
+  private static final int ZERO = 2;
+  private static final int UNALLOCATED = 3;
+
+  /** What a unit (cluster, or subcluster with extended L2) holds. */
+  private int kind(long unit) throws IOException {
+    long cluster = unit >>> (clusterBits - unitBits);
+    long entry = l2Entry(cluster);
+    if ((entry & (1L << 62)) != 0) {
+      return COMPRESSED;
+    }
+    if (!extendedL2) {
+      return isData(entry) ? DATA : isUnallocated(entry) ? UNALLOCATED : ZERO;
+    }
+    int sub = (int) (unit & 31);
+    long bitmap = l2SubclusterBitmap(cluster);
+    if ((bitmap >>> (32 + sub) & 1) != 0) {
+      return ZERO;
+    }
+    if ((bitmap >>> sub & 1) != 0) {
+      if ((entry & OFFSET_MASK) == 0) {
+        throw new CorruptImageException(path, "extended L2 entry of guest cluster " + cluster
+            + ": subcluster " + sub + " is allocated but the cluster has no host offset");
+      }
+      return DATA;
+    }
+    return UNALLOCATED;
+  }
+
+  /** The host offset of a data unit's first byte. */
+  private long hostOffset(long unit) throws IOException {
+    long cluster = unit >>> (clusterBits - unitBits);
+    return (l2Entry(cluster) & OFFSET_MASK) + ((unit & ((1L << (clusterBits - unitBits)) - 1)) << unitBits);
   }
 
   private long[] l2Table(int l1Index, long l2Offset) throws IOException {
@@ -471,18 +524,25 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
    */
   public List<MapEntry> mapEntries() throws IOException {
     List<MapEntry> out = new ArrayList<>();
-    long clusters = (size + clusterSize - 1) / clusterSize;
-    int l2Bits = clusterBits - 3;
+    int unitSize = 1 << unitBits;
+    long units = (size + unitSize - 1) / unitSize;
+    int unitsPerClusterBits = clusterBits - unitBits;
     long unallocatedFrom = -1;
-    for (long c = 0; c <= clusters; c++) {
-      long start = c * clusterSize;
-      boolean unallocated = c < clusters && ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0 || isUnallocated(l2Entry(c)));
+    for (long u = 0; u <= units; u++) {
+      long start = u << unitBits;
+      boolean l1Empty = u < units && (l1[(int) (u >>> (unitsPerClusterBits + l2Bits))] & OFFSET_MASK) == 0;
+      // with extended L2, qemu-img reports an unallocated subcluster of an allocated cluster (and no
+      // backing file) with the host offset it would have: such units are handled below, not as a gap
+      boolean hostedGap = !l1Empty && u < units && extendedL2 && backing == null && kind(u) == UNALLOCATED
+          && (l2Entry(u >>> unitsPerClusterBits) & OFFSET_MASK) != 0;
+      boolean unallocated = u < units && !hostedGap && (l1Empty || kind(u) == UNALLOCATED);
       if (unallocated) {
         if (unallocatedFrom < 0) {
           unallocatedFrom = start;
         }
-        if ((l1[(int) (c >>> l2Bits)] & OFFSET_MASK) == 0) {
-          c = Math.min(clusters, ((c >>> l2Bits) + 1) << l2Bits) - 1; // the whole L2 range at once
+        if (l1Empty) { // the whole L2 range at once
+          long span = 1L << (unitsPerClusterBits + l2Bits);
+          u = Math.min(units, (u / span + 1) * span) - 1;
         }
         continue;
       }
@@ -490,20 +550,21 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
         fromBelow(out, unallocatedFrom, Math.min(size, start));
         unallocatedFrom = -1;
       }
-      if (c == clusters) {
+      if (u == units) {
         break;
       }
-      long entry = l2Entry(c);
-      long length = Math.min(clusterSize, size - start);
+      long length = Math.min(unitSize, size - start);
+      int kind = kind(u);
       MapEntry e;
-      if ((entry & (1L << 62)) != 0) {
+      if (kind == COMPRESSED) {
         e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.empty());
-      } else if (isData(entry)) {
-        e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.of(entry & OFFSET_MASK));
+      } else if (kind == DATA) {
+        e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.of(hostOffset(u)));
       } else {
-        long host = entry & OFFSET_MASK;
-        e = new MapEntry(start, length, 0, true, true, false,
-            host == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(host));
+        long clusterHost = l2Entry(u >>> unitsPerClusterBits) & OFFSET_MASK;
+        java.util.OptionalLong host = clusterHost == 0 ? java.util.OptionalLong.empty()
+            : java.util.OptionalLong.of(extendedL2 ? hostOffset(u) : clusterHost);
+        e = new MapEntry(start, length, 0, !hostedGap, true, false, host);
       }
       appendMap(out, e);
     }
@@ -552,21 +613,23 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (offset < 0 || offset + dst.remaining() > size) {
       throw new IOException(path + ": read of " + dst.remaining() + " bytes at " + offset + " is outside the virtual size " + size);
     }
+    int unitSize = 1 << unitBits;
     while (dst.hasRemaining()) {
-      long cluster = offset >>> clusterBits;
-      int inCluster = (int) (offset & (clusterSize - 1));
-      int n = Math.min(dst.remaining(), clusterSize - inCluster);
-      long entry = l2Entry(cluster);
+      long unit = offset >>> unitBits;
+      int inUnit = (int) (offset & (unitSize - 1));
+      int n = Math.min(dst.remaining(), unitSize - inUnit);
       ByteBuffer part = dst.slice(dst.position(), n);
-      if ((entry & (1L << 62)) != 0) {
-        byte[] plain = decompress(cluster, entry);
-        part.put(plain, inCluster, n);
-      } else if (isData(entry)) {
-        long host = entry & OFFSET_MASK;
-        String where = "data cluster of guest offset " + (cluster << clusterBits) + " at 0x" + Long.toHexString(host);
-        checkRange(host, clusterSize, where, true);
-        readInto(host + inCluster, part, where);
-      } else if (backing != null && isUnallocated(entry)) {
+      int kind = kind(unit);
+      if (kind == COMPRESSED) {
+        long cluster = offset >>> clusterBits;
+        byte[] plain = decompress(cluster, l2Entry(cluster));
+        part.put(plain, (int) (offset & (clusterSize - 1)), n);
+      } else if (kind == DATA) {
+        long host = hostOffset(unit);
+        String where = "data cluster of guest offset " + (offset >>> clusterBits << clusterBits) + " at 0x" + Long.toHexString(host);
+        checkRange(host, unitSize, where, !extendedL2);
+        readInto(host + inUnit, part, where);
+      } else if (kind == UNALLOCATED && backing != null) {
         long within = Math.max(0, Math.min(n, backing.virtualSize() - offset));
         if (within > 0) {
           backing.readFully(offset, part.slice(0, (int) within));

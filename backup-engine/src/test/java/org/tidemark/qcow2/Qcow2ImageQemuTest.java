@@ -81,6 +81,12 @@ class Qcow2ImageQemuTest {
       Qemu.run("qemu-img", "bitmap", "--add", img.toString(), "cp2");
       history(img, seed++, cluster, size, 10);
     }
+    for (int cluster : new int[] {65536, 2 << 20}) {
+      long size = 24L << 20;
+      Path img = create("extended-l2-c" + cluster, "extended_l2=on,cluster_size=" + cluster, size);
+      history(img, seed++, cluster / 32, size, 40); // writes at subcluster granularity
+      history(img, seed++, cluster, size, 10);
+    }
     Path v2 = create("v2-c4096", "compat=0.10,cluster_size=4096", 8L << 20);
     history(v2, seed++, 4096, 8L << 20, 40);
     Path disabled = create("disabled-bitmap", "cluster_size=65536", 32L << 20);
