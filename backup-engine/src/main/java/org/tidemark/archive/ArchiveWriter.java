@@ -18,9 +18,9 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.tidemark.internal.Publish;
 
 /**
  * Writes one backup archive, in a single pass over the data.
@@ -53,10 +53,6 @@ public final class ArchiveWriter implements Closeable {
   public static final int MAX_CHUNK = 16 << 20;
   /** The chunk size Tidemark uses by default. */
   public static final int DEFAULT_CHUNK = 4 << 20;
-  /** Prefix of the temporary files archives are written under. */
-  static final String TEMP_PREFIX = ".";
-  /** Infix of the temporary files archives are written under. */
-  static final String TEMP_INFIX = ".tmp-";
 
   static final String CHECKPOINT_ENTRY = "checkpoint.xml";
   static final String MANIFEST_ENTRY = "manifest.json";
@@ -106,8 +102,7 @@ public final class ArchiveWriter implements Closeable {
     if (Files.exists(target)) {
       throw new FileAlreadyExistsException(target.toString(), null, "a backup archive already exists there");
     }
-    Path temp = target.resolveSibling(
-        TEMP_PREFIX + target.getFileName() + TEMP_INFIX + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    Path temp = Publish.tempFor(target);
     FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     ArchiveWriter w;
     try {
@@ -188,11 +183,9 @@ public final class ArchiveWriter implements Closeable {
     counter.flush();
     channel.force(true);
     channel.close();
-    Files.createLink(target, temp);
-    Files.delete(temp);
-    forceDirectory(target.toAbsolutePath().getParent());
     committed = true;
     closed = true;
+    Publish.publish(temp, target, false);
     return target;
   }
 
@@ -229,15 +222,6 @@ public final class ArchiveWriter implements Closeable {
   private void ensureOpen() {
     if (closed || committed) {
       throw new IllegalStateException("archive " + target + " is already " + (committed ? "committed" : "closed"));
-    }
-  }
-
-  /** Forces a directory's entries to disk so a rename survives a crash. */
-  static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException e) {
-      // Some file systems cannot open a directory for reading; the rename is still done.
     }
   }
 

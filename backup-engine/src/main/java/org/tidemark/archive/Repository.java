@@ -197,7 +197,7 @@ public final class Repository {
     try (Stream<Path> s = Files.list(dir)) {
       for (Path p : s.toList()) {
         String n = p.getFileName().toString();
-        if (n.startsWith(ArchiveWriter.TEMP_PREFIX) && n.contains(SUFFIX + ArchiveWriter.TEMP_INFIX)) {
+        if (n.startsWith(org.tidemark.internal.Publish.TEMP_PREFIX) && n.contains(SUFFIX + org.tidemark.internal.Publish.TEMP_INFIX)) {
           Files.deleteIfExists(p);
           removed.add(p);
         }

@@ -7,9 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes a raw disk image for a restore: a sparse file of the disk's virtual size where only the
@@ -45,8 +43,7 @@ public final class RawImageWriter implements Closeable {
     if (!overwrite && Files.exists(target)) {
       throw new FileAlreadyExistsException(target.toString(), null, "exists (use --force to overwrite)");
     }
-    Path temp = target.resolveSibling(".".concat(target.getFileName().toString()) + ".tmp-"
-        + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    Path temp = org.tidemark.internal.Publish.tempFor(target);
     FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     try (java.io.RandomAccessFile sizer = new java.io.RandomAccessFile(temp.toFile(), "rw")) {
       sizer.setLength(size); // a hole from end to end
@@ -70,13 +67,8 @@ public final class RawImageWriter implements Closeable {
   public Path commit() throws IOException {
     channel.force(true);
     channel.close();
-    if (overwrite) {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } else {
-      Files.createLink(target, temp); // fails rather than replace a file that appeared meanwhile
-      Files.delete(temp);
-    }
     done = true;
+    org.tidemark.internal.Publish.publish(temp, target, overwrite);
     return target;
   }
 

@@ -136,16 +136,8 @@ public final class RestoreRunner {
   private static void writeDomainXml(ArchiveReader newest, Path target, boolean overwrite) throws IOException {
     String xml = new String(newest.checkpointXml(), StandardCharsets.UTF_8);
     String domain = DomainXmlExtractor.extract(xml);
-    Path temp = target.resolveSibling("." + target.getFileName() + ".tmp");
+    Path temp = org.tidemark.internal.Publish.tempFor(target);
     Files.writeString(temp, domain, StandardCharsets.UTF_8);
-    if (overwrite) {
-      Files.move(temp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    } else {
-      try {
-        Files.createLink(target, temp);
-      } finally {
-        Files.deleteIfExists(temp);
-      }
-    }
+    org.tidemark.internal.Publish.publish(temp, target, overwrite);
   }
 }
