@@ -1,0 +1,170 @@
+package org.tidemark.xml;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import javax.xml.XMLConstants;
+import javax.xml.parsers.DocumentBuilder;
+import javax.xml.parsers.DocumentBuilderFactory;
+import javax.xml.parsers.ParserConfigurationException;
+import javax.xml.parsers.SAXParserFactory;
+import org.w3c.dom.Document;
+import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
+import org.xml.sax.XMLReader;
+import org.xml.sax.helpers.XMLFilterImpl;
+
+/**
+ * Safe reading of libvirt XML documents: size and depth limits, UTF-8 checked, DTD internal subsets
+ * and entity declarations refused before any parser sees them, external entities and DTDs never
+ * loaded, and the same depth limit on every JDK. Shared by checkpoints and snapshots.
+ */
+final class SafeXml {
+  /** The largest document read, in bytes. */
+  static final int MAX_BYTES = 16 << 20;
+  /** The deepest element nesting accepted. */
+  static final int MAX_DEPTH = 256;
+  private static final String JDK_MAX_DEPTH = "http://www.oracle.com/xml/jaxp/properties/maxElementDepth";
+
+  private SafeXml() {}
+
+  /** Checks the size, decodes, and refuses declarations; returns the document's text. */
+  static String read(byte[] xml, String resource, String root) throws CheckpointXmlException {
+    if (xml.length > MAX_BYTES) {
+      throw new CheckpointXmlException(resource, 0, 0, "document of " + xml.length + " bytes is larger than the limit of " + MAX_BYTES);
+    }
+    String text = decode(xml, resource);
+    refuseDeclarations(text, resource, root);
+    return text;
+  }
+
+  static String decode(byte[] xml, String resource) throws CheckpointXmlException {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(xml)).toString();
+    } catch (CharacterCodingException e) {
+      throw new CheckpointXmlException(resource, 0, 0, "not valid UTF-8");
+    }
+  }
+
+  /** Refuses DTD internal subsets and entity declarations before any parser sees them. */
+  static void refuseDeclarations(String text, String resource, String root) throws CheckpointXmlException {
+    int doctype = text.indexOf("<!DOCTYPE");
+    if (doctype >= 0) {
+      int end = text.indexOf('>', doctype);
+      String decl = end < 0 ? text.substring(doctype) : text.substring(doctype, end);
+      if (!decl.replaceAll("\\s+", " ").trim().equals("<!DOCTYPE " + root)) {
+        throw new CheckpointXmlException(resource, lineOf(text, doctype), 0,
+            "DTD declarations are not allowed (only a bare <!DOCTYPE " + root + ">)");
+      }
+    }
+    int entity = text.indexOf("<!ENTITY");
+    if (entity >= 0) {
+      throw new CheckpointXmlException(resource, lineOf(text, entity), 0, "entity declarations are not allowed");
+    }
+  }
+
+  static int lineOf(String text, int index) {
+    int line = 1;
+    for (int i = 0; i < index; i++) {
+      if (text.charAt(i) == '\n') {
+        line++;
+      }
+    }
+    return line;
+  }
+
+  /** Parses {@code xml} safely, feeding it to {@code checker}'s validator; the first error is thrown. */
+  static void validate(byte[] xml, String resource, CheckpointSchema.Checker checker) throws CheckpointXmlException {
+    try {
+      SAXParserFactory f = SAXParserFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setXIncludeAware(false);
+      secure(f);
+      XMLReader reader = f.newSAXParser().getXMLReader();
+      // the JDK's own depth limit differs between releases (none on 17, 100 on 25): set it above
+      // ours so that the same documents are refused, with the same message, on every JDK
+      reader.setProperty(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
+      reader.setEntityResolver((publicId, systemId) -> {
+        throw new SAXException("external resource '" + systemId + "' refused");
+      });
+      DepthLimit limit = new DepthLimit();
+      limit.setParent(reader);
+      limit.setContentHandler(checker.validator.getContentHandler());
+      limit.setErrorHandler(checker);
+      InputSource in = new InputSource(new ByteArrayInputStream(xml));
+      in.setSystemId(resource);
+      limit.parse(in);
+    } catch (SAXParseException e) {
+      throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
+    } catch (SAXException | IOException | ParserConfigurationException e) {
+      throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
+    }
+    if (!checker.errors.isEmpty()) {
+      SAXParseException e = checker.errors.get(0);
+      throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
+    }
+  }
+
+  static void secure(SAXParserFactory f) throws ParserConfigurationException, SAXException {
+    f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+    f.setFeature("http://xml.org/sax/features/external-general-entities", false);
+    f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+    f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+  }
+
+  /** Stops a document nested deeper than {@link #MAX_DEPTH}. */
+  static final class DepthLimit extends XMLFilterImpl {
+    private int depth;
+    private org.xml.sax.Locator locator;
+
+    @Override
+    public void setDocumentLocator(org.xml.sax.Locator locator) {
+      this.locator = locator;
+      super.setDocumentLocator(locator);
+    }
+
+    @Override
+    public void startElement(String uri, String local, String qName, org.xml.sax.Attributes atts) throws SAXException {
+      if (++depth > MAX_DEPTH) {
+        throw new SAXParseException("elements nested deeper than " + MAX_DEPTH + " levels", locator);
+      }
+      super.startElement(uri, local, qName, atts);
+    }
+
+    @Override
+    public void endElement(String uri, String local, String qName) throws SAXException {
+      depth--;
+      super.endElement(uri, local, qName);
+    }
+  }
+
+  static Document dom(byte[] xml, String resource) throws CheckpointXmlException {
+    try {
+      DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setXIncludeAware(false);
+      f.setExpandEntityReferences(false);
+      f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+      f.setFeature("http://xml.org/sax/features/external-general-entities", false);
+      f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+      f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+      f.setAttribute(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
+      DocumentBuilder b = f.newDocumentBuilder();
+      b.setEntityResolver((publicId, systemId) -> {
+        throw new SAXException("external resource '" + systemId + "' refused");
+      });
+      b.setErrorHandler(null);
+      return b.parse(new ByteArrayInputStream(xml));
+    } catch (SAXParseException e) {
+      throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
+    } catch (SAXException | IOException | ParserConfigurationException e) {
+      throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
+    }
+  }
+
+}
