@@ -30,6 +30,46 @@ final class SafeXml {
   static final int MAX_DEPTH = 256;
   private static final String JDK_MAX_DEPTH = "http://www.oracle.com/xml/jaxp/properties/maxElementDepth";
 
+  private static final org.xml.sax.EntityResolver REFUSE_EXTERNAL = (publicId, systemId) -> {
+    throw new SAXException("external resource '" + systemId + "' refused");
+  };
+
+  /** A configured SAX reader per thread: factories are costly to find and not thread-safe. */
+  private static final ThreadLocal<XMLReader> READERS = ThreadLocal.withInitial(() -> {
+    try {
+      SAXParserFactory f = SAXParserFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setXIncludeAware(false);
+      secure(f);
+      XMLReader reader = f.newSAXParser().getXMLReader();
+      // the JDK's own depth limit differs between releases (none on 17, 100 on 25): set it above
+      // ours so that the same documents are refused, with the same message, on every JDK
+      reader.setProperty(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
+      reader.setEntityResolver(REFUSE_EXTERNAL);
+      return reader;
+    } catch (SAXException | ParserConfigurationException e) {
+      throw new IllegalStateException("the JDK's XML parser cannot be configured safely: " + e.getMessage(), e);
+    }
+  });
+
+  /** A configured DOM builder per thread, reset before each use. */
+  private static final ThreadLocal<DocumentBuilder> BUILDERS = ThreadLocal.withInitial(() -> {
+    try {
+      DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+      f.setNamespaceAware(true);
+      f.setXIncludeAware(false);
+      f.setExpandEntityReferences(false);
+      f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+      f.setFeature("http://xml.org/sax/features/external-general-entities", false);
+      f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
+      f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
+      f.setAttribute(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
+      return f.newDocumentBuilder();
+    } catch (ParserConfigurationException e) {
+      throw new IllegalStateException("the JDK's DOM parser cannot be configured safely: " + e.getMessage(), e);
+    }
+  });
+
   private SafeXml() {}
 
   /** Checks the size, decodes, and refuses declarations; returns the document's text. */
@@ -81,17 +121,7 @@ final class SafeXml {
   /** Parses {@code xml} safely, feeding it to {@code checker}'s validator; the first error is thrown. */
   static void validate(byte[] xml, String resource, CheckpointSchema.Checker checker) throws CheckpointXmlException {
     try {
-      SAXParserFactory f = SAXParserFactory.newInstance();
-      f.setNamespaceAware(true);
-      f.setXIncludeAware(false);
-      secure(f);
-      XMLReader reader = f.newSAXParser().getXMLReader();
-      // the JDK's own depth limit differs between releases (none on 17, 100 on 25): set it above
-      // ours so that the same documents are refused, with the same message, on every JDK
-      reader.setProperty(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
-      reader.setEntityResolver((publicId, systemId) -> {
-        throw new SAXException("external resource '" + systemId + "' refused");
-      });
+      XMLReader reader = READERS.get();
       DepthLimit limit = new DepthLimit();
       limit.setParent(reader);
       limit.setContentHandler(checker.validator.getContentHandler());
@@ -101,7 +131,7 @@ final class SafeXml {
       limit.parse(in);
     } catch (SAXParseException e) {
       throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
-    } catch (SAXException | IOException | ParserConfigurationException e) {
+    } catch (SAXException | IOException e) {
       throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
     }
     if (!checker.errors.isEmpty()) {
@@ -145,24 +175,14 @@ final class SafeXml {
 
   static Document dom(byte[] xml, String resource) throws CheckpointXmlException {
     try {
-      DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-      f.setNamespaceAware(true);
-      f.setXIncludeAware(false);
-      f.setExpandEntityReferences(false);
-      f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-      f.setFeature("http://xml.org/sax/features/external-general-entities", false);
-      f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
-      f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
-      f.setAttribute(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
-      DocumentBuilder b = f.newDocumentBuilder();
-      b.setEntityResolver((publicId, systemId) -> {
-        throw new SAXException("external resource '" + systemId + "' refused");
-      });
+      DocumentBuilder b = BUILDERS.get();
+      b.reset();
+      b.setEntityResolver(REFUSE_EXTERNAL);
       b.setErrorHandler(null);
       return b.parse(new ByteArrayInputStream(xml));
     } catch (SAXParseException e) {
       throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
-    } catch (SAXException | IOException | ParserConfigurationException e) {
+    } catch (SAXException | IOException e) {
       throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
     }
   }
