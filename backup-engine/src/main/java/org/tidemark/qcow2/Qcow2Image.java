@@ -628,6 +628,15 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
         long host = hostOffset(unit);
         String where = "data cluster of guest offset " + (offset >>> clusterBits << clusterBits) + " at 0x" + Long.toHexString(host);
         checkRange(host, unitSize, where, !extendedL2);
+        // coalesce the following units that continue in the file into one read
+        long next = unit + 1;
+        while (n < dst.remaining() && (next << unitBits) < size && kind(next) == DATA
+            && hostOffset(next) == host + ((next - unit) << unitBits)) {
+          checkRange(hostOffset(next), unitSize, where, !extendedL2);
+          n += Math.min(unitSize, dst.remaining() - n);
+          next++;
+        }
+        part = dst.slice(dst.position(), n);
         readInto(host + inUnit, part, where);
       } else if (kind == UNALLOCATED && backing != null) {
         long within = Math.max(0, Math.min(n, backing.virtualSize() - offset));
