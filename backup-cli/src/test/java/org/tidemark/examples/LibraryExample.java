@@ -1,0 +1,65 @@
+package org.tidemark.examples;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.Codec;
+import org.tidemark.archive.Finding;
+import org.tidemark.archive.Repository;
+import org.tidemark.backup.BackupRequest;
+import org.tidemark.backup.BackupResult;
+import org.tidemark.backup.BackupRunner;
+import org.tidemark.backup.OpenDisk;
+import org.tidemark.backup.Progress;
+import org.tidemark.backup.RestoreRequest;
+import org.tidemark.backup.RestoreResult;
+import org.tidemark.backup.RestoreRunner;
+import org.tidemark.model.Checkpoint;
+import org.tidemark.qcow2.Qcow2Image;
+import org.tidemark.xml.CheckpointXml;
+import org.tidemark.xml.CheckpointXmlException;
+
+/**
+ * The code of docs/library-guide.md, compiled and run by the tests: read a checkpoint, back up
+ * its disks, verify the archive, restore it.
+ */
+public final class LibraryExample {
+  private LibraryExample() {}
+
+  /** Reads a checkpoint as {@code virsh checkpoint-dumpxml} wrote it (validated, REDEFINE rules). */
+  public static Checkpoint readCheckpoint(Path file) throws IOException, CheckpointXmlException {
+    return CheckpointXml.parse(Files.readAllBytes(file), file.toString(), Set.of());
+  }
+
+  /** Backs up checkpoint {@code y}, reading its disk {@code vda} from {@code image}. */
+  public static BackupResult backup(Path repo, Checkpoint y, Map<String, Checkpoint> others, Path image)
+      throws IOException {
+    byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
+    BackupRequest request = new BackupRequest(
+        y, xml, others,
+        disk -> {
+          Qcow2Image q = Qcow2Image.open(image); // read-only, always
+          return new OpenDisk(q, q);
+        },
+        Set.of(), false, Codec.ZSTD, ArchiveWriter.DEFAULT_CHUNK, "example");
+    return new BackupRunner(Repository.at(repo)).run(request, Progress.NONE);
+  }
+
+  /** Every problem in an archive; empty when it is sound. */
+  public static List<Finding> verify(Path archive) throws IOException {
+    return ArchiveVerifier.verify(archive);
+  }
+
+  /** Restores the newest point of a domain's chain into {@code directory}. */
+  public static RestoreResult restore(Path repo, String domain, Path directory) throws IOException {
+    return new RestoreRunner(Repository.at(repo)).run(
+        new RestoreRequest(domain, Optional.empty(), Optional.empty(), directory, false), Progress.NONE);
+  }
+}
