@@ -9,6 +9,7 @@ import java.util.Set;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.CheckpointType;
+import org.tidemark.model.DomainDefinition;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 
@@ -72,6 +73,28 @@ public final class CheckpointXml {
 
   // ------------------------------------------------------------------ interpretation
 
+  /**
+   * Parses a checkpoint in libvirt's CREATE mode, for a new checkpoint of a running domain: the
+   * name defaults to the creation time; {@code <parent>}, {@code <creationTime>} and any
+   * {@code <domain>} in the input are ignored (the parent is the tree's current checkpoint, which
+   * {@code MomentTree.create} sets); the disks are aligned with {@code domain}, the domain's
+   * definition now, which the checkpoint keeps.
+   *
+   * @param now the creation time to record, seconds since the epoch
+   * @throws CheckpointXmlException when the document is refused
+   */
+  public static Checkpoint parseCreate(byte[] xml, String resource, DomainDefinition domain, long now)
+      throws CheckpointXmlException {
+    String text = SafeXml.read(xml, resource, "domaincheckpoint");
+    SafeXml.validate(xml, resource, CheckpointSchema.checker());
+    Element root = SafeXml.dom(xml, resource).getDocumentElement();
+    String name = MomentXml.childText(root, "name").orElse(Long.toString(now));
+    Checkpoint.Builder b = Checkpoint.builder().name(name).creationTime(now).domain(domain);
+    MomentXml.childText(root, "description").ifPresent(b::description);
+    b.disks(DiskAlignment.align(listedDisks(root, resource), domain, name, resource));
+    return build(b, resource);
+  }
+
   private static Checkpoint interpret(Element root, String text, String resource, Set<ParseOption> options)
       throws CheckpointXmlException {
     Optional<String> name = MomentXml.childText(root, "name");
@@ -97,6 +120,16 @@ public final class CheckpointXml {
     if (domain != null) {
       b.domain(MomentXml.domainDefinition(domain, text, resource));
     }
+    List<CheckpointDisk> listed = listedDisks(root, resource);
+    List<CheckpointDisk> aligned = domain == null
+        ? DiskAlignment.defaultBitmaps(listed, name.get())
+        : DiskAlignment.align(listed, b.build().domain().orElseThrow(), name.get(), resource);
+    b.disks(aligned);
+    return build(b, resource);
+  }
+
+  /** The disks as the document lists them, before alignment. */
+  private static List<CheckpointDisk> listedDisks(Element root, String resource) throws CheckpointXmlException {
     List<CheckpointDisk> listed = new ArrayList<>();
     Element disks = MomentXml.child(root, "disks");
     if (disks != null) {
@@ -113,10 +146,10 @@ public final class CheckpointXml {
         }
       }
     }
-    List<CheckpointDisk> aligned = domain == null
-        ? DiskAlignment.defaultBitmaps(listed, name.get())
-        : DiskAlignment.align(listed, b.build().domain().orElseThrow(), name.get(), resource);
-    b.disks(aligned);
+    return listed;
+  }
+
+  private static Checkpoint build(Checkpoint.Builder b, String resource) throws CheckpointXmlException {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
