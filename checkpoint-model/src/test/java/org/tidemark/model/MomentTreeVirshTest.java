@@ -78,6 +78,7 @@ class MomentTreeVirshTest {
     commands.add("checkpoint-list test --topological --name");
     commands.add("checkpoint-list test --roots --name");
     commands.add("checkpoint-list test --leaves --name");
+    commands.add("checkpoint-list test --tree");
     for (String n : names) {
       commands.add("checkpoint-info test " + n);
     }
@@ -103,9 +104,10 @@ class MomentTreeVirshTest {
     assertEquals(new TreeSet<>(names), new TreeSet<>(topo), label + ": topological names");
     assertEquals(sorted(tree.roots()), new TreeSet<>(lines(replies.get(at + 2).output())), label + ": roots");
     assertEquals(sorted(tree.leaves()), new TreeSet<>(lines(replies.get(at + 3).output())), label + ": leaves");
+    assertEquals(parentsOf(tree), treeParents(replies.get(at + 4).output()), label + ": checkpoint-list --tree");
     Map<String, Map<String, String>> info = new HashMap<>();
     for (int i = 0; i < names.size(); i++) {
-      info.put(names.get(i), fields(replies.get(at + 4 + i).output()));
+      info.put(names.get(i), fields(replies.get(at + 5 + i).output()));
     }
     for (String n : names) {
       Map<String, String> f = info.get(n);
@@ -116,13 +118,46 @@ class MomentTreeVirshTest {
       parent.ifPresent(p -> assertTrue(topo.indexOf(p) < topo.indexOf(n), label + ": virsh's order puts " + p + " after " + n));
     }
     for (int i = 0; i < names.size(); i++) {
-      Virsh.Reply parentReply = replies.get(at + 4 + names.size() + i);
+      Virsh.Reply parentReply = replies.get(at + 5 + names.size() + i);
       Optional<String> ours = tree.require(names.get(i)).parentName();
       assertEquals(ours.isEmpty(), parentReply.failed(), label + ": " + parentReply);
       ours.ifPresent(p -> assertEquals(p, parentReply.output(), label + ": checkpoint-parent"));
     }
     Map<String, String> probe = fields(replies.get(replies.size() - 1).output());
     assertEquals(tree.current().map(Moment::name).orElse("-"), probe.get("Parent"), label + ": current moment");
+  }
+
+  private static Map<String, String> parentsOf(MomentTree<Checkpoint> tree) {
+    Map<String, String> m = new TreeMap<>();
+    tree.topological().forEach(c -> m.put(c.name(), c.parentName().orElse("-")));
+    return m;
+  }
+
+  /**
+   * Each moment's parent as {@code checkpoint-list --tree} draws it: a root at column 0, a child's
+   * name after "+- " four columns deeper than its parent's.
+   */
+  private static Map<String, String> treeParents(String tree) {
+    Map<String, String> parents = new TreeMap<>();
+    List<String> path = new ArrayList<>();
+    for (String line : tree.lines().toList()) {
+      String trimmed = line.strip();
+      if (trimmed.matches("[| ]*")) {
+        continue; // connector lines
+      }
+      int plus = line.indexOf("+- ");
+      int depth = plus < 0 ? 0 : (plus + 3 - 1) / 4;
+      String name = plus < 0 ? trimmed : line.substring(plus + 3).strip();
+      while (path.size() > depth) {
+        path.remove(path.size() - 1);
+      }
+      if (depth > path.size()) {
+        throw new AssertionError("cannot read virsh's tree at line '" + line + "':\n" + tree);
+      }
+      parents.put(name, depth == 0 ? "-" : path.get(depth - 1));
+      path.add(name);
+    }
+    return parents;
   }
 
   private static List<String> lines(String s) {
