@@ -56,6 +56,65 @@ class PackagedJarIT {
     assertFalse(r.err().strip().contains("\n"), "one line, no stack trace: " + r.err());
   }
 
+  static void qemu(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+  }
+
+  @Test
+  void aBackupKilledMidwayLeavesNoArchiveAndTheNextOneSucceeds() throws Exception {
+    // 256 MiB of random guest data, deflated: a backup long enough to kill while it writes
+    Path image = dir.resolve("big.qcow2");
+    qemu("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "256M");
+    Path pattern = dir.resolve("pattern");
+    byte[] random = new byte[8 << 20];
+    new java.util.Random(7).nextBytes(random);
+    Files.write(pattern, random);
+    List<String> io = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+    for (int i = 0; i < 32; i++) {
+      io.add("-c");
+      io.add("write -q -s " + pattern + " " + (i * 8) + "M 8M");
+    }
+    io.add(image.toString());
+    qemu(io.toArray(String[]::new));
+    qemu("qemu-img", "resize", "-q", image.toString(), "1G");
+    Path repo = dir.resolve("repo");
+    boolean killedWhileWriting = false;
+    for (int killAfterMs : new int[] {150, 700, 1500}) {
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-jar", Path.of("target", "tidemark.jar").toString(), "backup", "--repo", repo.toString(),
+          "--checkpoint", "../sample/checkpoints/cp1.xml", "--disk", "vda=" + image, "--compress", "deflate"));
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      Thread.sleep(killAfterMs);
+      assertTrue(p.isAlive(), "the backup ended before the kill at " + killAfterMs + " ms: the test image is too small");
+      p.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
+      p.waitFor(60, TimeUnit.SECONDS);
+      Path domain = repo.resolve("sample");
+      if (Files.isDirectory(domain)) {
+        try (var s = Files.list(domain)) {
+          List<String> names = s.map(x -> x.getFileName().toString()).toList();
+          assertTrue(names.stream().noneMatch(n -> n.endsWith(".tar") && !n.startsWith(".")),
+              "killed after " + killAfterMs + " ms: no complete-looking archive, found " + names);
+          killedWhileWriting |= names.stream().anyMatch(n -> n.startsWith(".cp1.tar.tmp-"));
+        }
+      }
+      if (Files.isDirectory(repo)) {
+        Run verify = tidemark("verify", "--repo", repo.toString());
+        assertEquals(0, verify.code(), verify.err());
+      }
+    }
+    assertTrue(killedWhileWriting, "at least one kill landed while the archive was being written");
+    Run next = tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
+        "--disk", "vda=" + image, "--json");
+    assertEquals(0, next.code(), next.err());
+    try (var s = Files.list(repo.resolve("sample"))) {
+      assertEquals(List.of("cp1.tar"), s.map(x -> x.getFileName().toString()).toList(), "leftovers removed");
+    }
+    assertEquals(0, tidemark("verify", "--repo", repo.toString()).code());
+  }
+
   @Test
   void formatPrintsWhatLibvirtWrote() throws Exception {
     Run r = tidemark("checkpoint", "format", "../sample/checkpoints/cp2.xml");
