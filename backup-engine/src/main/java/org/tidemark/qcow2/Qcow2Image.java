@@ -127,6 +127,10 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       }
       incompatible = h.getLong(72);
       autoclear = h.getLong(88);
+      int refcountOrder = h.getInt(96);
+      if (refcountOrder < 0 || refcountOrder > 6) {
+        throw new CorruptImageException(path, "header: refcount_order " + refcountOrder + " (expected 0 to 6)");
+      }
       headerLength = h.getInt(100);
       if (headerLength < 104 || headerLength > h.limit()) {
         throw new CorruptImageException(path, "header: header_length " + headerLength + " (expected 104 to " + h.limit() + ")");

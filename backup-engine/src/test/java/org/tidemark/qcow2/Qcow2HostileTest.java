@@ -110,6 +110,11 @@ class Qcow2HostileTest {
   }
 
   @Test
+  void refcountOrderAboveSixFail() throws Exception {
+    refused(CorruptImageException.class, patched("refcount-order-7-fail.qcow2", b -> b.putInt(96, 7)), "refcount_order 7");
+  }
+
+  @Test
   void versionFourUnsupported() throws Exception {
     refused(UnsupportedImageException.class, patched("version-4-fail.qcow2", b -> b.putInt(4, 4)), "version 4");
   }
