@@ -18,13 +18,13 @@ import org.tidemark.disk.Extent;
  * QEMU's tools as ground truth: runs qemu-img, qemu-io and nbdinfo over qemu-nbd, failing the test
  * (never skipping it) when a tool is missing: CI installs qemu-utils and libnbd-bin.
  */
-final class Qemu {
+public final class Qemu {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private Qemu() {}
 
   /** Runs a command, fails the test on a non-zero exit, returns stdout. */
-  static String run(String... command) throws IOException, InterruptedException {
+  public static String run(String... command) throws IOException, InterruptedException {
     Process p;
     try {
       p = new ProcessBuilder(command).redirectErrorStream(false).start();
@@ -43,7 +43,7 @@ final class Qemu {
   }
 
   /** qemu-img map's view: extents that hold data (true) or read as zeros (false), merged. */
-  static List<Extent> map(Path image) throws Exception {
+  public static List<Extent> map(Path image) throws Exception {
     JsonNode map = JSON.readTree(run("qemu-img", "map", "--output=json", "-f", "qcow2", image.toString()));
     List<Extent> out = new ArrayList<>();
     for (JsonNode e : map) {

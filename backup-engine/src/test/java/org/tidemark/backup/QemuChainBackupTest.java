@@ -1,0 +1,120 @@
+package org.tidemark.backup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.Codec;
+import org.tidemark.archive.Repository;
+import org.tidemark.disk.Extent;
+import org.tidemark.model.Checkpoint;
+import org.tidemark.model.CheckpointDisk;
+import org.tidemark.model.DomainDefinition;
+import org.tidemark.model.DomainDisk;
+import org.tidemark.qcow2.Qcow2Image;
+import org.tidemark.qcow2.Qemu;
+
+/**
+ * A checkpoint chain on a real qcow2 image that QEMU writes: bitmap cp1, writes, cp2, writes, cp3,
+ * writes; libvirt style (all bitmaps enabled) and old style (each earlier bitmap disabled when the
+ * next is added). At each checkpoint the disk is copied by {@code qemu-img convert}; a full backup
+ * at cp1 and incrementals after it must restore, at every point, to what {@code qemu-img compare}
+ * finds identical to that copy, and thin (no more data than the source had allocated).
+ */
+class QemuChainBackupTest {
+  @TempDir Path dir;
+
+  private void writes(Path img, Random r, int count) throws Exception {
+    Path pattern = dir.resolve("pattern");
+    byte[] data = new byte[256 << 10];
+    r.nextBytes(data);
+    Files.write(pattern, data);
+    List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+    for (int i = 0; i < count; i++) {
+      long off = (long) r.nextInt(31 << 20);
+      int len = 1 + r.nextInt(200 << 10);
+      cmd.add("-c");
+      cmd.add(switch (r.nextInt(5)) {
+        case 0 -> "write -q -z " + off + " " + len;
+        case 1 -> "discard -q " + (off & ~0xffffL) + " " + (1 << 16);
+        default -> "write -q -s " + pattern + " " + off + " " + len;
+      });
+    }
+    cmd.add(img.toString());
+    Qemu.run(cmd.toArray(String[]::new));
+  }
+
+  private static long dataBytes(List<Extent> map) {
+    return map.stream().filter(e -> !e.zero()).mapToLong(Extent::length).sum();
+  }
+
+  @ParameterizedTest(name = "old style bitmaps: {0}")
+  @ValueSource(booleans = {false, true})
+  void everyPointRestoresIdenticalToQemusCopy(boolean oldStyle) throws Exception {
+    Random r = new Random(oldStyle ? 11 : 12);
+    Path img = dir.resolve("vda.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", img.toString(), "32M");
+    writes(img, r, 40);
+    DomainDefinition domain = new DomainDefinition("<domain type='kvm'>\n  <name>vm</name>\n</domain>", "kvm", "vm",
+        Optional.empty(), List.of(DomainDisk.of("vda", img.toString(), "qcow2")));
+    Repository repo = Repository.at(dir.resolve("repo"));
+    Map<String, Checkpoint> known = new HashMap<>();
+    String parent = null;
+    for (int p = 1; p <= 3; p++) {
+      String name = "cp" + p;
+      if (oldStyle && parent != null) {
+        Qemu.run("qemu-img", "bitmap", "--disable", img.toString(), parent);
+      }
+      Qemu.run("qemu-img", "bitmap", "--add", img.toString(), name);
+      Qemu.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", img.toString(), dir.resolve(name + ".raw").toString());
+      Checkpoint y = Checkpoint.builder().name(name).parentName(parent).creationTime(1000 + p).domain(domain)
+          .addDisk(CheckpointDisk.bitmap("vda", name)).build();
+      BackupResult b = new BackupRunner(repo).run(new BackupRequest(y, ("<domaincheckpoint/>\n").getBytes(StandardCharsets.UTF_8),
+          known, disk -> {
+            Qcow2Image q = Qcow2Image.open(img);
+            return new OpenDisk(q, q);
+          }, Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE);
+      assertEquals(p == 1 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, b.plan().disks().get(0).decision());
+      assertEquals(List.of(), ArchiveVerifier.verify(b.archive()));
+      known.put(name, y);
+      parent = name;
+      writes(img, r, 12);
+    }
+    long sourceData = dataBytes(Qemu.map(img));
+    for (int p = 1; p <= 3; p++) {
+      Path out = dir.resolve("restore-" + p);
+      new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of("cp" + p), Optional.empty(), out, false), Progress.NONE);
+      Path restored = out.resolve("vda.raw");
+      String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw",
+          dir.resolve("cp" + p + ".raw").toString(), restored.toString());
+      assertEquals("", said.strip(), "cp" + p);
+      long restoredData = dataBytes(rawMap(restored));
+      assertTrue(restoredData <= sourceData + (1 << 20),
+          "cp" + p + ": restore is thin (" + restoredData + " bytes of data, source had " + sourceData + " allocated)");
+    }
+  }
+
+  /** qemu-img map of a raw file: its data and holes as the file system reports them. */
+  private static List<Extent> rawMap(Path raw) throws Exception {
+    com.fasterxml.jackson.databind.JsonNode map = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(Qemu.run("qemu-img", "map", "--output=json", "-f", "raw", raw.toString()));
+    List<Extent> out = new ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode e : map) {
+      out.add(new Extent(e.get("start").asLong(), e.get("length").asLong(), !e.get("data").asBoolean()));
+    }
+    return out;
+  }
+}
