@@ -4,6 +4,7 @@ import com.thaiopensource.util.PropertyMapBuilder;
 import com.thaiopensource.validate.ValidationDriver;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -18,11 +19,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.xml.CheckpointXml;
+import org.tidemark.xml.DomainGrammar;
 import org.xml.sax.InputSource;
 
 /**
- * Parsing a checkpoint with an embedded domain (safe parse + Jing validation + model) against Jing
- * validation alone of the same bytes with the same grammar. Goal: at most 1.5x the baseline.
+ * Parsing a checkpoint with an embedded domain (safe parse + Jing validation + model, one pass)
+ * against Jing validation alone of the same bytes, each with its grammar: the default parse (with
+ * libvirt's domain.rng) against Jing with libvirt's domaincheckpoint.rng, the built-in parse
+ * against Jing with Tidemark's grammar. Goal: at most 1.5x the baseline.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -103,29 +107,52 @@ public class CheckpointXmlBenchmark {
       """;
 
   byte[] bytes;
-  ValidationDriver jing;
+  ValidationDriver jingTidemark;
+  ValidationDriver jingLibvirt;
+  DomainGrammar libvirtDomain;
 
   @Setup
   public void setup() throws Exception {
     bytes = DOC.getBytes(StandardCharsets.UTF_8);
-    jing = new ValidationDriver(new PropertyMapBuilder().toPropertyMap());
+    jingTidemark = new ValidationDriver(new PropertyMapBuilder().toPropertyMap());
     InputSource grammar = new InputSource(CheckpointXml.class.getResourceAsStream("domaincheckpoint.rng"));
     grammar.setSystemId("tidemark:domaincheckpoint.rng");
-    if (!jing.loadSchema(grammar)) {
-      throw new IllegalStateException("grammar did not load");
+    if (!jingTidemark.loadSchema(grammar)) {
+      throw new IllegalStateException("Tidemark's grammar did not load");
     }
-    if (!jingAlone()) {
+    Path schemas = Path.of(DomainGrammar.DEFAULT_DIRECTORY);
+    jingLibvirt = new ValidationDriver(new PropertyMapBuilder().toPropertyMap());
+    if (!jingLibvirt.loadSchema(new InputSource(schemas.resolve("domaincheckpoint.rng").toUri().toString()))) {
+      throw new IllegalStateException("libvirt's domaincheckpoint.rng did not load (install libvirt0)");
+    }
+    libvirtDomain = DomainGrammar.directory(schemas);
+    if (!jingTidemarkGrammar() || !jingLibvirtGrammar()) {
       throw new IllegalStateException("the benchmark document is not valid");
     }
+    parseWithLibvirtDomainGrammar();
   }
 
+  /** The default parse: Tidemark's grammar plus libvirt's domain.rng for the domain, and the model. */
   @Benchmark
-  public Checkpoint parseValidateModel() throws Exception {
-    return CheckpointXml.parse(bytes, "bench.xml", Set.of());
+  public Checkpoint parseWithLibvirtDomainGrammar() throws Exception {
+    return CheckpointXml.parse(bytes, "bench.xml", Set.of(), libvirtDomain);
   }
 
+  /** Baseline of the default parse: Jing with libvirt's own domaincheckpoint.rng (which includes domain.rng). */
   @Benchmark
-  public boolean jingAlone() throws Exception {
-    return jing.validate(new InputSource(new ByteArrayInputStream(bytes)));
+  public boolean jingLibvirtGrammar() throws Exception {
+    return jingLibvirt.validate(new InputSource(new ByteArrayInputStream(bytes)));
+  }
+
+  /** The parse where libvirt's schemas are absent: Tidemark's grammar only, and the model. */
+  @Benchmark
+  public Checkpoint parseWithBuiltInDomainGrammar() throws Exception {
+    return CheckpointXml.parse(bytes, "bench.xml", Set.of(), DomainGrammar.builtIn());
+  }
+
+  /** Baseline of the built-in parse: Jing alone with the same grammar. */
+  @Benchmark
+  public boolean jingTidemarkGrammar() throws Exception {
+    return jingTidemark.validate(new InputSource(new ByteArrayInputStream(bytes)));
   }
 }

@@ -18,10 +18,13 @@ import org.xml.sax.SAXParseException;
 /**
  * The checkpoint grammar, compiled once per process from the jar (it includes nothing, so no URL
  * resolution is involved) and shared; a {@link Validator} per thread is reused across documents.
+ * The same per-thread reuse serves the domain grammars of {@link DomainGrammar}.
  */
 final class CheckpointSchema {
   private static final Schema SCHEMA = load();
   private static final ThreadLocal<Checker> CHECKERS = ThreadLocal.withInitial(Checker::new);
+  private static final ThreadLocal<java.util.Map<Schema, Checker>> DOMAIN_CHECKERS =
+      ThreadLocal.withInitial(java.util.IdentityHashMap::new);
 
   private CheckpointSchema() {}
 
@@ -67,15 +70,27 @@ final class CheckpointSchema {
     return c;
   }
 
+  /** The calling thread's validator of a libvirt domain grammar, reset and ready. */
+  static Checker checker(Schema schema) {
+    Checker c = DOMAIN_CHECKERS.get().computeIfAbsent(schema, Checker::new);
+    c.reset();
+    return c;
+  }
+
   /** A validator and the errors it collected. */
   static final class Checker implements ErrorHandler {
     final List<SAXParseException> errors = new ArrayList<>();
     final Validator validator;
 
     Checker() {
+      this(SCHEMA);
+    }
+
+    /** A validator of {@code schema} (a grammar of libvirt's, for the embedded domain). */
+    Checker(Schema schema) {
       PropertyMapBuilder p = new PropertyMapBuilder();
       p.put(ValidateProperty.ERROR_HANDLER, this);
-      validator = SCHEMA.createValidator(p.toPropertyMap());
+      validator = schema.createValidator(p.toPropertyMap());
     }
 
     void reset() {

@@ -10,8 +10,6 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.CheckpointType;
 import org.tidemark.model.DomainDefinition;
-import org.w3c.dom.Document;
-import org.w3c.dom.Element;
 
 /**
  * Reads and writes libvirt checkpoint XML ({@code <domaincheckpoint>}) as libvirt does.
@@ -47,11 +45,17 @@ public final class CheckpointXml {
 
   /** Flags of {@link #format}, with libvirt's meaning. */
   public enum FormatFlag {
-    /** Include security-sensitive parts of the domain (kept as read either way). */
+    /**
+     * Include the domain's security-sensitive parts (graphics passwords), which are kept as read
+     * but left out of the output without this flag, as libvirt does.
+     */
     SECURE,
     /** Leave out the {@code <domain>}. */
     NO_DOMAIN,
-    /** Write each disk's {@code size} when known. */
+    /**
+     * Write each disk's {@code size} when the model has one. Parsing never gives a size (libvirt
+     * ignores a size in a definition and measures it at dump time); the backup engine sets it.
+     */
     SIZE
   }
 
@@ -65,10 +69,26 @@ public final class CheckpointXml {
    * @throws CheckpointXmlException when the document is refused; the message has its line and column
    */
   public static Checkpoint parse(byte[] xml, String resource, Set<ParseOption> options) throws CheckpointXmlException {
+    return parse(xml, resource, options, DomainGrammar.host());
+  }
+
+  /**
+   * Parses and validates a checkpoint document in REDEFINE mode, validating its {@code <domain>}
+   * against {@code domainGrammar}.
+   *
+   * @throws CheckpointXmlException when the document is refused; the message has its line and column
+   */
+  public static Checkpoint parse(byte[] xml, String resource, Set<ParseOption> options, DomainGrammar domainGrammar)
+      throws CheckpointXmlException {
     String text = SafeXml.read(xml, resource, "domaincheckpoint");
-    SafeXml.validate(xml, resource, CheckpointSchema.checker());
-    Document doc = SafeXml.dom(xml, resource);
-    return interpret(doc.getDocumentElement(), text, resource, options);
+    return interpret(validatedRoot(xml, resource, domainGrammar), text, resource, options);
+  }
+
+  private static XmlElement validatedRoot(byte[] xml, String resource, DomainGrammar domainGrammar)
+      throws CheckpointXmlException {
+    com.thaiopensource.validate.Schema domainSchema = domainGrammar.schema();
+    return SafeXml.parseValidated(xml, resource, CheckpointSchema.checker(),
+        domainSchema == null ? null : CheckpointSchema.checker(domainSchema));
   }
 
   // ------------------------------------------------------------------ interpretation
@@ -85,9 +105,8 @@ public final class CheckpointXml {
    */
   public static Checkpoint parseCreate(byte[] xml, String resource, DomainDefinition domain, long now)
       throws CheckpointXmlException {
-    String text = SafeXml.read(xml, resource, "domaincheckpoint");
-    SafeXml.validate(xml, resource, CheckpointSchema.checker());
-    Element root = SafeXml.dom(xml, resource).getDocumentElement();
+    SafeXml.read(xml, resource, "domaincheckpoint");
+    XmlElement root = validatedRoot(xml, resource, DomainGrammar.host());
     String name = MomentXml.childText(root, "name").orElse(Long.toString(now));
     Checkpoint.Builder b = Checkpoint.builder().name(name).creationTime(now).domain(domain);
     MomentXml.childText(root, "description").ifPresent(b::description);
@@ -95,7 +114,7 @@ public final class CheckpointXml {
     return build(b, resource);
   }
 
-  private static Checkpoint interpret(Element root, String text, String resource, Set<ParseOption> options)
+  private static Checkpoint interpret(XmlElement root, String text, String resource, Set<ParseOption> options)
       throws CheckpointXmlException {
     Optional<String> name = MomentXml.childText(root, "name");
     if (name.isEmpty()) {
@@ -108,11 +127,11 @@ public final class CheckpointXml {
     long creationTime = MomentXml.parseNumber(created.get(), "creationTime", resource);
     Checkpoint.Builder b = Checkpoint.builder().name(name.get()).creationTime(creationTime);
     MomentXml.childText(root, "description").ifPresent(b::description);
-    Element parent = MomentXml.child(root, "parent");
+    XmlElement parent = MomentXml.child(root, "parent");
     if (parent != null) {
       MomentXml.childText(parent, "name").ifPresent(b::parentName);
     }
-    Element domain = MomentXml.child(root, "domain");
+    XmlElement domain = MomentXml.child(root, "domain");
     if (domain == null && !options.contains(ParseOption.ALLOW_MISSING_DOMAIN)) {
       throw new CheckpointXmlException(resource, 0, 0,
           "a redefined checkpoint needs its <domain> (use the option that allows a missing domain for libvirt's NO_DOMAIN form)");
@@ -129,18 +148,18 @@ public final class CheckpointXml {
   }
 
   /** The disks as the document lists them, before alignment. */
-  private static List<CheckpointDisk> listedDisks(Element root, String resource) throws CheckpointXmlException {
+  private static List<CheckpointDisk> listedDisks(XmlElement root, String resource) throws CheckpointXmlException {
     List<CheckpointDisk> listed = new ArrayList<>();
-    Element disks = MomentXml.child(root, "disks");
+    XmlElement disks = MomentXml.child(root, "disks");
     if (disks != null) {
-      for (Element d : MomentXml.children(disks, "disk")) {
+      for (XmlElement d : MomentXml.children(disks, "disk")) {
         CheckpointType type = d.hasAttribute("checkpoint")
             ? CheckpointType.fromXmlName(d.getAttribute("checkpoint")) : CheckpointType.BITMAP;
         Optional<String> bitmap = d.hasAttribute("bitmap") ? Optional.of(d.getAttribute("bitmap")) : Optional.empty();
-        OptionalLong size = d.hasAttribute("size")
-            ? OptionalLong.of(MomentXml.parseNumber(d.getAttribute("size"), "disk size", resource)) : OptionalLong.empty();
+        // a size in the input is checked by the grammar but not kept: libvirt measures it when
+        // asked to print it (SIZE), it never takes it from a definition
         try {
-          listed.add(CheckpointDisk.of(d.getAttribute("name"), type, bitmap, size));
+          listed.add(CheckpointDisk.of(d.getAttribute("name"), type, bitmap, OptionalLong.empty()));
         } catch (IllegalArgumentException e) {
           throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
         }
@@ -183,7 +202,8 @@ public final class CheckpointXml {
     }
     if (!flags.contains(FormatFlag.NO_DOMAIN)) {
       c.domain().ifPresent(d -> {
-        for (String line : d.xml().split("\n", -1)) {
+        String xml = flags.contains(FormatFlag.SECURE) ? d.xml() : MomentXml.withoutSecrets(d.xml());
+        for (String line : xml.split("\n", -1)) {
           out.append("  ").append(line).append('\n');
         }
       });

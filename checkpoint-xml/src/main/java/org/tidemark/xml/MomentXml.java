@@ -5,9 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
-import org.w3c.dom.Element;
-import org.w3c.dom.Node;
-import org.w3c.dom.NodeList;
 
 /**
  * What checkpoints and snapshots share in XML: the moment's fields, numbers as libvirt reads them,
@@ -28,17 +25,17 @@ final class MomentXml {
     }
   }
 
-  static DomainDefinition domainDefinition(Element domain, String text, String resource)
+  static DomainDefinition domainDefinition(XmlElement domain, String text, String resource)
       throws CheckpointXmlException {
     List<DomainDisk> disks = new ArrayList<>();
-    Element devices = child(domain, "devices");
+    XmlElement devices = child(domain, "devices");
     if (devices != null) {
-      for (Element d : children(devices, "disk")) {
-        Element target = child(d, "target");
+      for (XmlElement d : children(devices, "disk")) {
+        XmlElement target = child(d, "target");
         if (target == null || target.getAttribute("dev").isEmpty()) {
           continue;
         }
-        Element source = child(d, "source");
+        XmlElement source = child(d, "source");
         Optional<String> src = Optional.empty();
         if (source != null) {
           for (String attr : new String[] {"file", "dev", "name", "volume"}) {
@@ -48,7 +45,7 @@ final class MomentXml {
             }
           }
         }
-        Element driver = child(d, "driver");
+        XmlElement driver = child(d, "driver");
         Optional<String> driverType = driver != null && driver.hasAttribute("type")
             ? Optional.of(driver.getAttribute("type")) : Optional.empty();
         String device = d.hasAttribute("device") ? d.getAttribute("device") : "disk";
@@ -106,29 +103,42 @@ final class MomentXml {
     return out.toString();
   }
 
-  static Element child(Element parent, String name) {
-    for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
-      if (n instanceof Element e && e.getLocalName().equals(name)) {
+  static XmlElement child(XmlElement parent, String name) {
+    for (XmlElement e : parent.elements()) {
+      if (e.getLocalName().equals(name)) {
         return e;
       }
     }
     return null;
   }
 
-  static List<Element> children(Element parent, String name) {
-    List<Element> out = new ArrayList<>();
-    NodeList nl = parent.getChildNodes();
-    for (int i = 0; i < nl.getLength(); i++) {
-      if (nl.item(i) instanceof Element e && e.getLocalName().equals(name)) {
+  static List<XmlElement> children(XmlElement parent, String name) {
+    List<XmlElement> out = new ArrayList<>();
+    for (XmlElement e : parent.elements()) {
+      if (e.getLocalName().equals(name)) {
         out.add(e);
       }
     }
     return out;
   }
 
-  static Optional<String> childText(Element parent, String name) {
-    Element e = child(parent, name);
+  static Optional<String> childText(XmlElement parent, String name) {
+    XmlElement e = child(parent, name);
     return e == null ? Optional.empty() : Optional.of(e.getTextContent());
+  }
+
+  private static final java.util.regex.Pattern GRAPHICS_PASSWORD =
+      java.util.regex.Pattern.compile("(<graphics\\b[^>]*?)\\s+passwd=(?:'[^']*'|\"[^\"]*\")");
+
+  /**
+   * The domain's text without what libvirt prints only with its SECURE flag: the {@code passwd}
+   * of each {@code <graphics>} (VNC, SPICE), which libvirt leaves out of every dump unless asked.
+   */
+  static String withoutSecrets(String domainXml) {
+    if (!domainXml.contains("passwd=")) {
+      return domainXml;
+    }
+    return GRAPHICS_PASSWORD.matcher(domainXml).replaceAll("$1");
   }
 
   /** Escapes the five XML entities, as libvirt does in text and attributes. */

@@ -7,11 +7,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
 import javax.xml.parsers.SAXParserFactory;
-import org.w3c.dom.Document;
 import org.xml.sax.InputSource;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
@@ -52,24 +49,6 @@ final class SafeXml {
     }
   });
 
-  /** A configured DOM builder per thread, reset before each use. */
-  private static final ThreadLocal<DocumentBuilder> BUILDERS = ThreadLocal.withInitial(() -> {
-    try {
-      DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-      f.setNamespaceAware(true);
-      f.setXIncludeAware(false);
-      f.setExpandEntityReferences(false);
-      f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-      f.setFeature("http://xml.org/sax/features/external-general-entities", false);
-      f.setFeature("http://xml.org/sax/features/external-parameter-entities", false);
-      f.setFeature("http://apache.org/xml/features/nonvalidating/load-external-dtd", false);
-      f.setAttribute(JDK_MAX_DEPTH, String.valueOf(2 * MAX_DEPTH));
-      return f.newDocumentBuilder();
-    } catch (ParserConfigurationException e) {
-      throw new IllegalStateException("the JDK's DOM parser cannot be configured safely: " + e.getMessage(), e);
-    }
-  });
-
   private SafeXml() {}
 
   /** Checks the size, decodes, and refuses declarations; returns the document's text. */
@@ -83,7 +62,11 @@ final class SafeXml {
   }
 
   static String decode(byte[] xml, String resource) throws CheckpointXmlException {
-    try {
+    String fast = new String(xml, StandardCharsets.UTF_8); // the JDK's fast path; replaces bad bytes
+    if (fast.indexOf('\uFFFD') < 0) {
+      return fast;
+    }
+    try { // a replacement character: either in the document or a malformed byte; tell which
       return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(xml)).toString();
     } catch (CharacterCodingException e) {
@@ -118,14 +101,32 @@ final class SafeXml {
     return line;
   }
 
-  /** Parses {@code xml} safely, feeding it to {@code checker}'s validator; the first error is thrown. */
-  static void validate(byte[] xml, String resource, CheckpointSchema.Checker checker) throws CheckpointXmlException {
+  /**
+   * Parses {@code xml} safely in one pass: validates it with {@code checker}, validates the root's
+   * {@code <domain>} child with {@code domainChecker} when given, and builds its element tree. The
+   * first error in document order is thrown; the root element is returned.
+   */
+  static XmlElement parseValidated(byte[] xml, String resource, CheckpointSchema.Checker checker,
+      CheckpointSchema.Checker domainChecker) throws CheckpointXmlException {
+    return parse(xml, resource, checker, domainChecker);
+  }
+
+  /** Parses {@code xml} safely without validating it (for snapshots, where validation is opt-in). */
+  static XmlElement parseUnvalidated(byte[] xml, String resource) throws CheckpointXmlException {
+    return parse(xml, resource, null, null);
+  }
+
+  private static XmlElement parse(byte[] xml, String resource, CheckpointSchema.Checker checker,
+      CheckpointSchema.Checker domainChecker) throws CheckpointXmlException {
+    OnePassHandler handler = new OnePassHandler(
+        checker == null ? new org.xml.sax.helpers.DefaultHandler() : checker.validator.getContentHandler(),
+        domainChecker == null ? null : domainChecker.validator.getContentHandler(), "domain");
     try {
       XMLReader reader = READERS.get();
       DepthLimit limit = new DepthLimit();
       limit.setParent(reader);
-      limit.setContentHandler(checker.validator.getContentHandler());
-      limit.setErrorHandler(checker);
+      limit.setContentHandler(handler);
+      limit.setErrorHandler(checker == null ? new FatalErrors() : checker);
       InputSource in = new InputSource(new ByteArrayInputStream(xml));
       in.setSystemId(resource);
       limit.parse(in);
@@ -134,9 +135,31 @@ final class SafeXml {
     } catch (SAXException | IOException e) {
       throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
     }
-    if (!checker.errors.isEmpty()) {
-      SAXParseException e = checker.errors.get(0);
-      throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
+    SAXParseException first = checker == null || checker.errors.isEmpty() ? null : checker.errors.get(0);
+    if (domainChecker != null && !domainChecker.errors.isEmpty()) {
+      SAXParseException d = domainChecker.errors.get(0);
+      if (first == null || d.getLineNumber() < first.getLineNumber()
+          || d.getLineNumber() == first.getLineNumber() && d.getColumnNumber() < first.getColumnNumber()) {
+        throw new CheckpointXmlException(resource, d.getLineNumber(), d.getColumnNumber(),
+            "<domain> does not match libvirt's domain grammar: " + d.getMessage());
+      }
+    }
+    if (first != null) {
+      throw new CheckpointXmlException(resource, first.getLineNumber(), first.getColumnNumber(), first.getMessage());
+    }
+    return handler.root();
+  }
+
+  /** Well-formedness errors stop the parse; there is nothing else to report without a grammar. */
+  private static final class FatalErrors extends org.xml.sax.helpers.DefaultHandler {
+    @Override
+    public void error(SAXParseException e) throws SAXException {
+      throw e;
+    }
+
+    @Override
+    public void fatalError(SAXParseException e) throws SAXException {
+      throw e;
     }
   }
 
@@ -173,18 +196,5 @@ final class SafeXml {
     }
   }
 
-  static Document dom(byte[] xml, String resource) throws CheckpointXmlException {
-    try {
-      DocumentBuilder b = BUILDERS.get();
-      b.reset();
-      b.setEntityResolver(REFUSE_EXTERNAL);
-      b.setErrorHandler(null);
-      return b.parse(new ByteArrayInputStream(xml));
-    } catch (SAXParseException e) {
-      throw new CheckpointXmlException(resource, e.getLineNumber(), e.getColumnNumber(), e.getMessage());
-    } catch (SAXException | IOException e) {
-      throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
-    }
-  }
 
 }

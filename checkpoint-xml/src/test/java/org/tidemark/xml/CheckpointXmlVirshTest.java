@@ -84,6 +84,22 @@ class CheckpointXmlVirshTest {
     a.add(Arguments.of("with a parent", doc("cp1", "base", "7", vda, "", true)));
     a.add(Arguments.of("description with newlines", doc("cp1", null, "7", vda, "  <description>line 1\nline 2</description>\n", true)));
     a.add(Arguments.of("numbers past 63 bits", doc("cp1", null, "9223372036854775808", vda, "", true)));
+    // the embedded domain is validated with libvirt's domain grammar, as libvirt does
+    a.add(Arguments.of("unknown element in the domain", doc("cp1", null, "7", vda,
+        domain.replace("    <vcpu", "    <bogus/>\n    <vcpu"), false)));
+    a.add(Arguments.of("unknown domain type", doc("cp1", null, "7", vda, domain.replace("<domain type='test'>", "<domain type='nosuch'>"), false)));
+    a.add(Arguments.of("memory not a number", doc("cp1", null, "7", vda,
+        domain.replace("<memory unit='KiB'>8388608</memory>", "<memory unit='KiB'>lots</memory>"), false)));
+    a.add(Arguments.of("domain without a name", doc("cp1", null, "7", vda, domain.replaceFirst("    <name>test</name>\n", ""), false)));
+    a.add(Arguments.of("malformed uuid", doc("cp1", null, "7", vda, domain.replaceFirst("<uuid>[^<]*</uuid>", "<uuid>not-a-uuid</uuid>"), false)));
+    a.add(Arguments.of("disk by path tracked", doc("cp1", null, "7", "    <disk name='/guest/diskimage1' bitmap='p'/>\n", "", true)));
+    a.add(Arguments.of("size not a number", doc("cp1", null, "7", "    <disk name='vda' bitmap='b' size='big'/>\n", "", true)));
+    a.add(Arguments.of("non-ASCII description", doc("cp1", null, "7", vda, "  <description>Sauvegarde \u00e9t\u00e9 \u2603</description>\n", true)));
+    a.add(Arguments.of("name with dots and dashes", doc("a.b-c_d.", null, "7", vda, "", true)));
+    a.add(Arguments.of("plus sign on a number", doc("cp1", null, "+5", vda, "", true)));
+    a.add(Arguments.of("XML declaration", "<?xml version='1.0' encoding='UTF-8'?>\n" + doc("cp1", null, "7", vda, "", true)));
+    a.add(Arguments.of("comments and CDATA", doc("cp1", null, "7", vda, "  <!-- nightly -->\n  <description><![CDATA[a <b> & c]]></description>\n", true)));
+    a.add(Arguments.of("double-quoted attributes", doc("cp1", null, "7", "    <disk name=\"vda\" checkpoint=\"bitmap\" bitmap=\"q\"/>\n", "", true)));
     return a.stream();
   }
 
@@ -129,6 +145,67 @@ class CheckpointXmlVirshTest {
       assertEquals(2, c.domain().orElseThrow().disks().size());
       assertTrue(c.domain().orElseThrow().disk("sda").orElseThrow().empty());
     }
+  }
+
+  @Test
+  void theDomainGrammarIsLibvirtsWhenItsSchemasAreInstalled() throws Exception {
+    assertEquals(Path.of(DomainGrammar.DEFAULT_DIRECTORY), DomainGrammar.host().schemaDirectory().orElseThrow(),
+        "libvirt0 installs its schemas; CI installs libvirt0");
+    byte[] bogus = doc("cp1", null, "7", "    <disk name='vda'/>\n", domain.replace("    <vcpu", "    <bogus/>\n    <vcpu"), false)
+        .getBytes(StandardCharsets.UTF_8);
+    CheckpointXmlException e = assertThrows(CheckpointXmlException.class, () -> CheckpointXml.parse(bogus, "b.xml", Set.of()));
+    assertTrue(e.getMessage().contains("bogus") && e.getMessage().contains("domain grammar"), e.getMessage());
+    // the structural grammar admits any content in the domain; it is the fallback without libvirt
+    assertEquals("cp1", CheckpointXml.parse(bogus, "b.xml", Set.of(), DomainGrammar.builtIn()).name());
+    String old = System.getProperty(DomainGrammar.DIRECTORY_PROPERTY);
+    System.setProperty(DomainGrammar.DIRECTORY_PROPERTY, dir.resolve("nowhere").toString());
+    try {
+      assertTrue(DomainGrammar.host().schemaDirectory().isEmpty(), "no schemas there: the structural grammar");
+    } finally {
+      if (old == null) {
+        System.clearProperty(DomainGrammar.DIRECTORY_PROPERTY);
+      } else {
+        System.setProperty(DomainGrammar.DIRECTORY_PROPERTY, old);
+      }
+    }
+    assertThrows(IllegalArgumentException.class, () -> DomainGrammar.directory(dir));
+  }
+
+  @Test
+  void graphicsPasswordsAppearOnlyWithSecureAsInLibvirt() throws Exception {
+    // virsh's own secure dump of a domain with a VNC password is the input
+    Path seed = dir.resolve("secure-seed.xml");
+    Files.writeString(seed, doc("sec", null, "7", "    <disk name='vda'/>\n",
+        domain.replace("    </devices>", "      <graphics type='vnc' port='-1' autoport='yes' passwd='s3cr&amp;t'/>\n    </devices>"), false));
+    String secureDump = Virsh.run(dir, List.of("checkpoint-create test " + seed + " --redefine",
+        "checkpoint-dumpxml test sec --security-info")).get(1).output() + "\n";
+    assertTrue(secureDump.contains("passwd='s3cr&amp;t'"), secureDump);
+    Path input = dir.resolve("secure.xml");
+    Files.writeString(input, secureDump);
+    List<Virsh.Reply> r = Virsh.run(dir, List.of("checkpoint-create test " + input + " --redefine",
+        "checkpoint-dumpxml test sec", "checkpoint-dumpxml test sec --security-info"));
+    Checkpoint c = CheckpointXml.parse(secureDump.getBytes(StandardCharsets.UTF_8), input.toString(), Set.of());
+    assertEquals(r.get(1).output() + "\n", CheckpointXml.format(c));
+    assertEquals(r.get(2).output() + "\n", CheckpointXml.format(c, Set.of(CheckpointXml.FormatFlag.SECURE)));
+    assertFalse(CheckpointXml.format(c).contains("s3cr"));
+  }
+
+  @Test
+  void noDomainAndSizeFlagsAsInLibvirt() throws Exception {
+    Path input = dir.resolve("flags.xml");
+    Files.writeString(input, doc("fl", null, "7", "    <disk name='vda' bitmap='b' size='1048576'/>\n", "", true));
+    List<Virsh.Reply> r = Virsh.run(dir, List.of("checkpoint-create test " + input + " --redefine",
+        "checkpoint-dumpxml test fl --no-domain", "checkpoint-dumpxml test fl --size"));
+    Checkpoint c = CheckpointXml.parse(Files.readAllBytes(input), input.toString(), Set.of());
+    assertEquals(r.get(1).output() + "\n", CheckpointXml.format(c, Set.of(CheckpointXml.FormatFlag.NO_DOMAIN)));
+    // libvirt does not keep a size from a definition; the test driver measures none
+    assertEquals(r.get(2).output() + "\n", CheckpointXml.format(c, Set.of(CheckpointXml.FormatFlag.SIZE)));
+    // a measured size is printed after the bitmap, as libvirt's formatter orders attributes
+    Checkpoint measured = c.toBuilder().disks(List.of(org.tidemark.model.CheckpointDisk.of("vda",
+        org.tidemark.model.CheckpointType.BITMAP, java.util.Optional.of("b"), java.util.OptionalLong.of(4096)))).build();
+    assertTrue(CheckpointXml.format(measured, Set.of(CheckpointXml.FormatFlag.SIZE))
+        .contains("<disk name='vda' checkpoint='bitmap' bitmap='b' size='4096'/>"));
+    assertFalse(CheckpointXml.format(measured).contains("size="));
   }
 
   @Test
