@@ -9,8 +9,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.tidemark.model.Checkpoint;
+import org.tidemark.model.DomainDefinition;
 import org.tidemark.xml.CheckpointXml;
 import org.tidemark.xml.CheckpointXmlException;
+import org.tidemark.xml.DomainXml;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,10 +51,17 @@ final class CheckpointCommand implements Runnable {
   }
 
   @Command(name = "format", mixinStandardHelpOptions = true,
-      description = "Parse a checkpoint (validated) and print it exactly as libvirt formats it.")
+      description = {"Parse a checkpoint (always validated) and print it exactly as libvirt formats it.",
+          "REDEFINE mode by default (a checkpoint as libvirt stores it); with --domain-xml, libvirt's CREATE",
+          "mode: name defaults to the time, parent and creation time are ignored, disks are aligned with the",
+          "domain given."})
   static final class Format implements Callable<Integer> {
-    @Option(names = "--redefine", description = "Parse in libvirt's REDEFINE mode (the mode Tidemark reads; the default).")
-    boolean redefine = true;
+    @Option(names = "--redefine", description = "Parse in libvirt's REDEFINE mode (the default).")
+    boolean redefine;
+
+    @Option(names = "--domain-xml", paramLabel = "FILE",
+        description = "CREATE mode: align the checkpoint's disks with this domain definition (virsh dumpxml --inactive, the definition libvirt keeps in a checkpoint).")
+    Path domainXml;
 
     @Option(names = "--allow-missing-domain", description = "Accept a checkpoint without <domain> (libvirt's NO_DOMAIN form).")
     boolean allowMissingDomain;
@@ -60,10 +69,10 @@ final class CheckpointCommand implements Runnable {
     @Option(names = "--no-domain", description = "Leave the <domain> out of the output.")
     boolean noDomain;
 
-    @Option(names = "--secure", description = "Keep security-sensitive domain data (the domain is kept as read).")
+    @Option(names = "--secure", description = "Include security-sensitive domain data (graphics passwords), as libvirt's --security-info.")
     boolean secure;
 
-    @Option(names = "--size", description = "Print each disk's size when known.")
+    @Option(names = "--size", description = "Print each disk's size when known (parsing never gives one: libvirt measures it).")
     boolean size;
 
     @Parameters(paramLabel = "FILE|-", description = "The checkpoint XML file, or - for standard input.")
@@ -73,7 +82,17 @@ final class CheckpointCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      Checkpoint c = parse(file, allowMissingDomain);
+      Checkpoint c;
+      if (domainXml != null) {
+        if (redefine || allowMissingDomain) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              "--domain-xml selects CREATE mode; it cannot be combined with --redefine or --allow-missing-domain");
+        }
+        DomainDefinition domain = DomainXml.parse(Files.readAllBytes(domainXml), domainXml.toString());
+        c = CheckpointXml.parseCreate(read(file), file, domain, java.time.Instant.now().getEpochSecond());
+      } else {
+        c = parse(file, allowMissingDomain);
+      }
       EnumSet<CheckpointXml.FormatFlag> flags = EnumSet.noneOf(CheckpointXml.FormatFlag.class);
       if (noDomain) {
         flags.add(CheckpointXml.FormatFlag.NO_DOMAIN);
