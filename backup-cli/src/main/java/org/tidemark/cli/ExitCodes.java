@@ -21,6 +21,11 @@ public final class ExitCodes {
   public static final int PARTIAL = 6;
   /** An existing file would have been overwritten; nothing was written. Use --force to allow it. */
   public static final int WOULD_OVERWRITE = 7;
+  /**
+   * Interrupted by Ctrl-C (SIGINT; SIGTERM gives 143): nothing half-written is left under a final
+   * name, and the temporary files of the run are removed.
+   */
+  public static final int INTERRUPTED = 130;
   /** A bug in Tidemark: please report it with the output of --debug. */
   public static final int INTERNAL_ERROR = 70;
 
@@ -39,6 +44,8 @@ public final class ExitCodes {
         "  5   I/O error (missing file, permission denied, disk full)",
         "  6   partial success: done, but some disk fell back to a full backup",
         "  7   refused to overwrite an existing file (use --force)",
-        "  70  internal error (a bug: rerun with --debug and report it)");
+        "  70  internal error (a bug: rerun with --debug and report it)",
+        "  130 interrupted by Ctrl-C: temporary files removed, nothing half-written kept",
+        "  143 terminated by SIGTERM (same cleanup)");
   }
 }

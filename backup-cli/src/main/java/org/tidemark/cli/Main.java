@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Properties;
+import org.tidemark.internal.Publish;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -56,6 +57,9 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Ctrl-C or SIGTERM: remove the temporary files of a backup or restore in progress, so that
+    // nothing half-written is left behind (their names never look finished either way)
+    Runtime.getRuntime().addShutdownHook(new Thread(Publish::discardPending, "tidemark-cleanup"));
     System.exit(commandLine().execute(args));
   }
 

@@ -63,9 +63,8 @@ class PackagedJarIT {
     assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
   }
 
-  @Test
-  void aBackupKilledMidwayLeavesNoArchiveAndTheNextOneSucceeds() throws Exception {
-    // 256 MiB of random guest data, deflated: a backup long enough to kill while it writes
+  /** 256 MiB of random guest data in a 1 GiB qcow2: a backup or restore long enough to interrupt. */
+  Path bigImage() throws Exception {
     Path image = dir.resolve("big.qcow2");
     qemu("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "256M");
     Path pattern = dir.resolve("pattern");
@@ -80,6 +79,72 @@ class PackagedJarIT {
     io.add(image.toString());
     qemu(io.toArray(String[]::new));
     qemu("qemu-img", "resize", "-q", image.toString(), "1G");
+    return image;
+  }
+
+  static Process start(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", Path.of("target", "tidemark.jar").toString()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+  }
+
+  /** Waits until a file whose name starts with {@code prefix} appears in {@code dir}. */
+  static boolean awaitFile(Path dir, String prefix, Process p) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      if (Files.isDirectory(dir)) {
+        try (var s = Files.list(dir)) {
+          if (s.anyMatch(x -> x.getFileName().toString().startsWith(prefix))) {
+            return true;
+          }
+        }
+      }
+      Thread.sleep(2);
+    }
+    return false;
+  }
+
+  static List<String> names(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (var s = Files.list(dir)) {
+      return s.map(x -> x.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void ctrlCDuringABackupOrARestoreLeavesNothingBehind() throws Exception {
+    Path image = bigImage();
+    Path repo = dir.resolve("repo");
+    Process backup = start("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
+        "--disk", "vda=" + image, "--compress", "deflate");
+    assertTrue(awaitFile(repo.resolve("sample"), ".cp1.tar.tmp-", backup), "the backup started writing");
+    qemu("kill", "-INT", Long.toString(backup.pid()));
+    assertTrue(backup.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(ExitCodes.INTERRUPTED, backup.exitValue());
+    assertEquals(List.of(), names(repo.resolve("sample")), "no archive and no temporary file");
+
+    assertEquals(0, tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
+        "--disk", "vda=" + image, "--compress", "deflate", "-q").code());
+    Path out = dir.resolve("restored");
+    Process restore = start("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString());
+    assertTrue(awaitFile(out, ".vda.raw.tmp-", restore), "the restore started writing");
+    qemu("kill", "-INT", Long.toString(restore.pid()));
+    assertTrue(restore.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(ExitCodes.INTERRUPTED, restore.exitValue());
+    assertEquals(List.of(), names(out), "no image, no domain XML, no temporary file");
+
+    Run again = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "--json");
+    assertEquals(0, again.code(), again.err());
+    assertEquals(List.of("sample.xml", "vda.raw"), names(out));
+    qemu("qemu-img", "compare", "-q", "-f", "qcow2", "-F", "raw", image.toString(), out.resolve("vda.raw").toString());
+  }
+
+  @Test
+  void aBackupKilledMidwayLeavesNoArchiveAndTheNextOneSucceeds() throws Exception {
+    Path image = bigImage();
     Path repo = dir.resolve("repo");
     boolean killedWhileWriting = false;
     for (int killAfterMs : new int[] {150, 700, 1500}) {

@@ -109,7 +109,7 @@ public final class ArchiveWriter implements Closeable {
       w = new ArchiveWriter(target, temp, channel, manifest.created());
     } catch (IOException | RuntimeException e) {
       channel.close();
-      Files.deleteIfExists(temp);
+      org.tidemark.internal.Publish.discard(temp);
       throw e;
     }
     try {
@@ -199,7 +199,7 @@ public final class ArchiveWriter implements Closeable {
     try {
       channel.close();
     } finally {
-      Files.deleteIfExists(temp);
+      org.tidemark.internal.Publish.discard(temp);
     }
   }
 

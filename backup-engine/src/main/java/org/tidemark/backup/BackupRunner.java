@@ -24,6 +24,8 @@ import org.tidemark.archive.Manifest;
 import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs a backup: plans it, opens the disks, writes one archive with the changed (or all) clusters.
@@ -37,6 +39,7 @@ import org.tidemark.archive.StoredBackup;
  * <p>Thread-safe: each {@link #run} is independent.
  */
 public final class BackupRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(BackupRunner.class);
   static final int IN_FLIGHT = 6;
 
   private final Repository repository;
@@ -55,7 +58,9 @@ public final class BackupRunner {
   public BackupResult run(BackupRequest request, Progress progress) throws IOException {
     Instant started = Instant.now();
     String domain = request.checkpoint().domain().orElseThrow().name();
-    repository.removeLeftovers(domain);
+    for (Path leftover : repository.removeLeftovers(domain)) {
+      LOG.warn("removed {}, left by a backup that did not finish", leftover);
+    }
     Path target = repository.newArchivePath(domain, request.checkpoint().name());
     Map<String, OpenDisk> open = new LinkedHashMap<>();
     ExecutorService encoders = Executors.newFixedThreadPool(
@@ -68,8 +73,15 @@ public final class BackupRunner {
       BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request), request.knownCheckpoints());
       BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),
           name -> openOnce(open, request, name).facts());
+      LOG.info("backup of {}/{}: {}", domain, request.checkpoint().name(), plan.isIncremental()
+          ? "incremental since " + plan.base().orElseThrow().checkpoint().name() : "full");
       List<DiskManifest> disks = new ArrayList<>();
       for (DiskPlan d : plan.disks()) {
+        if (d.decision().isFallback()) {
+          LOG.warn("disk {}: full copy instead of incremental: {}", d.disk(), d.reason());
+        } else {
+          LOG.info("disk {}: {} ({})", d.disk(), d.decision().code(), d.reason().isEmpty() ? d.decision().description() : d.reason());
+        }
         if (d.decision().kind() == DiskDecision.Kind.SKIPPED) {
           continue;
         }
@@ -96,6 +108,7 @@ public final class BackupRunner {
           results.add(copy(dm, dp, open.get(dm.name()), writer, request, encoders, progress));
         }
         Path archive = writer.commit();
+        LOG.info("archive {} written ({} bytes)", archive, writer.bytesWritten());
         return new BackupResult(archive, plan, results, writer.bytesWritten(), Duration.between(started, Instant.now()));
       }
     } finally {
@@ -182,6 +195,8 @@ public final class BackupRunner {
       stored += writeNext(inFlight, dm.name(), writer, progress);
       chunks++;
     }
+    LOG.debug("disk {}: {} extents, {} bytes read, {} bytes stored in {} chunks", dm.name(), dm.extents().size(), read,
+        stored, chunks);
     return new BackupResult.DiskResult(dm.name(), plan, dm.extents().size(), read, stored, chunks);
   }
 

@@ -49,7 +49,7 @@ public final class RawImageWriter implements Closeable {
       sizer.setLength(size); // a hole from end to end
     } catch (IOException e) {
       ch.close();
-      Files.deleteIfExists(temp);
+      org.tidemark.internal.Publish.discard(temp);
       throw e;
     }
     return new RawImageWriter(target, temp, ch, overwrite);
@@ -82,7 +82,7 @@ public final class RawImageWriter implements Closeable {
     try {
       channel.close();
     } finally {
-      Files.deleteIfExists(temp);
+      org.tidemark.internal.Publish.discard(temp);
     }
   }
 }

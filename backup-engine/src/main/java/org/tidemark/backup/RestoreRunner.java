@@ -1,6 +1,7 @@
 package org.tidemark.backup;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -10,6 +11,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveWriter;
@@ -18,6 +23,8 @@ import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Restores a point of a backup chain to raw disk images.
@@ -25,7 +32,8 @@ import org.tidemark.archive.StoredBackup;
  * <p>It resolves the chain (the backup of the checkpoint and its parents down to a full copy of
  * each disk), opens every archive of it (checking structure and seals), plans each disk (newest
  * wins), then reads each needed chunk once, checking its CRC-32C, and writes its pieces into a
- * sparse image; zero ranges stay holes. Images are written under temporary names and renamed only
+ * sparse image; zero ranges stay holes. Chunks are read, checked and decompressed on one worker
+ * thread per core. Images are written under temporary names and renamed only
  * when complete; a corrupt chunk stops the restore with {@link
  * org.tidemark.archive.ArchiveCorruptException} and leaves no image behind. Existing files are
  * refused up front unless {@code overwrite} is set.
@@ -33,6 +41,7 @@ import org.tidemark.archive.StoredBackup;
  * <p>Thread-safe: each {@link #run} is independent.
  */
 public final class RestoreRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(RestoreRunner.class);
   private final Repository repository;
 
   /** A runner reading from {@code repository}. */
@@ -60,6 +69,8 @@ public final class RestoreRunner {
     Instant started = Instant.now();
     List<StoredBackup> chain = repository.chain(request.domain(), request.checkpoint());
     StoredBackup head = chain.get(0);
+    LOG.info("restoring {}/{} from a chain of {} archives: {}", request.domain(), head.checkpoint(), chain.size(),
+        chain.stream().map(b -> b.path().getFileName().toString()).toList());
     List<String> disks = head.manifest().disks().stream().map(DiskManifest::name)
         .filter(d -> request.disk().isEmpty() || request.disk().get().equals(d)).toList();
     if (disks.isEmpty()) {
@@ -75,6 +86,12 @@ public final class RestoreRunner {
       }
     }
     Files.createDirectories(request.directory());
+    for (Path p : outputs(request, disks, domainXml)) {
+      for (Path leftover : org.tidemark.internal.Publish.leftoversOf(p)) {
+        Files.deleteIfExists(leftover);
+        LOG.warn("removed {}, left by a restore that did not finish", leftover);
+      }
+    }
     List<ArchiveReader> readers = new ArrayList<>();
     try {
       List<RestorePlanner.Layer> layers = new ArrayList<>();
@@ -115,21 +132,59 @@ public final class RestoreRunner {
       RestorePlanner.DiskPlan plan, List<ArchiveReader> readers, RestoreRequest request, Progress progress)
       throws IOException {
     Path image = imagePath(request.directory(), plan.disk());
-    byte[] buf = new byte[ArchiveWriter.MAX_CHUNK];
-    int chunks = 0;
+    LOG.info("restoring disk {} ({} bytes of data from {} chunks) to {}", plan.disk(), plan.dataBytes(),
+        plan.reads().size(), image);
     try (RawImageWriter out = RawImageWriter.create(image, plan.virtualSize(), request.overwrite())) {
-      for (RestorePlanner.ChunkRead read : plan.reads()) {
-        readers.get(read.source()).readChunk(read.chunk(), buf);
-        chunks++;
-        for (RestorePiece piece : read.pieces()) {
-          int from = (int) (piece.offset() - read.chunk().offset());
-          out.write(piece.offset(), ByteBuffer.wrap(buf, from, (int) piece.length()));
-          progress.advance(piece.length());
-        }
-      }
+      copyChunks(plan.reads(), readers, out, progress);
       out.commit();
     }
-    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), chunks);
+    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), plan.reads().size());
+  }
+
+  /**
+   * Reads, checks, decompresses and writes every chunk, on one worker per core: each chunk is read
+   * once, into the worker's own buffer, and its pieces written positionally. The calling thread
+   * reports progress as chunks finish, in plan order; the first failure stops the rest.
+   */
+  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, RawImageWriter out,
+      Progress progress) throws IOException {
+    int workers = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), reads.size()));
+    ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+      Thread t = new Thread(r, "tidemark-restore");
+      t.setDaemon(true);
+      return t;
+    });
+    ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[ArchiveWriter.MAX_CHUNK]);
+    try {
+      List<Future<Long>> done = new ArrayList<>(reads.size());
+      for (RestorePlanner.ChunkRead read : reads) {
+        done.add(pool.submit(() -> {
+          byte[] buf = buffers.get();
+          readers.get(read.source()).readChunk(read.chunk(), buf);
+          long bytes = 0;
+          for (RestorePiece piece : read.pieces()) {
+            int from = (int) (piece.offset() - read.chunk().offset());
+            out.write(piece.offset(), ByteBuffer.wrap(buf, from, (int) piece.length()));
+            bytes += piece.length();
+          }
+          return bytes;
+        }));
+      }
+      for (Future<Long> f : done) {
+        progress.advance(f.get());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("restore interrupted");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("restoring a chunk failed: " + cause, cause);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Writes the {@code <domain>} element of the archive's checkpoint, as a top-level document. */

@@ -6,6 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -20,12 +24,61 @@ public final class Publish {
   /** Temporary names have this between the target's name and a random suffix. */
   public static final String TEMP_INFIX = ".tmp-";
 
+  /** Temporary files handed out and neither published nor discarded yet. */
+  private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+
   private Publish() {}
 
-  /** A hidden temporary name beside {@code target}: {@code .NAME.tmp-RANDOM}. */
+  /**
+   * A hidden temporary name beside {@code target}: {@code .NAME.tmp-RANDOM}. It is pending until
+   * {@link #publish published} or {@link #discard discarded}; {@link #discardPending} removes what
+   * is pending when the process is told to stop.
+   */
   public static Path tempFor(Path target) {
-    return target.resolveSibling(TEMP_PREFIX + target.getFileName() + TEMP_INFIX
+    Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + TEMP_INFIX
         + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    PENDING.add(temp);
+    return temp;
+  }
+
+  /** Deletes a temporary file that will not be published. */
+  public static void discard(Path temp) throws IOException {
+    try {
+      Files.deleteIfExists(temp);
+    } finally {
+      PENDING.remove(temp);
+    }
+  }
+
+  /**
+   * Deletes every pending temporary file, for a shutdown hook (Ctrl-C): an interrupted backup or
+   * restore leaves nothing behind. Returns what was deleted.
+   */
+  public static List<Path> discardPending() {
+    List<Path> deleted = new ArrayList<>();
+    for (Path p : List.copyOf(PENDING)) {
+      try {
+        if (Files.deleteIfExists(p)) {
+          deleted.add(p);
+        }
+      } catch (IOException e) {
+        // best effort while the process stops; the next run removes leftovers
+      }
+      PENDING.remove(p);
+    }
+    return deleted;
+  }
+
+  /** The temporary files of {@code target} left by a process that was killed. */
+  public static List<Path> leftoversOf(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    String prefix = TEMP_PREFIX + target.getFileName() + TEMP_INFIX;
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (var s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith(prefix) && !PENDING.contains(p)).toList();
+    }
   }
 
   /**
@@ -40,9 +93,10 @@ public final class Publish {
       try {
         Files.createLink(target, temp);
       } finally {
-        Files.deleteIfExists(temp);
+        discard(temp);
       }
     }
+    PENDING.remove(temp);
     forceDirectory(target.toAbsolutePath().getParent());
   }
 
