@@ -143,6 +143,39 @@ class PackagedJarIT {
   }
 
   @Test
+  void aFullDiskGivesAnIoErrorAndLeavesNothingBehind() throws Exception {
+    Path image = bigImage();
+    Path repo = dir.resolve("repo");
+    assertEquals(0, tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
+        "--disk", "vda=" + image, "--compress", "deflate", "-q").code());
+    // a 32 MiB file system, mounted in a private mount namespace (unshare -rm: root or not)
+    Path small = Files.createDirectories(dir.resolve("small"));
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String jar = Path.of("target", "tidemark.jar").toAbsolutePath().toString();
+    String script = String.join("\n",
+        "mount -t tmpfs -o size=32m tmpfs " + small + " || exit 99",
+        java + " -jar " + jar + " backup --repo " + small + "/repo --checkpoint ../sample/checkpoints/cp1.xml --disk vda="
+            + image + " --compress none 2>" + small + "/backup.err",
+        "echo backup-exit=$?",
+        "echo backup-err=$(cat " + small + "/backup.err | wc -l):$(cat " + small + "/backup.err)",
+        "echo backup-left=$(ls -A " + small + "/repo/sample)",
+        java + " -jar " + jar + " restore --repo " + repo + " --domain sample --to " + small + "/out 2>" + small + "/restore.err",
+        "echo restore-exit=$?",
+        "echo restore-err=$(cat " + small + "/restore.err | wc -l):$(cat " + small + "/restore.err)",
+        "echo restore-left=$(ls -A " + small + "/out)");
+    Process p = new ProcessBuilder("unshare", "-rm", "sh", "-c", script).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), "the small file system could be mounted: " + out);
+    for (String op : new String[] {"backup", "restore"}) {
+      assertTrue(out.contains(op + "-exit=" + ExitCodes.IO_ERROR + "\n"), op + " exits with the I/O error code: " + out);
+      assertTrue(out.contains(op + "-err=1:"), op + ": one line on stderr: " + out);
+      assertTrue(out.matches("(?s).*" + op + "-err=1:[^\n]*No space left on device.*"), op + " says why: " + out);
+      assertTrue(out.contains(op + "-left=\n"), op + " leaves nothing on the full file system: " + out);
+    }
+  }
+
+  @Test
   void aBackupKilledMidwayLeavesNoArchiveAndTheNextOneSucceeds() throws Exception {
     Path image = bigImage();
     Path repo = dir.resolve("repo");
