@@ -34,6 +34,8 @@ import org.apache.commons.compress.archivers.tar.TarFile;
 public final class ArchiveReader implements Closeable {
   /** The largest metadata entry read, in bytes. */
   public static final int MAX_METADATA = 64 << 20;
+  /** Compressed chunk bytes, per reading thread (their size is checked against the chunk limit first). */
+  private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
 
   private final Path path;
   private final FileChannel channel;
@@ -273,8 +275,10 @@ public final class ArchiveReader implements Closeable {
       throw new IllegalArgumentException("dst.length: " + dst.length + " (expected >= " + c.rawLength() + ")");
     }
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + " (file offset " + c.dataOffset() + ")";
-    byte[] stored = new byte[c.storedLength()];
-    ByteBuffer buf = ByteBuffer.wrap(stored);
+    Codec codec = Codec.fromId(c.codec());
+    // A chunk stored as it is goes straight into dst; a compressed one through this thread's buffer.
+    byte[] stored = codec == Codec.NONE ? dst : storedBuffer(c.storedLength());
+    ByteBuffer buf = ByteBuffer.wrap(stored, 0, c.storedLength());
     long pos = c.dataOffset();
     while (buf.hasRemaining()) {
       int n = channel.read(buf, pos);
@@ -283,10 +287,17 @@ public final class ArchiveReader implements Closeable {
       }
       pos += n;
     }
-    try {
-      Codec.fromId(c.codec()).decode(stored, stored.length, dst, c.rawLength());
-    } catch (DataFormatException | RuntimeException e) {
-      throw new ArchiveCorruptException(path, where + ": does not decompress: " + e.getMessage(), e);
+    if (codec == Codec.NONE) {
+      if (c.storedLength() != c.rawLength()) {
+        throw new ArchiveCorruptException(path, where + ": does not decompress: stored " + c.storedLength()
+            + " bytes, expected " + c.rawLength());
+      }
+    } else {
+      try {
+        codec.decode(stored, c.storedLength(), dst, c.rawLength());
+      } catch (DataFormatException | RuntimeException e) {
+        throw new ArchiveCorruptException(path, where + ": does not decompress: " + e.getMessage(), e);
+      }
     }
     CRC32C crc = new CRC32C();
     crc.update(dst, 0, c.rawLength());
@@ -294,6 +305,16 @@ public final class ArchiveReader implements Closeable {
       throw new ArchiveCorruptException(path, where + ": checksum mismatch (CRC-32C "
           + Integer.toHexString((int) crc.getValue()) + ", expected " + Integer.toHexString(c.crc32c()) + ")");
     }
+  }
+
+  /** This thread's buffer for compressed chunk bytes, grown to {@code length} when needed. */
+  private static byte[] storedBuffer(int length) {
+    byte[] b = STORED.get();
+    if (b.length < length) {
+      b = new byte[length];
+      STORED.set(b);
+    }
+    return b;
   }
 
   @Override

@@ -149,13 +149,13 @@ public final class ArchiveWriter implements Closeable {
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
     String name = "disks/" + disk + "/" + String.format("%016x", chunk.offset()) + "." + chunk.codec().extension();
-    TarArchiveEntry e = entry(name, chunk.stored().length);
+    TarArchiveEntry e = entry(name, chunk.storedLength());
     tar.putArchiveEntry(e);
     long dataOffset = counter.count;
-    tar.write(chunk.stored());
+    tar.write(chunk.stored(), 0, chunk.storedLength());
     tar.closeArchiveEntry();
     index.add(new ChunkRecord(
-        disk, chunk.offset(), chunk.rawLength(), chunk.stored().length, chunk.codec().id(), chunk.crc32c(), dataOffset));
+        disk, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec().id(), chunk.crc32c(), dataOffset));
   }
 
   /**

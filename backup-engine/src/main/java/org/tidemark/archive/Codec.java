@@ -1,8 +1,9 @@
 package org.tidemark.archive;
 
 import com.github.luben.zstd.Zstd;
-import java.io.ByteArrayOutputStream;
-import java.util.Arrays;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
 import java.util.Locale;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -21,6 +22,11 @@ public enum Codec {
   DEFLATE("zz");
 
   private static final int ZSTD_LEVEL = 3;
+  /** One compression context per thread, reused: creating one per chunk costs more than it saves. */
+  private static final ThreadLocal<ZstdCompressCtx> ZSTD_CONTEXT =
+      ThreadLocal.withInitial(() -> new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(false));
+  private static final ThreadLocal<ZstdDecompressCtx> ZSTD_DECOMPRESS_CONTEXT =
+      ThreadLocal.withInitial(ZstdDecompressCtx::new);
   private final String extension;
 
   Codec(String extension) {
@@ -48,28 +54,40 @@ public enum Codec {
   }
 
   /** Compresses {@code length} bytes of {@code raw} from index 0. */
-  byte[] encode(byte[] raw, int length) {
+  /**
+   * Encodes {@code raw[0..length)} into {@code out}, when the encoding is smaller than the raw bytes
+   * and fits in {@code out}.
+   *
+   * @return the encoded length, or -1 when the chunk is better stored as it is (codec {@link
+   *     #NONE}, incompressible bytes, or {@code out} too small)
+   */
+  int encode(byte[] raw, int length, byte[] out) {
+    int capacity = Math.min(out.length, length - 1);
+    if (capacity <= 0) {
+      return -1;
+    }
     return switch (this) {
-      case NONE -> Arrays.copyOf(raw, length);
+      case NONE -> -1;
       case ZSTD -> {
-        byte[] out = new byte[(int) Zstd.compressBound(length)];
-        long n = Zstd.compressByteArray(out, 0, out.length, raw, 0, length, ZSTD_LEVEL);
-        if (Zstd.isError(n)) {
-          throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
+        try {
+          yield ZSTD_CONTEXT.get().compressByteArray(out, 0, capacity, raw, 0, length);
+        } catch (ZstdException e) {
+          if (e.getErrorCode() == Zstd.errDstSizeTooSmall()) {
+            yield -1;
+          }
+          throw new IllegalStateException("zstd compression failed: " + e.getMessage(), e);
         }
-        yield Arrays.copyOf(out, (int) n);
       }
       case DEFLATE -> {
         Deflater d = new Deflater(6);
         try {
           d.setInput(raw, 0, length);
           d.finish();
-          ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, length / 2));
-          byte[] buf = new byte[64 * 1024];
-          while (!d.finished()) {
-            out.write(buf, 0, d.deflate(buf));
+          int n = 0;
+          while (!d.finished() && n < capacity) {
+            n += d.deflate(out, n, capacity - n);
           }
-          yield out.toByteArray();
+          yield d.finished() ? n : -1;
         } finally {
           d.end();
         }
@@ -77,11 +95,6 @@ public enum Codec {
     };
   }
 
-  /**
-   * Decompresses {@code stored} into {@code dst[0..rawLength)}.
-   *
-   * @throws DataFormatException when the stored bytes do not decode to exactly {@code rawLength} bytes
-   */
   void decode(byte[] stored, int storedLength, byte[] dst, int rawLength) throws DataFormatException {
     switch (this) {
       case NONE -> {
@@ -91,9 +104,11 @@ public enum Codec {
         System.arraycopy(stored, 0, dst, 0, rawLength);
       }
       case ZSTD -> {
-        long n = Zstd.decompressByteArray(dst, 0, rawLength, stored, 0, storedLength);
-        if (Zstd.isError(n)) {
-          throw new DataFormatException("zstd: " + Zstd.getErrorName(n));
+        int n;
+        try {
+          n = ZSTD_DECOMPRESS_CONTEXT.get().decompressByteArray(dst, 0, rawLength, stored, 0, storedLength);
+        } catch (ZstdException e) {
+          throw new DataFormatException("zstd: " + e.getMessage());
         }
         if (n != rawLength) {
           throw new DataFormatException("zstd decoded " + n + " bytes, expected " + rawLength);

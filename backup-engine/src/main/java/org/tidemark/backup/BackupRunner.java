@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * <p>The copy is a pipeline: this thread reads each chunk of guest data from the image and hands
  * it to a pool of encoder threads (CRC-32C + compression, one per core); finished chunks are
  * written to the archive in guest order. At most {@value #IN_FLIGHT} chunks are in flight, so
- * memory stays bounded by {@code IN_FLIGHT x chunk size x 2}. The archive only gets its final name
+ * memory stays bounded by {@code (IN_FLIGHT + 1) x chunk size x 2}. The archive only gets its final name
  * when everything is written and forced to disk.
  *
  * <p>Thread-safe: each {@link #run} is independent.
@@ -167,10 +167,16 @@ public final class BackupRunner {
     return sizes;
   }
 
-  /** Copies the data extents of one disk through the encoder pool into the archive, in order. */
+  /**
+   * Copies the data extents of one disk through the encoder pool into the archive, in order. The
+   * calling thread reads and writes; encoders checksum and compress. {@value #IN_FLIGHT} chunks are
+   * in flight at most, and their buffers are reused: one raw buffer and one scratch buffer per
+   * chunk in flight, plus the pair being read.
+   */
   private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, OpenDisk disk, ArchiveWriter writer,
       BackupRequest request, ExecutorService encoders, Progress progress) throws IOException {
-    ArrayDeque<Future<EncodedChunk>> inFlight = new ArrayDeque<>();
+    ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    ArrayDeque<byte[][]> free = new ArrayDeque<>();
     long read = 0;
     long stored = 0;
     int chunks = 0;
@@ -180,19 +186,22 @@ public final class BackupRunner {
       }
       for (long off = e.offset(); off < e.end(); off += request.chunkSize()) {
         int len = (int) Math.min(request.chunkSize(), e.end() - off);
-        byte[] raw = new byte[len];
-        disk.source().readFully(off, ByteBuffer.wrap(raw));
+        byte[][] buffers = free.isEmpty()
+            ? new byte[][] {new byte[request.chunkSize()], new byte[request.chunkSize()]}
+            : free.poll();
+        disk.source().readFully(off, ByteBuffer.wrap(buffers[0], 0, len));
         read += len;
         long chunkOffset = off;
-        inFlight.add(encoders.submit(() -> EncodedChunk.encode(chunkOffset, raw, len, request.codec())));
+        inFlight.add(new InFlight(buffers,
+            encoders.submit(() -> EncodedChunk.encode(chunkOffset, buffers[0], len, request.codec(), buffers[1]))));
         if (inFlight.size() >= IN_FLIGHT) {
-          stored += writeNext(inFlight, dm.name(), writer, progress);
+          stored += writeNext(inFlight, free, dm.name(), writer, progress);
           chunks++;
         }
       }
     }
     while (!inFlight.isEmpty()) {
-      stored += writeNext(inFlight, dm.name(), writer, progress);
+      stored += writeNext(inFlight, free, dm.name(), writer, progress);
       chunks++;
     }
     LOG.debug("disk {}: {} extents, {} bytes read, {} bytes stored in {} chunks", dm.name(), dm.extents().size(), read,
@@ -200,11 +209,15 @@ public final class BackupRunner {
     return new BackupResult.DiskResult(dm.name(), plan, dm.extents().size(), read, stored, chunks);
   }
 
-  private static long writeNext(ArrayDeque<Future<EncodedChunk>> inFlight, String disk, ArchiveWriter writer,
-      Progress progress) throws IOException {
+  /** A chunk being encoded, and the raw and scratch buffers it holds until it is written. */
+  private record InFlight(byte[][] buffers, Future<EncodedChunk> chunk) {}
+
+  private static long writeNext(ArrayDeque<InFlight> inFlight, ArrayDeque<byte[][]> free, String disk,
+      ArchiveWriter writer, Progress progress) throws IOException {
+    InFlight next = inFlight.poll();
     EncodedChunk c;
     try {
-      c = inFlight.poll().get();
+      c = next.chunk().get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("backup interrupted");
@@ -212,7 +225,8 @@ public final class BackupRunner {
       throw new IOException("encoding a chunk of disk " + disk + " failed: " + e.getCause(), e.getCause());
     }
     writer.writeChunk(disk, c);
+    free.add(next.buffers());
     progress.advance(c.rawLength());
-    return c.stored().length;
+    return c.storedLength();
   }
 }
