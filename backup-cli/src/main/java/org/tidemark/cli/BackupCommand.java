@@ -23,7 +23,6 @@ import org.tidemark.backup.DiskPlan;
 import org.tidemark.backup.OpenDisk;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.DomainDisk;
-import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.xml.CheckpointXml;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -89,13 +88,12 @@ final class BackupCommand implements Callable<Integer> {
   }
 
   private OpenDisk open(Checkpoint y, String disk) throws IOException {
+    DomainDisk d = y.domain().orElseThrow().disk(disk).orElseThrow();
     Path path = diskPaths.get(disk);
     if (path == null) {
-      DomainDisk d = y.domain().orElseThrow().disk(disk).orElseThrow();
       path = Path.of(d.source().orElseThrow(() -> new IOException("disk " + disk + " has no source path")));
     }
-    Qcow2Image image = Qcow2Image.open(path);
-    return new OpenDisk(image, image);
+    return OpenDisk.open(path, d.driverType());
   }
 
   private static Map<String, Checkpoint> readCheckpointDir(Path dir, String self) throws Exception {
