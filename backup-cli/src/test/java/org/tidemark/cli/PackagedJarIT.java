@@ -65,20 +65,28 @@ class PackagedJarIT {
 
   /** 256 MiB of random guest data in a 1 GiB qcow2: a backup or restore long enough to interrupt. */
   Path bigImage() throws Exception {
-    Path image = dir.resolve("big.qcow2");
-    qemu("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "256M");
+    return randomImage(dir, "big.qcow2", 256);
+  }
+
+  /**
+   * A qcow2 image in {@code dir} holding {@code mib} MiB of random guest data (fixed seed) from its
+   * start, with a virtual size four times that.
+   */
+  static Path randomImage(Path dir, String name, int mib) throws Exception {
+    Path image = dir.resolve(name);
+    qemu("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), mib + "M");
     Path pattern = dir.resolve("pattern");
     byte[] random = new byte[8 << 20];
     new java.util.Random(7).nextBytes(random);
     Files.write(pattern, random);
     List<String> io = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
-    for (int i = 0; i < 32; i++) {
+    for (int i = 0; i < mib / 8; i++) {
       io.add("-c");
       io.add("write -q -s " + pattern + " " + (i * 8) + "M 8M");
     }
     io.add(image.toString());
     qemu(io.toArray(String[]::new));
-    qemu("qemu-img", "resize", "-q", image.toString(), "1G");
+    qemu("qemu-img", "resize", "-q", image.toString(), (4 * mib) + "M");
     return image;
   }
 
