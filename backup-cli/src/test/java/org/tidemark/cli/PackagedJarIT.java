@@ -143,6 +143,32 @@ class PackagedJarIT {
   }
 
   @Test
+  void ctrlCDuringAQcow2RestoreLeavesNothingBehindAndTheNextOneIsCleanByQemu() throws Exception {
+    Path image = bigImage();
+    Path repo = dir.resolve("repo");
+    assertEquals(0, tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
+        "--disk", "vda=" + image, "--compress", "deflate", "-q").code());
+    Path out = dir.resolve("restored");
+    Process restore = start("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),
+        "--format", "qcow2");
+    assertTrue(awaitFile(out, ".vda.qcow2.tmp-", restore), "the restore started writing");
+    qemu("kill", "-INT", Long.toString(restore.pid()));
+    assertTrue(restore.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(ExitCodes.INTERRUPTED, restore.exitValue());
+    assertEquals(List.of(), names(out), "no image, no domain XML, no temporary file");
+
+    Run again = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),
+        "--format", "qcow2", "--json");
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.out().contains("\"format\" : \"qcow2\"") || again.out().contains("\"format\":\"qcow2\""), again.out());
+    assertEquals(List.of("sample.xml", "vda.qcow2"), names(out));
+    qemu("qemu-img", "check", "-q", "-f", "qcow2", out.resolve("vda.qcow2").toString());
+    qemu("qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", image.toString(), out.resolve("vda.qcow2").toString());
+    long size = Files.size(out.resolve("vda.qcow2"));
+    assertTrue(size < (256L << 20) + (1 << 20), "thin: 256 MiB of data in a 1 GiB disk, file " + size);
+  }
+
+  @Test
   void aFullDiskGivesAnIoErrorAndLeavesNothingBehind() throws Exception {
     Path image = bigImage();
     Path repo = dir.resolve("repo");
