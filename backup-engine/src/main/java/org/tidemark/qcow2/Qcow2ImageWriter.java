@@ -36,7 +36,9 @@ import org.tidemark.internal.Publish;
  * A partial write of zeros to an unallocated cluster is dropped for the same reason. A write of
  * non-zero bytes allocates the cluster (appending it to the file with an atomic counter) and
  * writes just those bytes at their place in it: the rest of the host cluster is a hole of the
- * file system and reads as zeros, so no read-modify-write is ever needed.
+ * file system and reads as zeros, so no read-modify-write is ever needed. Consecutive guest
+ * clusters with data in one write are allocated together, so they are contiguous in the file and
+ * written with one positional write.
  *
  * <p><b>Threads.</b> {@link #write} may be called from several threads at once for disjoint
  * guest ranges, aligned or not (two threads may write different parts of one cluster): looking up
@@ -75,6 +77,8 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   private static final int REFTABLE_ENTRIES_PER_CLUSTER = CLUSTER_SIZE / 8;
   private static final long COPIED = 1L << 63;
   private static final int LOCK_STRIPES = 64;
+  /** The most clusters allocated and written in one step (16 MiB). */
+  private static final int MAX_RUN = 256;
   private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CLUSTER_SIZE).asReadOnlyBuffer();
 
   private final Path target;
@@ -148,30 +152,58 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     if (offset < 0 || offset > size - length) {
       throw new IOException(temp + ": write of " + length + " bytes at " + offset + " is beyond the virtual size " + size);
     }
-    int pos = data.position();
-    long guest = offset;
+    int base = data.position();
     long end = offset + length;
+    long guest = offset;
     while (guest < end) {
       long cluster = guest >>> CLUSTER_BITS;
-      int inCluster = (int) (guest & (CLUSTER_SIZE - 1));
-      int n = (int) Math.min(CLUSTER_SIZE - inCluster, end - guest);
-      ByteBuffer piece = data.slice(pos, n);
-      long host;
-      if (piece.mismatch(ZEROS.slice(0, n)) == -1) {
-        host = lookup(cluster); // zeros: only an allocated cluster needs them written
-      } else {
-        host = allocate(cluster);
-      }
-      if (host != 0) {
-        long at = (host << CLUSTER_BITS) + inCluster;
-        while (piece.hasRemaining()) {
-          at += channel.write(piece, at);
+      int n = (int) Math.min(CLUSTER_SIZE - (guest & (CLUSTER_SIZE - 1)), end - guest);
+      if (isZero(data, base + (int) (guest - offset), n)) {
+        long host = lookup(cluster); // zeros: only an allocated cluster needs them written
+        if (host != 0) {
+          writeFully(data.slice(base + (int) (guest - offset), n), (host << CLUSTER_BITS) + (guest & (CLUSTER_SIZE - 1)));
         }
+        guest += n;
+        continue;
       }
-      pos += n;
-      guest += n;
+      // a run of clusters with data, within one L2 table: allocated together, so contiguous in the file
+      int l1Index = (int) (cluster >>> L2_BITS);
+      long runEnd = guest + n;
+      int count = 1;
+      while (runEnd < end && count < MAX_RUN && (runEnd >>> (CLUSTER_BITS + L2_BITS)) == l1Index) {
+        int m = (int) Math.min(CLUSTER_SIZE, end - runEnd); // runEnd is cluster-aligned here
+        if (isZero(data, base + (int) (runEnd - offset), m)) {
+          break;
+        }
+        runEnd += m;
+        count++;
+      }
+      int[] hosts = allocate(cluster, count);
+      long g = guest;
+      for (int i = 0; i < count; ) {
+        int j = i + 1;
+        while (j < count && hosts[j] == hosts[j - 1] + 1) {
+          j++;
+        }
+        long stretchEnd = Math.min(runEnd, (cluster + j) << CLUSTER_BITS);
+        writeFully(data.slice(base + (int) (g - offset), (int) (stretchEnd - g)),
+            ((long) hosts[i] << CLUSTER_BITS) + (g & (CLUSTER_SIZE - 1)));
+        g = stretchEnd;
+        i = j;
+      }
+      guest = runEnd;
     }
     data.position(data.limit());
+  }
+
+  private static boolean isZero(ByteBuffer data, int at, int n) {
+    return data.slice(at, n).mismatch(ZEROS.slice(0, n)) == -1;
+  }
+
+  private void writeFully(ByteBuffer src, long at) throws IOException {
+    while (src.hasRemaining()) {
+      at += channel.write(src, at);
+    }
   }
 
   private Object lock(int l1Index) {
@@ -187,27 +219,38 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     }
   }
 
-  /** The host cluster of a guest cluster, appended to the file when it had none. */
-  private long allocate(long cluster) {
-    int l1Index = (int) (cluster >>> L2_BITS);
-    int l2Index = (int) (cluster & (L2_ENTRIES - 1));
+  /**
+   * The host clusters of {@code count} guest clusters from {@code first} (all in one L2 table);
+   * those that had none are appended to the file, contiguously and in guest order.
+   */
+  private int[] allocate(long first, int count) {
+    int l1Index = (int) (first >>> L2_BITS);
+    int l2Index = (int) (first & (L2_ENTRIES - 1));
+    int[] hosts = new int[count];
     synchronized (lock(l1Index)) {
       int[] table = l2[l1Index];
       if (table == null) {
         table = new int[L2_ENTRIES];
         l2[l1Index] = table;
       }
-      int host = table[l2Index];
-      if (host == 0) {
-        long h = nextCluster.getAndIncrement();
-        if (h > Integer.MAX_VALUE) {
-          throw new IllegalStateException("qcow2 image beyond 2^31 clusters"); // unreachable below MAX_VIRTUAL_SIZE
+      int need = 0;
+      for (int k = 0; k < count; k++) {
+        if (table[l2Index + k] == 0) {
+          need++;
         }
-        host = (int) h;
-        table[l2Index] = host;
       }
-      return host;
+      long next = need == 0 ? 0 : nextCluster.getAndAdd(need);
+      if (next + need - 1 > Integer.MAX_VALUE) {
+        throw new IllegalStateException("qcow2 image beyond 2^31 clusters"); // unreachable below MAX_VIRTUAL_SIZE
+      }
+      for (int k = 0; k < count; k++) {
+        if (table[l2Index + k] == 0) {
+          table[l2Index + k] = (int) next++;
+        }
+        hosts[k] = table[l2Index + k];
+      }
     }
+    return hosts;
   }
 
   /**

@@ -210,6 +210,34 @@ class Qcow2ImageWriterTest {
     assertEquals(6L * C, Files.size(img));
   }
 
+  @Test
+  void clustersOfOneWriteAreContiguousInTheFile() throws Exception {
+    int size = 64 * C;
+    Model model = new Model(size);
+    Path img = dir.resolve("contiguous.qcow2");
+    byte[] b = new byte[40 * C - 1000];
+    new Random(41).nextBytes(b);
+    try (Qcow2ImageWriter w = Qcow2ImageWriter.create(img, size, false)) {
+      Write x = new Write(3 * C + 1000, b);
+      model.apply(x);
+      w.write(x.offset, ByteBuffer.wrap(x.data));
+      w.commit();
+    }
+    judge(img, model);
+    JsonNode check = check(img);
+    assertEquals(40, check.get("allocated-clusters").asInt(), check.toString());
+    assertEquals(0, check.path("fragmented-clusters").asInt(0), check.toString());
+    JsonNode map = JSON.readTree(Qemu.run("qemu-img", "map", "--output=json", "-f", "qcow2", img.toString()));
+    long data = 0;
+    for (JsonNode e : map) {
+      if (e.get("data").asBoolean()) {
+        assertEquals(2L * C, e.get("offset").asLong() - e.get("start").asLong() + 3L * C, "right after header and L1");
+        data += e.get("length").asLong();
+      }
+    }
+    assertEquals(40L * C, data, "one run");
+  }
+
   @ParameterizedTest(name = "virtual size {0}, nothing written")
   @ValueSource(ints = {0, 512, 65536, 3 * 65536 + 512})
   void emptyImages(int size) throws Exception {
