@@ -115,12 +115,16 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
    * Starts a qcow2 image of {@code size} guest bytes to be committed as {@code target}.
    *
    * @throws FileAlreadyExistsException when the target exists and {@code overwrite} is false
-   * @throws IllegalArgumentException when {@code size} is negative or above {@value #MAX_VIRTUAL_SIZE}
+   * @throws UnsupportedImageException when {@code size} is above {@value #MAX_VIRTUAL_SIZE} (64 TiB)
+   * @throws IllegalArgumentException when {@code size} is negative
    */
   public static Qcow2ImageWriter create(Path target, long size, boolean overwrite) throws IOException {
-    if (size < 0 || size > MAX_VIRTUAL_SIZE) {
-      throw new IllegalArgumentException("qcow2 virtual size " + size + " (Tidemark writes 0 to "
-          + MAX_VIRTUAL_SIZE + " bytes)");
+    if (size < 0) {
+      throw new IllegalArgumentException("virtual size " + size);
+    }
+    if (size > MAX_VIRTUAL_SIZE) {
+      throw new UnsupportedImageException(target, "virtual size " + size + " bytes: Tidemark writes qcow2 images of up"
+          + " to 64 TiB (" + MAX_VIRTUAL_SIZE + " bytes); restore this disk as raw");
     }
     if (!overwrite && Files.exists(target)) {
       throw new FileAlreadyExistsException(target.toString(), null, "exists (use --force to overwrite)");

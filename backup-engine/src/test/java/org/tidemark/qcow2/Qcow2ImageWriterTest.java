@@ -299,10 +299,39 @@ class Qcow2ImageWriterTest {
   }
 
   @Test
+  void theLargestVirtualSize() throws Exception {
+    long size = Qcow2ImageWriter.MAX_VIRTUAL_SIZE; // 64 TiB: an L1 table of 16 clusters
+    byte[] b = new byte[C + 512];
+    new Random(51).nextBytes(b);
+    Path img = dir.resolve("max.qcow2");
+    try (Qcow2ImageWriter w = Qcow2ImageWriter.create(img, size, false)) {
+      w.write(size - b.length, ByteBuffer.wrap(b));
+      w.write(0, ByteBuffer.wrap(b));
+      w.commit();
+    }
+    JsonNode check = check(img);
+    assertInfo(img, size);
+    assertEquals(List.of(new Extent(0, 2 * C, false), new Extent(2 * C, size - 4 * C, true),
+        new Extent(size - 2 * C, 2 * C, false)), Qemu.map(img));
+    // header, 16 L1 clusters, 4 data clusters, 2 L2 tables, refcount table and block
+    assertEquals((1 + 16 + 4 + 2 + 1 + 1) * (long) C, Files.size(img));
+    assertEquals(Files.size(img), check.get("image-end-offset").asLong());
+    try (Qcow2Image q = Qcow2Image.open(img)) {
+      ByteBuffer back = ByteBuffer.allocate(b.length);
+      q.readFully(size - b.length, back);
+      assertArrayEquals(b, back.array());
+      assertEquals(Qemu.map(img), q.allocation());
+    }
+  }
+
+  @Test
   void refusesAnExistingTargetAndLeavesNothingWhenNotCommitted() throws Exception {
     Path img = dir.resolve("x.qcow2");
     Files.writeString(img, "keep me");
     assertThrows(FileAlreadyExistsException.class, () -> Qcow2ImageWriter.create(img, C, false));
+    assertThrows(UnsupportedImageException.class,
+        () -> Qcow2ImageWriter.create(dir.resolve("too-big.qcow2"), Qcow2ImageWriter.MAX_VIRTUAL_SIZE + 512, false));
+    assertTrue(Publish.leftoversOf(dir.resolve("too-big.qcow2")).isEmpty());
     assertEquals("keep me", Files.readString(img));
     Path other = dir.resolve("y.qcow2");
     try (Qcow2ImageWriter w = Qcow2ImageWriter.create(other, 4 * C, false)) {
