@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.tidemark.archive.Repository;
+import org.tidemark.backup.ImageFormat;
 import org.tidemark.backup.RestoreRequest;
 import org.tidemark.backup.RestoreResult;
 import org.tidemark.backup.RestoreRunner;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Option;
 
 /** {@code tidemark restore}: writes the disks of a backup point and the domain XML. */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-    description = {"Restore a point of a backup chain: every disk (or one) as a sparse image, plus the domain XML.",
+    description = {"Restore a point of a backup chain: every disk (or one) as a thin raw or qcow2 image, plus the domain XML.",
         "Reads each needed chunk once and checks it; refuses corrupt archives; never overwrites without --force."})
 final class RestoreCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
@@ -34,11 +35,12 @@ final class RestoreCommand implements Callable<Integer> {
   String disk;
 
   @Option(names = "--to", required = true, paramLabel = "DIR",
-      description = "Directory for the images (DISK.raw) and DOMAIN.xml; created if missing.")
+      description = "Directory for the images (DISK.raw or DISK.qcow2) and DOMAIN.xml; created if missing.")
   Path to;
 
-  @Option(names = "--format", paramLabel = "raw", defaultValue = "raw",
-      description = "Image format of the restored disks: raw (qcow2 output is not available yet).")
+  @Option(names = "--format", paramLabel = "raw|qcow2", defaultValue = "raw",
+      description = {"Image format of the restored disks (default: ${DEFAULT-VALUE}): raw, a sparse DISK.raw; "
+          + "or qcow2, a thin qcow2 v3 DISK.qcow2 written by Tidemark itself (QEMU not needed)."})
   String format;
 
   @Option(names = "--force", description = "Overwrite existing files.")
@@ -51,24 +53,27 @@ final class RestoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     output.configureLogging();
-    if (!format.equals("raw")) {
-      throw new CommandLine.ParameterException(spec.commandLine(),
-          "--format " + format + ": this version restores to raw images only (convert with qemu-img if needed)");
+    ImageFormat imageFormat;
+    try {
+      imageFormat = ImageFormat.parse(format);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--format " + format + ": expected raw or qcow2");
     }
     RestoreResult r = new RestoreRunner(Repository.at(repo)).run(
-        new RestoreRequest(domain, Optional.ofNullable(checkpoint), Optional.ofNullable(disk), to, force),
+        new RestoreRequest(domain, Optional.ofNullable(checkpoint), Optional.ofNullable(disk), to, force, imageFormat),
         TerminalProgress.forOptions(output));
     if (output.json) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("domain", domain);
       doc.put("checkpoint", r.checkpoint());
+      doc.put("format", imageFormat.extension());
       doc.put("chain", r.chain().stream().map(Path::toString).toList());
       List<Map<String, Object>> disks = new ArrayList<>();
       for (RestoreResult.DiskResult d : r.disks()) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("disk", d.disk());
         m.put("image", d.image().toString());
-        m.put("format", "raw");
+        m.put("format", d.format().extension());
         m.put("virtualSize", d.virtualSize());
         m.put("bytesWritten", d.dataBytes());
         m.put("chunksRead", d.chunksRead());
@@ -82,7 +87,7 @@ final class RestoreCommand implements Callable<Integer> {
       var out = spec.commandLine().getOut();
       out.println("restored " + domain + " at checkpoint " + r.checkpoint() + " from " + r.chain().size() + " archive(s)");
       for (RestoreResult.DiskResult d : r.disks()) {
-        out.println("  " + d.disk() + " -> " + d.image() + " (" + Units.bytes(d.virtualSize()) + ", "
+        out.println("  " + d.disk() + " -> " + d.image() + " (" + d.format() + ", " + Units.bytes(d.virtualSize()) + ", "
             + Units.bytes(d.dataBytes()) + " of data)");
       }
       out.println("  domain XML -> " + r.domainXml());

@@ -93,6 +93,51 @@ class CommandLineTest {
   }
 
   @Test
+  void restoreToQcow2IsCleanAndIdenticalByQemu() throws Exception {
+    assertEquals(0, backup(cp1).code());
+    assertEquals(0, backup(cp2).code());
+    Path out = dir.resolve("restore");
+    Cli.Result r = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),
+        "--format", "qcow2", "--json");
+    assertEquals(0, r.code(), r.toString());
+    JsonNode doc = JSON.readTree(r.out());
+    assertEquals("qcow2", doc.get("format").asText());
+    JsonNode vda = doc.get("disks").get(0);
+    assertEquals("qcow2", vda.get("format").asText());
+    Path image = out.resolve("vda.qcow2");
+    assertEquals(image.toString(), vda.get("image").asText());
+    assertFalse(Files.exists(out.resolve("vda.raw")));
+    JsonNode check = JSON.readTree(tool("qemu-img", "check", "--output=json", "-f", "qcow2", image.toString()));
+    assertEquals(0, check.get("check-errors").asInt(), check.toString());
+    assertFalse(check.has("corruptions") || check.has("leaks"), check.toString());
+    JsonNode info = JSON.readTree(tool("qemu-img", "info", "--output=json", "-f", "qcow2", image.toString()));
+    assertEquals("1.1", info.at("/format-specific/data/compat").asText());
+    assertEquals(JSON.readTree(tool("qemu-img", "info", "--output=json", "-f", "qcow2", disk.toString())).get("virtual-size"),
+        info.get("virtual-size"));
+    assertEquals("Images are identical.", tool("qemu-img", "compare", "-f", "qcow2", "-F", "qcow2", disk.toString(),
+        image.toString()).strip());
+    assertEquals(0, Cli.run("image", "compare", disk.toString(), image.toString()).code());
+
+    // the older point, in both formats side by side
+    Path older = dir.resolve("older");
+    assertEquals(0, Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp1",
+        "--to", older.toString(), "--format", "qcow2").code());
+    Cli.Result raw = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp1",
+        "--to", older.toString(), "--format", "raw", "--force");
+    assertEquals(0, raw.code(), raw.toString());
+    assertTrue(raw.out().contains("vda.raw (raw, "), raw.out());
+    tool("qemu-img", "check", "-q", "-f", "qcow2", older.resolve("vda.qcow2").toString());
+    assertEquals("Images are identical.", tool("qemu-img", "compare", "-f", "raw", "-F", "qcow2",
+        older.resolve("vda.raw").toString(), older.resolve("vda.qcow2").toString()).strip());
+
+    Cli.Result again = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "--format", "qcow2");
+    assertEquals(ExitCodes.WOULD_OVERWRITE, again.code(), again.toString());
+    Cli.Result bogus = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "--format", "vmdk");
+    assertEquals(ExitCodes.USAGE, bogus.code(), bogus.toString());
+    assertTrue(bogus.err().contains("expected raw or qcow2"), bogus.err());
+  }
+
+  @Test
   void aMissingBitmapFallsBackToFullWithExitCodeSix() throws Exception {
     assertEquals(0, backup(cp1).code());
     Process p = new ProcessBuilder("qemu-img", "bitmap", "--remove", disk.toString(), "cp1").redirectErrorStream(true).start();

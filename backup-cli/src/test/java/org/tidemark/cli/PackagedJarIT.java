@@ -151,6 +151,32 @@ class PackagedJarIT {
   }
 
   @Test
+  void ctrlCDuringAQcow2RestoreLeavesNothingBehindAndTheNextOneIsCleanByQemu() throws Exception {
+    Path image = bigImage();
+    Path repo = dir.resolve("repo");
+    assertEquals(0, tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
+        "--disk", "vda=" + image, "--compress", "deflate", "-q").code());
+    Path out = dir.resolve("restored");
+    Process restore = start("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),
+        "--format", "qcow2");
+    assertTrue(awaitFile(out, ".vda.qcow2.tmp-", restore), "the restore started writing");
+    qemu("kill", "-INT", Long.toString(restore.pid()));
+    assertTrue(restore.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(ExitCodes.INTERRUPTED, restore.exitValue());
+    assertEquals(List.of(), names(out), "no image, no domain XML, no temporary file");
+
+    Run again = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),
+        "--format", "qcow2", "--json");
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.out().contains("\"format\" : \"qcow2\"") || again.out().contains("\"format\":\"qcow2\""), again.out());
+    assertEquals(List.of("sample.xml", "vda.qcow2"), names(out));
+    qemu("qemu-img", "check", "-q", "-f", "qcow2", out.resolve("vda.qcow2").toString());
+    qemu("qemu-img", "compare", "-q", "-f", "qcow2", "-F", "qcow2", image.toString(), out.resolve("vda.qcow2").toString());
+    long size = Files.size(out.resolve("vda.qcow2"));
+    assertTrue(size < (256L << 20) + (1 << 20), "thin: 256 MiB of data in a 1 GiB disk, file " + size);
+  }
+
+  @Test
   void aFullDiskGivesAnIoErrorAndLeavesNothingBehind() throws Exception {
     Path image = bigImage();
     Path repo = dir.resolve("repo");
@@ -188,12 +214,18 @@ class PackagedJarIT {
     Path image = bigImage();
     Path repo = dir.resolve("repo");
     boolean killedWhileWriting = false;
-    for (int killAfterMs : new int[] {150, 700, 1500}) {
+    // -1: kill as soon as the temporary archive appears (on a loaded machine the JVM may take
+    // longer than the fixed delays just to start)
+    for (int killAfterMs : new int[] {150, 700, 1500, -1}) {
       List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-jar", Path.of("target", "tidemark.jar").toString(), "backup", "--repo", repo.toString(),
           "--checkpoint", "../sample/checkpoints/cp1.xml", "--disk", "vda=" + image, "--compress", "deflate"));
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      Thread.sleep(killAfterMs);
+      if (killAfterMs < 0) {
+        assertTrue(awaitFile(repo.resolve("sample"), ".cp1.tar.tmp-", p), "the backup started writing");
+      } else {
+        Thread.sleep(killAfterMs);
+      }
       assertTrue(p.isAlive(), "the backup ended before the kill at " + killAfterMs + " ms: the test image is too small");
       p.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
       p.waitFor(60, TimeUnit.SECONDS);

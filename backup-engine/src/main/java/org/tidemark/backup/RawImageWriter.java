@@ -1,6 +1,5 @@
 package org.tidemark.backup;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -8,6 +7,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.tidemark.disk.DiskImageWriter;
 
 /**
  * Writes a raw disk image for a restore: a sparse file of the disk's virtual size where only the
@@ -18,16 +18,19 @@ import java.nio.file.StandardOpenOption;
  * that fails or is killed never leaves a file under the target's name. Without {@code overwrite},
  * an existing target is refused before anything is written, and again at commit time.
  *
- * <p>{@link #write} may be called from several threads at once (positional writes).
+ * <p>{@link #write} may be called from several threads at once (positional writes). The {@link
+ * DiskImageWriter} contract applies.
  */
-public final class RawImageWriter implements Closeable {
+public final class RawImageWriter implements DiskImageWriter {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
   private final boolean overwrite;
+  private final long size;
   private boolean done;
 
-  private RawImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite) {
+  private RawImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite, long size) {
+    this.size = size;
     this.target = target;
     this.temp = temp;
     this.channel = channel;
@@ -52,11 +55,21 @@ public final class RawImageWriter implements Closeable {
       org.tidemark.internal.Publish.discard(temp);
       throw e;
     }
-    return new RawImageWriter(target, temp, ch, overwrite);
+    return new RawImageWriter(target, temp, ch, overwrite, size);
+  }
+
+  @Override
+  public long virtualSize() {
+    return size;
   }
 
   /** Writes guest bytes at {@code offset} (all remaining bytes of {@code data}). */
+  @Override
   public void write(long offset, ByteBuffer data) throws IOException {
+    if (offset < 0 || offset > size - data.remaining()) {
+      throw new IOException(temp + ": write of " + data.remaining() + " bytes at " + offset
+          + " is beyond the virtual size " + size);
+    }
     long pos = offset;
     while (data.hasRemaining()) {
       pos += channel.write(data, pos);
@@ -64,6 +77,7 @@ public final class RawImageWriter implements Closeable {
   }
 
   /** Forces the image to disk and gives it the target's name. */
+  @Override
   public Path commit() throws IOException {
     channel.force(true);
     channel.close();

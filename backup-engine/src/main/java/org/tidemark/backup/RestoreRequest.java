@@ -10,17 +10,25 @@ import java.util.Optional;
  * @param domain the domain whose backups to restore
  * @param checkpoint the checkpoint to restore; empty for the newest backup
  * @param disk the one disk to restore; empty for every disk of the backup
- * @param directory where the disk images ({@code DISK.raw}) and the domain XML
- *     ({@code DOMAIN.xml}) are written; created if missing
+ * @param directory where the disk images ({@code DISK.raw} or {@code DISK.qcow2}) and the domain
+ *     XML ({@code DOMAIN.xml}) are written; created if missing
  * @param overwrite replace existing files of the same names
+ * @param format the format the disk images are written in
  */
 public record RestoreRequest(
-    String domain, Optional<String> checkpoint, Optional<String> disk, Path directory, boolean overwrite) {
+    String domain, Optional<String> checkpoint, Optional<String> disk, Path directory, boolean overwrite,
+    ImageFormat format) {
   /** Checks the fields. */
   public RestoreRequest {
+    Objects.requireNonNull(format, "format");
     Objects.requireNonNull(domain, "domain");
     Objects.requireNonNull(checkpoint, "checkpoint");
     Objects.requireNonNull(disk, "disk");
     Objects.requireNonNull(directory, "directory");
+  }
+
+  /** A restore to raw images ({@link ImageFormat#RAW}). */
+  public RestoreRequest(String domain, Optional<String> checkpoint, Optional<String> disk, Path directory, boolean overwrite) {
+    this(domain, checkpoint, disk, directory, overwrite, ImageFormat.RAW);
   }
 }

@@ -28,6 +28,12 @@ public record RestoreResult(String checkpoint, List<Path> chain, List<DiskResult
    * @param virtualSize its size
    * @param dataBytes guest bytes written from archives (the rest is holes)
    * @param chunksRead chunks read and checked
+   * @param format the format the image was written in
    */
-  public record DiskResult(String disk, Path image, long virtualSize, long dataBytes, int chunksRead) {}
+  public record DiskResult(String disk, Path image, long virtualSize, long dataBytes, int chunksRead, ImageFormat format) {
+    /** A raw image restored. */
+    public DiskResult(String disk, Path image, long virtualSize, long dataBytes, int chunksRead) {
+      this(disk, image, virtualSize, dataBytes, chunksRead, ImageFormat.RAW);
+    }
+  }
 }

@@ -23,16 +23,18 @@ import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.disk.DiskImageWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Restores a point of a backup chain to raw disk images.
+ * Restores a point of a backup chain to disk images, raw or qcow2 ({@link RestoreRequest#format()}).
  *
  * <p>It resolves the chain (the backup of the checkpoint and its parents down to a full copy of
  * each disk), opens every archive of it (checking structure and seals), plans each disk (newest
  * wins), then reads each needed chunk once, checking its CRC-32C, and writes its pieces into a
- * sparse image; zero ranges stay holes. Chunks are read, checked and decompressed on one worker
+ * thin image through the {@link org.tidemark.disk.DiskImageWriter} of the requested {@link
+ * ImageFormat} ({@code DISK.raw} or {@code DISK.qcow2}); zero ranges stay holes or unallocated. Chunks are read, checked and decompressed on one worker
  * thread per core. Images are written under temporary names and renamed only
  * when complete; a corrupt chunk stops the restore with {@link
  * org.tidemark.archive.ArchiveCorruptException} and leaves no image behind. Existing files are
@@ -49,9 +51,14 @@ public final class RestoreRunner {
     this.repository = repository;
   }
 
-  /** The file a disk is restored to. */
+  /** The file a disk is restored to as a raw image: {@code DISK.raw}. */
   public static Path imagePath(Path directory, String disk) {
-    return directory.resolve(disk + ".raw");
+    return imagePath(directory, disk, ImageFormat.RAW);
+  }
+
+  /** The file a disk is restored to in {@code format}: {@code DISK.raw} or {@code DISK.qcow2}. */
+  public static Path imagePath(Path directory, String disk, ImageFormat format) {
+    return format.imagePath(directory, disk);
   }
 
   /** The file the domain definition is written to. */
@@ -123,7 +130,7 @@ public final class RestoreRunner {
 
   private static List<Path> outputs(RestoreRequest request, List<String> disks, Path domainXml) {
     List<Path> out = new ArrayList<>();
-    disks.forEach(d -> out.add(imagePath(request.directory(), d)));
+    disks.forEach(d -> out.add(imagePath(request.directory(), d, request.format())));
     out.add(domainXml);
     return out;
   }
@@ -131,14 +138,15 @@ public final class RestoreRunner {
   private static RestoreResult.DiskResult restoreDisk(
       RestorePlanner.DiskPlan plan, List<ArchiveReader> readers, RestoreRequest request, Progress progress)
       throws IOException {
-    Path image = imagePath(request.directory(), plan.disk());
-    LOG.info("restoring disk {} ({} bytes of data from {} chunks) to {}", plan.disk(), plan.dataBytes(),
-        plan.reads().size(), image);
-    try (RawImageWriter out = RawImageWriter.create(image, plan.virtualSize(), request.overwrite())) {
+    Path image = imagePath(request.directory(), plan.disk(), request.format());
+    LOG.info("restoring disk {} ({} bytes of data from {} chunks) to {} ({})", plan.disk(), plan.dataBytes(),
+        plan.reads().size(), image, request.format());
+    try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
       copyChunks(plan.reads(), readers, out, progress);
       out.commit();
     }
-    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), plan.reads().size());
+    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), plan.reads().size(),
+        request.format());
   }
 
   /**
@@ -146,7 +154,7 @@ public final class RestoreRunner {
    * once, into the worker's own buffer, and its pieces written positionally. The calling thread
    * reports progress as chunks finish, in plan order; the first failure stops the rest.
    */
-  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, RawImageWriter out,
+  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
       Progress progress) throws IOException {
     int workers = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), reads.size()));
     ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {

@@ -32,7 +32,9 @@ import org.tidemark.qcow2.Qemu;
  * writes; libvirt style (all bitmaps enabled) and old style (each earlier bitmap disabled when the
  * next is added). At each checkpoint the disk is copied by {@code qemu-img convert}; a full backup
  * at cp1 and incrementals after it must restore, at every point, to what {@code qemu-img compare}
- * finds identical to that copy, and thin (no more data than the source had allocated).
+ * finds identical to that copy, and thin (no more data than the source had allocated); restored to
+ * qcow2 ({@link ImageFormat#QCOW2}) too, each point is clean by {@code qemu-img check}, identical by
+ * {@code qemu-img compare} and thin.
  */
 class QemuChainBackupTest {
   @TempDir Path dir;
@@ -104,6 +106,31 @@ class QemuChainBackupTest {
       long restoredData = dataBytes(rawMap(restored));
       assertTrue(restoredData <= sourceData + (1 << 20),
           "cp" + p + ": restore is thin (" + restoredData + " bytes of data, source had " + sourceData + " allocated)");
+
+      // the same point restored to qcow2, written by Tidemark: clean, identical, thin
+      Path outQ = dir.resolve("restore-qcow2-" + p);
+      RestoreResult rq = new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of("cp" + p), Optional.empty(), outQ,
+          false, ImageFormat.QCOW2), Progress.NONE);
+      Path qcow2 = outQ.resolve("vda.qcow2");
+      assertEquals(qcow2, rq.disks().get(0).image());
+      assertEquals(ImageFormat.QCOW2, rq.disks().get(0).format());
+      Qemu.run("qemu-img", "check", "-q", "-f", "qcow2", qcow2.toString()); // exits non-zero on corruption or leaks
+      said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "qcow2",
+          dir.resolve("cp" + p + ".raw").toString(), qcow2.toString());
+      assertEquals("", said.strip(), "cp" + p + " as qcow2");
+      long qcow2Data = dataBytes(Qemu.map(qcow2));
+      assertTrue(qcow2Data <= sourceData + (1 << 20),
+          "cp" + p + ": qcow2 restore is thin (" + qcow2Data + " bytes of data, source had " + sourceData + " allocated)");
+      assertTrue(Files.size(qcow2) <= qcow2Data + (1 << 20), "cp" + p + ": metadata within 1 MiB (" + Files.size(qcow2) + ")");
+      System.out.printf("cp%d: source %d bytes allocated, raw restore %d bytes of data, qcow2 restore %d bytes of data"
+          + " in a %d-byte file%n", p, sourceData, restoredData, qcow2Data, Files.size(qcow2));
+      try (Qcow2Image q = Qcow2Image.open(qcow2); org.tidemark.disk.DiskSource r0 = org.tidemark.disk.Images.open(restored)) {
+        byte[] a = new byte[(int) q.virtualSize()];
+        byte[] b = new byte[(int) r0.virtualSize()];
+        q.readFully(0, java.nio.ByteBuffer.wrap(a));
+        r0.readFully(0, java.nio.ByteBuffer.wrap(b));
+        assertTrue(java.util.Arrays.equals(a, b), "cp" + p + ": our reader reads the qcow2 as the raw restore");
+      }
     }
   }
 
