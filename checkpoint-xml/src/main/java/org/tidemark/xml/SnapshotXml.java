@@ -47,7 +47,7 @@ import org.tidemark.model.SnapshotMemory;
  *
  * <p>Not supported, refused with a message saying so: disk snapshots on network, NVMe or vhost
  * sources, and anything in a disk's {@code <source>} or {@code <driver>} other than the path and
- * the format (seclabels, slices, index, encryption, metadata cache).
+ * the format (seclabels, slices, encryption, metadata cache).
  *
  * <p><b>Formatting</b> writes what {@code virsh snapshot-dumpxml} writes, byte for byte: child
  * order name, description, state, parent, creationTime, memory, disks, domain, inactiveDomain;
@@ -325,9 +325,11 @@ public final class SnapshotXml {
     }
     XmlElement source = MomentXml.child(e, "source");
     if (source != null) {
-      if (!source.elements().isEmpty() || source.hasAttribute("index") || source.hasAttribute("startupPolicy")) {
-        throw MomentXml.error(source, resource,
-            "only the path of a disk snapshot's <source> is supported by Tidemark (no seclabel, slices, index or encryption)");
+      // libvirt reads a source's index only from its private status XML: ignored here as there
+      if (!source.elements().isEmpty() || source.hasAttribute("startupPolicy")) {
+        throw MomentXml.error(source, resource, "a disk snapshot <source> with " + (source.elements().isEmpty()
+            ? "a startupPolicy" : "<" + source.elements().get(0).getLocalName() + ">")
+            + " is not supported by Tidemark (it keeps only the path)");
       }
       String path = source.getAttribute(d.type.equals("block") ? "dev" : "file");
       d.path = path.isEmpty() ? null : path;
