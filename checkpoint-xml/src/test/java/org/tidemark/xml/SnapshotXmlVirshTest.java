@@ -40,6 +40,25 @@ import org.xml.sax.SAXParseException;
 class SnapshotXmlVirshTest {
   static final Path LIBVIRT_SNAPSHOT_RNG = Path.of(DomainGrammar.DEFAULT_DIRECTORY, "domainsnapshot.rng");
   static final String T2_UUID = "11111111-2222-3333-4444-555555555555";
+  static final String T3_UUID = "11111111-2222-3333-4444-666666666666";
+  static final String T3_DISKS = """
+          <disk type='file' device='disk' snapshot='no'>
+            <source file='/guest/vda.img'/>
+            <target dev='vda' bus='virtio'/>
+          </disk>
+          <disk type='file' device='disk'>
+            <source file='/guest/vdb.img'/>
+            <target dev='vdb' bus='virtio'/>
+          </disk>
+          <disk type='file' device='cdrom'>
+            <target dev='hdc' bus='ide'/>
+            <readonly/>
+          </disk>
+          <disk type='block' device='disk' snapshot='manual'>
+            <source dev='/dev/sdq'/>
+            <target dev='vdd' bus='virtio'/>
+          </disk>
+      """;
 
   @TempDir static Path dir;
   /** The test driver's domain as libvirt formats it inside a snapshot (indented two spaces). */
@@ -50,6 +69,9 @@ class SnapshotXmlVirshTest {
   static String t2Definition;
   static String t2Domain;
   static Path t2Image;
+  /** A third domain, t3: disks with their own snapshot modes, an empty CD-ROM and a block device. */
+  static String t3Definition;
+  static String t3Domain;
   static ValidationDriver libvirtGrammar;
 
   /** How a case's input relates to what Tidemark does not do, said explicitly. */
@@ -109,6 +131,15 @@ class SnapshotXmlVirshTest {
     doc = r.get(2).output();
     t2Domain = doc.substring(doc.indexOf("  <domain"), doc.indexOf("</domainsnapshot>"));
     assertTrue(t2Domain.contains(t2Image.toString()), doc);
+
+    t3Definition = t2Definition.replace("<name>t2</name>", "<name>t3</name>").replace(T2_UUID, T3_UUID)
+        .replaceFirst("(?s)    <disk .*</disk>\n", T3_DISKS);
+    Path t3 = dir.resolve("t3.xml");
+    Files.writeString(t3, t3Definition);
+    r = Virsh.run(dir, List.of("define " + t3, "snapshot-create-as t3 first", "snapshot-dumpxml t3 first"));
+    doc = r.get(2).output();
+    t3Domain = doc.substring(doc.indexOf("  <domain"), doc.indexOf("</domainsnapshot>"));
+    assertTrue(t3Domain.contains("vdd"), doc);
 
     Path seed = dir.resolve("secure-seed.xml");
     Files.writeString(seed, doc("sec", "running", "7", "", domain.replace("    </devices>",
@@ -216,6 +247,18 @@ class SnapshotXmlVirshTest {
     a.add(Arguments.of("t2: block without a device", doc("s1", "disk-snapshot", "5",
         disks("    <disk name='vda' snapshot='external' type='block'/>\n"), T2), "t2", Kind.SAME));
     a.add(Arguments.of("t2: shutoff", doc("s1", "shutoff", "5", "", T2), "t2", Kind.SAME));
+    a.add(Arguments.of("t3: defaults from the domain's disks", doc("s1", "shutoff", "5", "", T3), "t3", Kind.SAME));
+    a.add(Arguments.of("t3: one disk listed", doc("s1", "shutoff", "5", disks("    <disk name='vdb'/>\n"), T3), "t3", Kind.SAME));
+    a.add(Arguments.of("t3: a disk by path", doc("s1", "shutoff", "5", disks("    <disk name='/guest/vdb.img' snapshot='internal'/>\n"), T3),
+        "t3", Kind.SAME));
+    a.add(Arguments.of("t3: the domain says no", doc("s1", "shutoff", "5", disks("    <disk name='vda' snapshot='no'/>\n"), T3), "t3", Kind.SAME));
+    a.add(Arguments.of("t3: manual where the domain says manual",
+        doc("s1", "shutoff", "5", disks("    <disk name='vdd' snapshot='manual'/>\n"), T3), "t3", Kind.SAME));
+    a.add(Arguments.of("t3: external disks", doc("s1", "disk-snapshot", "5", disks("    <disk name='vdb'>\n      <source file='/o/vdb.qcow2'/>\n"
+        + "    </disk>\n    <disk name='vdd' type='block'>\n      <source dev='/dev/sdr'/>\n    </disk>\n"), T3), "t3", Kind.SAME));
+    a.add(Arguments.of("t3: the empty cdrom listed", doc("s1", "shutoff", "5", disks("    <disk name='hdc' snapshot='internal'/>\n"), T3),
+        "t3", Kind.SAME));
+    a.add(Arguments.of("t3: too many disks", doc("s1", "shutoff", "5", disks("    <disk name='vda'/>\n".repeat(5)), T3), "t3", Kind.SAME));
     a.add(same("external disk whose source is not a file here", doc("s1", "disk-snapshot", "5",
         disks("    <disk name='vda' snapshot='external'/>\n"), domain)));
     a.add(same("no domain", doc("s1", "running", "5", "", "")));
@@ -232,6 +275,23 @@ class SnapshotXmlVirshTest {
     a.add(same("active", run("  <active>1</active>\n")));
     a.add(same("graphics password", doc("s1", "running", "5", "", SECURE)));
     a.add(same("unknown element", run("  <color>red</color>\n")));
+    a.add(same("two names", run("  <name>s2</name>\n")));
+    a.add(same("parent with two names", run("  <parent>\n    <name>base</name>\n    <name>x</name>\n  </parent>\n")));
+    a.add(same("empty parent name", run("  <parent>\n    <name></name>\n  </parent>\n")));
+    a.add(same("active 2", run("  <active>2</active>\n")));
+    a.add(same("text in the cookie", run("  <cookie>crumbs</cookie>\n")));
+    a.add(same("memory no with a file", run("  <memory snapshot='no' file='/m/x'/>\n")));
+    a.add(same("memory with a child", run("  <memory snapshot='internal'><file/></memory>\n")));
+    a.add(same("disk no with a source", run(disks("    <disk name='vda' snapshot='no'>\n      <source file='/x'/>\n    </disk>\n"))));
+    a.add(same("disk type file without source", doc("s1", "shutoff", "5", disks("    <disk name='vda' type='file'/>\n"), domain)));
+    a.add(same("disk name not a target", run(disks("    <disk name='hello'/>\n"))));
+    a.add(same("disk empty driver and source", doc("s1", "shutoff", "5",
+        disks("    <disk name='vda'>\n      <driver/>\n      <source/>\n    </disk>\n"), domain)));
+    a.add(same("disk block with a file attribute", run(disks("    <disk name='vda' type='block'>\n      <source file='/x'/>\n    </disk>\n"))));
+    a.add(same("disk file with a dev attribute", run(disks("    <disk name='vda'>\n      <source dev='/x'/>\n    </disk>\n"))));
+    a.add(same("disk driver after source", run(disks("    <disk name='vda'>\n      <source file='/x/y'/>\n      <driver type='qcow2'/>\n    </disk>\n"))));
+    a.add(same("two disks elements", doc("s1", "shutoff", "5", "  <disks/>\n  <disks/>\n", domain)));
+    a.add(same("domain with an empty type", doc("s1", "running", "5", "", domain.replace("<domain type='test'>", "<domain type=''>"))));
     a.add(same("children out of order", "<domainsnapshot>\n  <creationTime>9</creationTime>\n" + domain
         + "  <state>running</state>\n  <name>late</name>\n</domainsnapshot>\n"));
     a.add(same("XML declaration and bare doctype", "<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE domainsnapshot>\n" + run("")));
@@ -255,15 +315,18 @@ class SnapshotXmlVirshTest {
     a.add(same("index of a disk source", run(disks("    <disk name='vda'>\n      <source file='/x/y' index='3'/>\n    </disk>\n"))));
     a.add(Arguments.of("seclabel in a disk source", run(disks("    <disk name='vda'>\n      <source file='/x/y'>\n"
         + "        <seclabel model='dac' relabel='no'/>\n      </source>\n    </disk>\n")), "test", Kind.UNSUPPORTED));
+    a.add(Arguments.of("seclabel relabel yes without a label", run(disks("    <disk name='vda'>\n      <source file='/x/y'>\n"
+        + "        <seclabel relabel='yes'/>\n      </source>\n    </disk>\n")), "test", Kind.UNSUPPORTED));
     return a.stream();
   }
 
   static final String T2 = "@T2@";
+  static final String T3 = "@T3@";
   static final String SECURE = "@SECURE@";
 
   /** The input with the domains that are known only once virsh ran. */
   static String resolve(String input) {
-    return input.replace(T2, t2Domain).replace(SECURE, secureDomain);
+    return input.replace(T2, t2Domain).replace(T3, t3Domain).replace(SECURE, secureDomain);
   }
 
   boolean libvirtGrammarAccepts(byte[] input) throws Exception {
@@ -286,9 +349,8 @@ class SnapshotXmlVirshTest {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^  <name>([^<]*)</name>").matcher(input);
     String name = m.find() && !m.group(1).isBlank() ? m.group(1).replace("&amp;", "&") : "s1";
     List<String> commands = new ArrayList<>();
-    if (vm.equals("t2")) {
-      Path t2 = dir.resolve("t2.xml");
-      commands.add("define " + t2);
+    if (!vm.equals("test")) {
+      commands.add("define " + dir.resolve(vm + ".xml"));
     }
     commands.add("snapshot-create-as test base");
     commands.add("snapshot-create " + vm + " " + file + " --redefine");
@@ -355,10 +417,9 @@ class SnapshotXmlVirshTest {
       case UNSUPPORTED, UNSUPPORTED_BY_GRAMMAR -> {
         assertTrue(virshAccepts, said);
         assertTrue(plainError != null && plainError.contains("not supported by Tidemark"), said);
-        if (kind == Kind.UNSUPPORTED) {
-          assertTrue(validError != null && validError.getMessage().contains("not supported by Tidemark"), said);
-        } else {
-          assertTrue(validError != null && validError.line() > 0, said);
+        assertTrue(validError != null && validError.line() > 0, said);
+        if (kind == Kind.UNSUPPORTED && grammarAccepts) {
+          assertTrue(validError.getMessage().contains("not supported by Tidemark"), said);
         }
         return;
       }
@@ -375,8 +436,17 @@ class SnapshotXmlVirshTest {
       }
       if (plain.creationTime() != 0) { // with time 0 libvirt prints none, and a redefinition needs one
         String once = SnapshotXml.format(plain, Set.of(SnapshotXml.FormatFlag.SECURE));
-        assertEquals(once, SnapshotXml.format(SnapshotXml.parse(once.getBytes(StandardCharsets.UTF_8), "again", Set.of()),
-            Set.of(SnapshotXml.FormatFlag.SECURE)), label + ": formatting is stable");
+        try {
+          assertEquals(once, SnapshotXml.format(SnapshotXml.parse(once.getBytes(StandardCharsets.UTF_8), "again", Set.of()),
+              Set.of(SnapshotXml.FormatFlag.SECURE)), label + ": formatting is stable");
+        } catch (CheckpointXmlException e) {
+          // only where libvirt cannot redefine its own output either
+          Path dump = dir.resolve("dump-" + file.getFileName());
+          Files.writeString(dump, once);
+          List<String> again = new ArrayList<>(commands.subList(0, at));
+          again.add("snapshot-create " + vm + " " + dump + " --redefine");
+          assertTrue(Virsh.run(dir, again).get(at).failed(), label + ": libvirt redefines its own dump, Tidemark said " + e.getMessage());
+        }
       }
     }
   }
