@@ -518,6 +518,43 @@ class SnapshotXmlVirshTest {
   }
 
   @Test
+  void theDomainGrammarsAreLibvirtsWhenInstalledAndStructuralOtherwise() throws Exception {
+    String bogusDomain = doc("s1", "running", "5", "", domain.replace("    <vcpu", "    <bogus/>\n    <vcpu"));
+    String bogusInactive = run("").replace("</domainsnapshot>",
+        domain.replace("<domain ", "<inactiveDomain ").replace("</domain>", "</inactiveDomain>")
+            .replace("    <vcpu", "    <bogus/>\n    <vcpu") + "</domainsnapshot>");
+    Set<SnapshotXml.ParseOption> validate = Set.of(SnapshotXml.ParseOption.VALIDATE);
+    for (String[] c : new String[][] {{bogusDomain, "<domain> does not match libvirt's domain grammar"},
+        {bogusInactive, "<inactiveDomain> does not match libvirt's inactiveDomain grammar"}}) {
+      byte[] bytes = c[0].getBytes(StandardCharsets.UTF_8);
+      CheckpointXmlException e = assertThrows(CheckpointXmlException.class, () -> SnapshotXml.parse(bytes, "b.xml", validate));
+      assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("bogus") && e.line() > 0, e.getMessage());
+      // Tidemark's grammar alone checks a domain's structure only (a type, a name, any content)
+      assertEquals("s1", SnapshotXml.parse(bytes, "b.xml", validate, DomainGrammar.builtIn()).name());
+    }
+    byte[] typeless = run("").replace("<domain type='test'>", "<domain>").getBytes(StandardCharsets.UTF_8);
+    CheckpointXmlException e = assertThrows(CheckpointXmlException.class,
+        () -> SnapshotXml.parse(typeless, "t.xml", validate, DomainGrammar.builtIn()));
+    assertTrue(e.line() > 0, e.getMessage());
+  }
+
+  @Test
+  void theModelHoldsWhatWasRead() throws Exception {
+    String input = doc("s1", "disk-snapshot", "5", "  <description>d</description>\n  <parent>\n    <name>p</name>\n  </parent>\n"
+        + disks("    <disk name='vda' type='block'>\n      <driver type='qcow2'/>\n      <source dev='/dev/sdz'/>\n    </disk>\n"), domain);
+    Snapshot s = SnapshotXml.parse(input.getBytes(StandardCharsets.UTF_8), "m.xml", Set.of());
+    assertEquals("disk-snapshot", s.state().orElseThrow());
+    assertEquals(new org.tidemark.model.SnapshotMemory("no", java.util.Optional.empty()), s.memory().orElseThrow());
+    assertEquals(List.of(new org.tidemark.model.SnapshotDisk("vda", java.util.Optional.of("external"), java.util.Optional.of("block"),
+        java.util.Optional.of("qcow2"), java.util.Optional.of("/dev/sdz"))), s.disks());
+    assertEquals("p", s.parentName().orElseThrow());
+    assertEquals("d", s.description().orElseThrow());
+    assertEquals("test", s.domain().orElseThrow().name());
+    assertEquals(5, s.creationTime());
+    assertTrue(s.inactiveDomain().isEmpty());
+  }
+
+  @Test
   void theShippedGrammarIsTidemarksOwn() throws Exception {
     try (var in = SnapshotXml.class.getResourceAsStream("domainsnapshot.rng")) {
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
