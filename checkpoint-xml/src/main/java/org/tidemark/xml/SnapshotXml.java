@@ -68,9 +68,12 @@ public final class SnapshotXml {
       List.of("running", "blocked", "paused", "shutdown", "shutoff", "crashed", "pmsuspended", "disk-snapshot");
   /** libvirt's snapshot locations ({@code default} is the attribute's absence). */
   static final List<String> LOCATIONS = List.of("no", "internal", "external", "manual");
-  /** The disk formats libvirt knows ({@code virStorageFileFormat}, without {@code none}). */
+  /**
+   * The disk formats libvirt 9.0 knows ({@code virStorageFileFormat}, without {@code none}; later
+   * releases add {@code luks}).
+   */
   static final List<String> FORMATS = List.of("raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat",
-      "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk", "luks");
+      "vhd", "ploop", "cow", "qcow", "qcow2", "qed", "vmdk");
   private static final String NO = "no";
   private static final String INTERNAL = "internal";
   private static final String EXTERNAL = "external";

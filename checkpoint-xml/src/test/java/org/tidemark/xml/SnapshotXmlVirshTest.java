@@ -226,6 +226,14 @@ class SnapshotXmlVirshTest {
     a.add(same("disk raw format", run(disks(
         "    <disk name='vda'>\n      <driver type='raw'/>\n      <source file='/x/y.raw'/>\n    </disk>\n"))));
     a.add(same("disk unknown format", run(disks("    <disk name='vda'>\n      <driver type='luks2'/>\n      <source file='/x/y'/>\n    </disk>\n"))));
+    List<String> formats = new ArrayList<>(SnapshotXml.FORMATS);
+    formats.add("luks");
+    formats.remove("raw"); // a case of its own above
+    formats.remove("qcow2");
+    for (String format : formats) {
+      a.add(same("disk format " + format, run(disks("    <disk name='vda'>\n      <driver type='" + format + "'/>\n"
+          + "      <source file='/x/y'/>\n    </disk>\n"))));
+    }
     a.add(same("disk format none", run(disks("    <disk name='vda'>\n      <driver type='none'/>\n      <source file='/x/y'/>\n    </disk>\n"))));
     a.add(same("disk relative file", run(disks("    <disk name='vda'>\n      <source file='x/y'/>\n    </disk>\n"))));
     a.add(same("disk empty file", doc("s1", "shutoff", "5", disks("    <disk name='vda'>\n      <source file=''/>\n    </disk>\n"), domain)));
