@@ -2,6 +2,7 @@ package org.tidemark.xml;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.xml.sax.Attributes;
 import org.xml.sax.ContentHandler;
 import org.xml.sax.Locator;
@@ -22,7 +23,7 @@ import org.xml.sax.helpers.DefaultHandler;
  */
 final class OnePassHandler extends DefaultHandler {
   private final ContentHandler grammar;
-  private final java.util.Map<String, ContentHandler> subtrees;
+  private final Map<String, ContentHandler> subtrees;
   private ContentHandler subtree;
   private final List<XmlElement> open = new ArrayList<>();
   private XmlElement root;
@@ -36,7 +37,7 @@ final class OnePassHandler extends DefaultHandler {
    * @param subtrees the subtree validators' handlers by the local name of the root's child each
    *     validates (none when empty)
    */
-  OnePassHandler(ContentHandler grammar, java.util.Map<String, ContentHandler> subtrees) {
+  OnePassHandler(ContentHandler grammar, Map<String, ContentHandler> subtrees) {
     this.grammar = grammar;
     this.subtrees = subtrees;
   }

@@ -6,9 +6,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.ParserConfigurationException;
 import javax.xml.parsers.SAXParserFactory;
+import org.xml.sax.ContentHandler;
 import org.xml.sax.InputSource;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
@@ -109,7 +112,7 @@ final class SafeXml {
   static XmlElement parseValidated(byte[] xml, String resource, MomentSchema.Checker checker,
       MomentSchema.Checker domainChecker) throws CheckpointXmlException {
     return parse(xml, resource, checker,
-        domainChecker == null ? java.util.Map.of() : java.util.Map.of("domain", domainChecker));
+        domainChecker == null ? Map.of() : Map.of("domain", domainChecker));
   }
 
   /**
@@ -118,18 +121,18 @@ final class SafeXml {
    * error in document order is thrown; the root element is returned.
    */
   static XmlElement parseValidated(byte[] xml, String resource, MomentSchema.Checker checker,
-      java.util.Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
+      Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
     return parse(xml, resource, checker, subtreeCheckers);
   }
 
   /** Parses {@code xml} safely without validating it (for snapshots, where validation is opt-in). */
   static XmlElement parseUnvalidated(byte[] xml, String resource) throws CheckpointXmlException {
-    return parse(xml, resource, null, java.util.Map.of());
+    return parse(xml, resource, null, Map.of());
   }
 
   private static XmlElement parse(byte[] xml, String resource, MomentSchema.Checker checker,
-      java.util.Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
-    java.util.Map<String, org.xml.sax.ContentHandler> subtrees = new java.util.HashMap<>();
+      Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
+    Map<String, ContentHandler> subtrees = new HashMap<>();
     subtreeCheckers.forEach((name, c) -> subtrees.put(name, c.validator.getContentHandler()));
     OnePassHandler handler = new OnePassHandler(
         checker == null ? new org.xml.sax.helpers.DefaultHandler() : checker.validator.getContentHandler(), subtrees);
@@ -150,7 +153,7 @@ final class SafeXml {
     SAXParseException first = checker == null || checker.errors.isEmpty() ? null : checker.errors.get(0);
     SAXParseException firstSub = null;
     String firstSubName = null;
-    for (java.util.Map.Entry<String, MomentSchema.Checker> e : subtreeCheckers.entrySet()) {
+    for (Map.Entry<String, MomentSchema.Checker> e : subtreeCheckers.entrySet()) {
       if (!e.getValue().errors.isEmpty() && before(e.getValue().errors.get(0), firstSub)) {
         firstSub = e.getValue().errors.get(0);
         firstSubName = e.getKey();
