@@ -197,7 +197,10 @@ class SnapshotXmlVirshTest {
     a.add(same("empty description", run("  <description></description>\n")));
     a.add(same("description with newlines and CDATA", run("  <description>line 1\n<![CDATA[<x> & y]]></description>\n")));
     a.add(same("tab and carriage return in the description", run("  <description>a\tb&#13;c&#x9;d&#10;e</description>\n")));
-    a.add(same("newline in an attribute", doc("s1", "paused", "5", "  <memory file='/m/a&#10;b&#9;c'/>\n", domain)));
+    a.add(Arguments.of("t2: newline in an attribute", doc("s1", "paused", "5", "  <memory file='/m/a&#10;b&#9;c'/>\n", T2), "t2", Kind.SAME));
+    a.add(Arguments.of("t2: memory file alone", doc("s1", "paused", "5", "  <memory file='/m/mem'/>\n", T2), "t2", Kind.SAME));
+    a.add(Arguments.of("t2: memory external with file", doc("s1", "running", "5",
+        "  <memory snapshot='external' file='/var/lib/mem &amp; more'/>\n", T2), "t2", Kind.SAME));
     a.add(same("non-ASCII description", run("  <description>Sauvegarde \u00e9t\u00e9 \u2603</description>\n")));
     a.add(same("with a parent", run("  <parent>\n    <name>base</name>\n  </parent>\n")));
     a.add(same("memory no on running", run("  <memory snapshot='no'/>\n")));
