@@ -87,8 +87,8 @@ public final class CheckpointXml {
   private static XmlElement validatedRoot(byte[] xml, String resource, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
     com.thaiopensource.validate.Schema domainSchema = domainGrammar.schema();
-    return SafeXml.parseValidated(xml, resource, CheckpointSchema.checker(),
-        domainSchema == null ? null : CheckpointSchema.checker(domainSchema));
+    return SafeXml.parseValidated(xml, resource, MomentSchema.CHECKPOINT.checker(),
+        domainSchema == null ? null : MomentSchema.checker(domainSchema));
   }
 
   // ------------------------------------------------------------------ interpretation
@@ -116,21 +116,14 @@ public final class CheckpointXml {
 
   private static Checkpoint interpret(XmlElement root, String text, String resource, Set<ParseOption> options)
       throws CheckpointXmlException {
-    Optional<String> name = MomentXml.childText(root, "name");
-    if (name.isEmpty()) {
-      throw new CheckpointXmlException(resource, 0, 0, "a redefined checkpoint needs a <name>");
-    }
+    Checkpoint.Builder b = Checkpoint.builder();
+    MomentXml.readMoment(root, b, "checkpoint", resource);
+    Optional<String> name = Optional.of(b.name());
     Optional<String> created = MomentXml.childText(root, "creationTime");
     if (created.isEmpty()) {
       throw new CheckpointXmlException(resource, 0, 0, "a redefined checkpoint needs a <creationTime>");
     }
-    long creationTime = MomentXml.parseNumber(created.get(), "creationTime", resource);
-    Checkpoint.Builder b = Checkpoint.builder().name(name.get()).creationTime(creationTime);
-    MomentXml.childText(root, "description").ifPresent(b::description);
-    XmlElement parent = MomentXml.child(root, "parent");
-    if (parent != null) {
-      MomentXml.childText(parent, "name").ifPresent(b::parentName);
-    }
+    b.creationTime(MomentXml.parseNumber(created.get(), "creationTime", resource));
     XmlElement domain = MomentXml.child(root, "domain");
     if (domain == null && !options.contains(ParseOption.ALLOW_MISSING_DOMAIN)) {
       throw new CheckpointXmlException(resource, 0, 0,
@@ -182,12 +175,9 @@ public final class CheckpointXml {
   public static String format(Checkpoint c, Set<FormatFlag> flags) {
     StringBuilder out = new StringBuilder();
     out.append("<domaincheckpoint>\n");
-    out.append("  <name>").append(MomentXml.escape(c.name())).append("</name>\n");
-    c.description().ifPresent(d -> out.append("  <description>").append(MomentXml.escape(d)).append("</description>\n"));
-    c.parentName().ifPresent(p -> out.append("  <parent>\n    <name>").append(MomentXml.escape(p)).append("</name>\n  </parent>\n"));
-    if (c.creationTime() != 0) {
-      out.append("  <creationTime>").append(c.creationTime()).append("</creationTime>\n");
-    }
+    MomentXml.appendNameAndDescription(out, c);
+    MomentXml.appendParent(out, c);
+    MomentXml.appendCreationTime(out, c);
     if (!c.disks().isEmpty()) {
       out.append("  <disks>\n");
       for (CheckpointDisk d : c.disks()) {
@@ -201,12 +191,7 @@ public final class CheckpointXml {
       out.append("  </disks>\n");
     }
     if (!flags.contains(FormatFlag.NO_DOMAIN)) {
-      c.domain().ifPresent(d -> {
-        String xml = flags.contains(FormatFlag.SECURE) ? d.xml() : MomentXml.withoutSecrets(d.xml());
-        for (String line : xml.split("\n", -1)) {
-          out.append("  ").append(line).append('\n');
-        }
-      });
+      c.domain().ifPresent(d -> MomentXml.appendDomain(out, d, flags.contains(FormatFlag.SECURE)));
     }
     out.append("</domaincheckpoint>\n");
     return out.toString();

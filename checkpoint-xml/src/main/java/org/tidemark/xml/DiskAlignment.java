@@ -60,17 +60,26 @@ final class DiskAlignment {
     return listed.stream().map(d -> d.type() == CheckpointType.BITMAP && d.bitmap().isEmpty() ? d.withBitmap(checkpoint) : d).toList();
   }
 
-  private static int indexOf(List<DomainDisk> disks, String name) {
+  /**
+   * libvirt's {@code virDomainDiskIndexByName} (not ambiguous): a name without a leading slash is a
+   * target, matched exactly; a path is matched against the disks' sources and must match only one.
+   * Shared by checkpoints and snapshots; -1 when no disk (or more than one) matches.
+   */
+  static int indexOf(List<DomainDisk> disks, String name) {
+    int candidate = -1;
     for (int i = 0; i < disks.size(); i++) {
-      if (disks.get(i).target().equals(name)) {
-        return i;
+      DomainDisk d = disks.get(i);
+      if (!name.startsWith("/")) {
+        if (d.target().equals(name)) {
+          return i;
+        }
+      } else if (d.source().filter(name::equals).isPresent()) {
+        if (candidate >= 0) {
+          return -1;
+        }
+        candidate = i;
       }
     }
-    for (int i = 0; i < disks.size(); i++) {
-      if (disks.get(i).source().filter(name::equals).isPresent()) {
-        return i;
-      }
-    }
-    return -1;
+    return candidate;
   }
 }

@@ -86,19 +86,30 @@ public final class DomainGrammar {
 
   /** libvirt's compiled grammar, or null for the built-in check. */
   Schema schema() throws CheckpointXmlException {
-    if (directory == null) {
+    return directory == null ? null : compiled(directory.resolve("domain.rng"));
+  }
+
+  /**
+   * libvirt's compiled grammar of a snapshot's {@code <inactiveDomain>} ({@code inactiveDomain.rng}
+   * beside {@code domain.rng}), or null for the built-in check or when the directory has none.
+   */
+  Schema inactiveSchema() throws CheckpointXmlException {
+    if (directory == null || !Files.isRegularFile(directory.resolve("inactiveDomain.rng"))) {
       return null;
     }
-    Schema s = COMPILED.get(directory);
+    return compiled(directory.resolve("inactiveDomain.rng"));
+  }
+
+  private static Schema compiled(Path file) throws CheckpointXmlException {
+    Schema s = COMPILED.get(file);
     if (s == null) {
-      s = compile(directory);
-      COMPILED.putIfAbsent(directory, s);
+      s = compile(file);
+      COMPILED.putIfAbsent(file, s);
     }
     return s;
   }
 
-  private static Schema compile(Path directory) throws CheckpointXmlException {
-    Path file = directory.resolve("domain.rng");
+  private static Schema compile(Path file) throws CheckpointXmlException {
     List<String> problems = new ArrayList<>();
     PropertyMapBuilder p = new PropertyMapBuilder();
     p.put(ValidateProperty.ERROR_HANDLER, new ErrorHandler() {
@@ -120,7 +131,7 @@ public final class DomainGrammar {
       return SAXSchemaReader.getInstance().createSchema(new InputSource(file.toUri().toString()), p.toPropertyMap());
     } catch (IncorrectSchemaException | SAXException | IOException e) {
       String why = problems.isEmpty() ? String.valueOf(e.getMessage()) : problems.get(0);
-      throw new CheckpointXmlException(file.toString(), 0, 0, "libvirt's domain grammar cannot be compiled: " + why);
+      throw new CheckpointXmlException(file.toString(), 0, 0, "libvirt's grammar " + file.getFileName() + " cannot be compiled: " + why);
     }
   }
 }

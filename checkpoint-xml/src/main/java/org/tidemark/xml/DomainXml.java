@@ -31,7 +31,7 @@ public final class DomainXml {
     Schema schema = grammar.schema();
     XmlElement root = schema == null
         ? SafeXml.parseUnvalidated(xml, resource)
-        : SafeXml.parseValidated(xml, resource, CheckpointSchema.checker(schema), null);
+        : SafeXml.parseValidated(xml, resource, MomentSchema.checker(schema), java.util.Map.of());
     if (!root.getLocalName().equals("domain")) {
       throw new CheckpointXmlException(resource, 1, 0, "expected a <domain> document, found <" + root.getLocalName() + ">");
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.model.Moment;
 
 /**
  * What checkpoints and snapshots share in XML: the moment's fields, numbers as libvirt reads them,
@@ -12,6 +13,63 @@ import org.tidemark.model.DomainDisk;
  */
 final class MomentXml {
   private MomentXml() {}
+
+  // ------------------------------------------------------------------ reading the shared fields
+
+  /**
+   * Reads what every redefined moment has in common: the {@code <name>} (required, not empty), the
+   * {@code <description>} (empty is none) and the parent's name ({@code <parent><name>}, empty is
+   * none). {@code kind} names the document for messages ("checkpoint", "snapshot").
+   */
+  static void readMoment(XmlElement root, Moment.Builder<?, ?> b, String kind, String resource)
+      throws CheckpointXmlException {
+    Optional<String> name = childText(root, "name").filter(n -> !n.isEmpty());
+    if (name.isEmpty()) {
+      throw error(root, resource, "a redefined " + kind + " needs a <name>");
+    }
+    b.name(name.get());
+    childText(root, "description").ifPresent(b::description);
+    XmlElement parent = child(root, "parent");
+    if (parent != null) {
+      childText(parent, "name").filter(n -> !n.isEmpty()).ifPresent(b::parentName);
+    }
+  }
+
+  /** A refusal at the start tag of {@code at} (its line and column when known). */
+  static CheckpointXmlException error(XmlElement at, String resource, String problem) {
+    return new CheckpointXmlException(resource, at.line(), at.column(), problem);
+  }
+
+  // ------------------------------------------------------------------ writing the shared fields
+
+  /** {@code <name>} and, when present, {@code <description>}, as libvirt writes them first. */
+  static void appendNameAndDescription(StringBuilder out, Moment m) {
+    out.append("  <name>").append(escape(m.name())).append("</name>\n");
+    m.description().ifPresent(d -> out.append("  <description>").append(escape(d)).append("</description>\n"));
+  }
+
+  /** {@code <parent>} when the moment has one. */
+  static void appendParent(StringBuilder out, Moment m) {
+    m.parentName().ifPresent(p -> out.append("  <parent>\n    <name>").append(escape(p)).append("</name>\n  </parent>\n"));
+  }
+
+  /** {@code <creationTime>} unless it is 0 (libvirt's "not set"). */
+  static void appendCreationTime(StringBuilder out, Moment m) {
+    if (m.creationTime() != 0) {
+      out.append("  <creationTime>").append(m.creationTime()).append("</creationTime>\n");
+    }
+  }
+
+  /**
+   * A kept domain definition ({@code <domain>} or a snapshot's {@code <inactiveDomain>}) indented
+   * one level, its graphics passwords left out unless {@code secure}.
+   */
+  static void appendDomain(StringBuilder out, DomainDefinition d, boolean secure) {
+    String xml = secure ? d.xml() : withoutSecrets(d.xml());
+    for (String line : xml.split("\n", -1)) {
+      out.append("  ").append(line).append('\n');
+    }
+  }
 
   static long parseNumber(String s, String what, String resource) throws CheckpointXmlException {
     try {

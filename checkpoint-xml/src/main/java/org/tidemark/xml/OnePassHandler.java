@@ -2,6 +2,7 @@ package org.tidemark.xml;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.xml.sax.Attributes;
 import org.xml.sax.ContentHandler;
 import org.xml.sax.Locator;
@@ -9,18 +10,21 @@ import org.xml.sax.SAXException;
 import org.xml.sax.helpers.DefaultHandler;
 
 /**
- * One SAX pass over a document feeding three consumers at once: the document's grammar validator,
- * a second validator for one child subtree of the root (libvirt's grammar for the embedded
- * {@code <domain>}), and a tree of {@link XmlElement}s for interpretation. Reading the bytes once is
- * what keeps parsing close to the cost of validation alone.
+ * One SAX pass over a document feeding several consumers at once: the document's grammar validator,
+ * validators for named child subtrees of the root (libvirt's grammars for the embedded
+ * {@code <domain>} and a snapshot's {@code <inactiveDomain>}), and a tree of {@link XmlElement}s
+ * for interpretation. Reading the bytes once is what keeps parsing close to the cost of validation
+ * alone. A subtree validator sees only a root child that has attributes: libvirt's
+ * {@code <domain>} grammar requires a {@code type}, and the attribute-less {@code <domain>} of old
+ * snapshots (only a {@code <uuid>}) is the document grammar's business.
  *
  * <p>Only elements, attributes and text reach the tree (no comments or processing instructions);
  * text outside the root element is dropped. Not thread-safe; one per parse.
  */
 final class OnePassHandler extends DefaultHandler {
   private final ContentHandler grammar;
-  private final ContentHandler subtree;
-  private final String subtreeName;
+  private final Map<String, ContentHandler> subtrees;
+  private ContentHandler subtree;
   private final List<XmlElement> open = new ArrayList<>();
   private XmlElement root;
   private final List<String[]> pendingPrefixes = new ArrayList<>();
@@ -30,13 +34,12 @@ final class OnePassHandler extends DefaultHandler {
 
   /**
    * @param grammar the document validator's handler
-   * @param subtree the subtree validator's handler, or null for none
-   * @param subtreeName the local name of the root's child it validates
+   * @param subtrees the subtree validators' handlers by the local name of the root's child each
+   *     validates (none when empty)
    */
-  OnePassHandler(ContentHandler grammar, ContentHandler subtree, String subtreeName) {
+  OnePassHandler(ContentHandler grammar, Map<String, ContentHandler> subtrees) {
     this.grammar = grammar;
-    this.subtree = subtree;
-    this.subtreeName = subtreeName;
+    this.subtrees = subtrees;
   }
 
   /** The root element, once the document was read. */
@@ -85,7 +88,8 @@ final class OnePassHandler extends DefaultHandler {
     if (subtreeDepth > 0) {
       subtreeDepth++;
       subtree.startElement(uri, local, qName, atts);
-    } else if (subtree != null && depth == 2 && local.equals(subtreeName)) {
+    } else if (depth == 2 && atts.getLength() > 0 && subtrees.containsKey(local)) {
+      subtree = subtrees.get(local);
       subtreeDepth = 1;
       subtree.setDocumentLocator(locator);
       subtree.startDocument();
@@ -101,7 +105,8 @@ final class OnePassHandler extends DefaultHandler {
       pairs[2 * i] = atts.getLocalName(i).isEmpty() ? atts.getQName(i) : atts.getLocalName(i);
       pairs[2 * i + 1] = atts.getValue(i);
     }
-    XmlElement e = new XmlElement(local.isEmpty() ? qName : local, pairs);
+    XmlElement e = new XmlElement(local.isEmpty() ? qName : local, pairs,
+        locator == null ? 0 : locator.getLineNumber(), locator == null ? 0 : locator.getColumnNumber());
     if (open.isEmpty()) {
       root = e;
     } else {

@@ -6,9 +6,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import javax.xml.XMLConstants;
 import javax.xml.parsers.ParserConfigurationException;
 import javax.xml.parsers.SAXParserFactory;
+import org.xml.sax.ContentHandler;
 import org.xml.sax.InputSource;
 import org.xml.sax.SAXException;
 import org.xml.sax.SAXParseException;
@@ -106,21 +109,33 @@ final class SafeXml {
    * {@code <domain>} child with {@code domainChecker} when given, and builds its element tree. The
    * first error in document order is thrown; the root element is returned.
    */
-  static XmlElement parseValidated(byte[] xml, String resource, CheckpointSchema.Checker checker,
-      CheckpointSchema.Checker domainChecker) throws CheckpointXmlException {
-    return parse(xml, resource, checker, domainChecker);
+  static XmlElement parseValidated(byte[] xml, String resource, MomentSchema.Checker checker,
+      MomentSchema.Checker domainChecker) throws CheckpointXmlException {
+    return parse(xml, resource, checker,
+        domainChecker == null ? Map.of() : Map.of("domain", domainChecker));
+  }
+
+  /**
+   * Parses {@code xml} safely in one pass: validates it with {@code checker}, validates each root
+   * child named in {@code subtreeCheckers} with its checker, and builds its element tree. The first
+   * error in document order is thrown; the root element is returned.
+   */
+  static XmlElement parseValidated(byte[] xml, String resource, MomentSchema.Checker checker,
+      Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
+    return parse(xml, resource, checker, subtreeCheckers);
   }
 
   /** Parses {@code xml} safely without validating it (for snapshots, where validation is opt-in). */
   static XmlElement parseUnvalidated(byte[] xml, String resource) throws CheckpointXmlException {
-    return parse(xml, resource, null, null);
+    return parse(xml, resource, null, Map.of());
   }
 
-  private static XmlElement parse(byte[] xml, String resource, CheckpointSchema.Checker checker,
-      CheckpointSchema.Checker domainChecker) throws CheckpointXmlException {
+  private static XmlElement parse(byte[] xml, String resource, MomentSchema.Checker checker,
+      Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
+    Map<String, ContentHandler> subtrees = new HashMap<>();
+    subtreeCheckers.forEach((name, c) -> subtrees.put(name, c.validator.getContentHandler()));
     OnePassHandler handler = new OnePassHandler(
-        checker == null ? new org.xml.sax.helpers.DefaultHandler() : checker.validator.getContentHandler(),
-        domainChecker == null ? null : domainChecker.validator.getContentHandler(), "domain");
+        checker == null ? new org.xml.sax.helpers.DefaultHandler() : checker.validator.getContentHandler(), subtrees);
     try {
       XMLReader reader = READERS.get();
       DepthLimit limit = new DepthLimit();
@@ -136,18 +151,28 @@ final class SafeXml {
       throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
     }
     SAXParseException first = checker == null || checker.errors.isEmpty() ? null : checker.errors.get(0);
-    if (domainChecker != null && !domainChecker.errors.isEmpty()) {
-      SAXParseException d = domainChecker.errors.get(0);
-      if (first == null || d.getLineNumber() < first.getLineNumber()
-          || d.getLineNumber() == first.getLineNumber() && d.getColumnNumber() < first.getColumnNumber()) {
-        throw new CheckpointXmlException(resource, d.getLineNumber(), d.getColumnNumber(),
-            "<domain> does not match libvirt's domain grammar: " + d.getMessage());
+    SAXParseException firstSub = null;
+    String firstSubName = null;
+    for (Map.Entry<String, MomentSchema.Checker> e : subtreeCheckers.entrySet()) {
+      if (!e.getValue().errors.isEmpty() && before(e.getValue().errors.get(0), firstSub)) {
+        firstSub = e.getValue().errors.get(0);
+        firstSubName = e.getKey();
       }
+    }
+    if (firstSub != null && before(firstSub, first)) {
+      throw new CheckpointXmlException(resource, firstSub.getLineNumber(), firstSub.getColumnNumber(),
+          "<" + firstSubName + "> does not match libvirt's " + firstSubName + " grammar: " + firstSub.getMessage());
     }
     if (first != null) {
       throw new CheckpointXmlException(resource, first.getLineNumber(), first.getColumnNumber(), first.getMessage());
     }
     return handler.root();
+  }
+
+  /** Whether {@code a} comes before {@code b} in the document ({@code b} null: yes). */
+  private static boolean before(SAXParseException a, SAXParseException b) {
+    return b == null || a.getLineNumber() < b.getLineNumber()
+        || a.getLineNumber() == b.getLineNumber() && a.getColumnNumber() < b.getColumnNumber();
   }
 
   /** Well-formedness errors stop the parse; there is nothing else to report without a grammar. */

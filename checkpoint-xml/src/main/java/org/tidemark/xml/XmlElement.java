@@ -13,10 +13,29 @@ final class XmlElement {
   private final String[] attributes; // name, value, name, value...
   private final List<XmlElement> children = new ArrayList<>(4);
   private final StringBuilder text = new StringBuilder();
+  private final int line;
+  private final int column;
 
   XmlElement(String localName, String[] attributes) {
+    this(localName, attributes, 0, 0);
+  }
+
+  /** An element whose start tag ends at {@code line} and {@code column} (1-based; 0 when unknown). */
+  XmlElement(String localName, String[] attributes, int line, int column) {
     this.localName = localName;
     this.attributes = attributes;
+    this.line = line;
+    this.column = column;
+  }
+
+  /** The line where the start tag ends, 0 when unknown. */
+  int line() {
+    return line;
+  }
+
+  /** The column where the start tag ends, 0 when unknown. */
+  int column() {
+    return column;
   }
 
   String getLocalName() {
