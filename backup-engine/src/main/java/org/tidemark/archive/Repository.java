@@ -134,12 +134,16 @@ public final class Repository {
     scan.backups().forEach(b -> byId.put(b.id(), b));
     StoredBackup head;
     if (checkpoint.isPresent()) {
-      head = scan.backups().stream().filter(b -> b.checkpoint().equals(checkpoint.get())).findFirst()
-          .orElseThrow(() -> new ArchiveException(domainDir(domain), "no backup of checkpoint '" + checkpoint.get()
-              + "' (backups: " + scan.backups().stream().map(StoredBackup::checkpoint).toList() + ")"));
+      Optional<StoredBackup> found =
+          scan.backups().stream().filter(b -> b.checkpoint().equals(checkpoint.get())).findFirst();
+      if (found.isEmpty()) {
+        throw missing(domain, scan, "no backup of checkpoint '" + checkpoint.get() + "' (backups: "
+            + scan.backups().stream().map(StoredBackup::checkpoint).toList() + ")");
+      }
+      head = found.get();
     } else {
       if (scan.backups().isEmpty()) {
-        throw new ArchiveException(domainDir(domain), "no backups of domain '" + domain + "'");
+        throw missing(domain, scan, "no backups of domain '" + domain + "'");
       }
       head = scan.backups().get(scan.backups().size() - 1);
     }
@@ -160,10 +164,34 @@ public final class Repository {
       StoredBackup next = byId.get(parent.get().archive());
       if (next == null || chain.contains(next)) {
         throw new ArchiveCorruptException(b.path(), "parent backup '" + parent.get().archive() + "' (checkpoint '"
-            + parent.get().checkpoint() + "') is " + (next == null ? "missing or unreadable" : "a cycle"));
+            + parent.get().checkpoint() + "') is " + (next == null ? "missing or unreadable" : "a cycle")
+            + unreadable(scan));
       }
       b = next;
     }
+  }
+
+  /**
+   * No usable backup: a plain "no such backup" when the folder holds nothing else, a corruption
+   * naming the archives that could not be read when it does (they may be the ones asked for).
+   */
+  private ArchiveException missing(String domain, Scan scan, String message) {
+    if (scan.unreadable().isEmpty()) {
+      return new ArchiveException(domainDir(domain), message);
+    }
+    return new ArchiveCorruptException(domainDir(domain), message + unreadable(scan));
+  }
+
+  private static String unreadable(Scan scan) {
+    if (scan.unreadable().isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("; unreadable archives: ");
+    for (int i = 0; i < scan.unreadable().size(); i++) {
+      Finding f = scan.unreadable().get(i);
+      b.append(i == 0 ? "" : "; ").append(f.archive().getFileName()).append(": ").append(f.problem());
+    }
+    return b.toString();
   }
 
   /**
