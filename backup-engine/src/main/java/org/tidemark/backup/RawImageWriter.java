@@ -1,5 +1,6 @@
 package org.tidemark.backup;
 
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -7,6 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.BitSet;
 import org.tidemark.disk.DiskImageWriter;
 
 /**
@@ -27,10 +29,20 @@ public final class RawImageWriter implements DiskImageWriter {
   private final FileChannel channel;
   private final boolean overwrite;
   private final long size;
+  /** Granules that received data: zeros written there later must be written, not left as holes. */
+  private final BitSet written = new BitSet();
+  /** {@link #GRANULE}, or larger for disks past 8 TiB, so the record stays within 2^27 bits. */
+  private final long granule;
   private boolean done;
+
+  /** The unit of zero detection: a file system block. */
+  static final int BLOCK = 4096;
+  /** The unit of the record of where data was written (2 MiB of memory per TiB of disk). */
+  static final int GRANULE = 64 * 1024;
 
   private RawImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite, long size) {
     this.size = size;
+    this.granule = Math.max(GRANULE, Long.highestOneBit(Math.max(1, (size - 1) >> 27)) << 1);
     this.target = target;
     this.temp = temp;
     this.channel = channel;
@@ -63,7 +75,12 @@ public final class RawImageWriter implements DiskImageWriter {
     return size;
   }
 
-  /** Writes guest bytes at {@code offset} (all remaining bytes of {@code data}). */
+  /**
+   * Writes guest bytes at {@code offset} (all remaining bytes of {@code data}). Blocks of {@value
+   * #BLOCK} bytes that are all zeros are left as holes, as {@code qemu-img convert} leaves them,
+   * unless data was written earlier in the same granule ({@value #GRANULE} bytes) (then the zeros must
+   * overwrite it: the later write wins).
+   */
   @Override
   public void write(long offset, ByteBuffer data) throws IOException {
     if (offset < 0 || offset > size - data.remaining()) {
@@ -72,7 +89,62 @@ public final class RawImageWriter implements DiskImageWriter {
     }
     long pos = offset;
     while (data.hasRemaining()) {
-      pos += channel.write(data, pos);
+      // one block: up to the next block boundary
+      int n = (int) Math.min(data.remaining(), BLOCK - Math.floorMod(pos, BLOCK));
+      int start = data.position();
+      // extend over the following blocks of the same kind (data, or zeros that may stay holes)
+      boolean hole = isZero(data, start, n) && !hasData(pos);
+      int end = start + n;
+      long next = pos + n;
+      while (end < data.limit()) {
+        int m = Math.min(data.limit() - end, BLOCK);
+        boolean nextHole = isZero(data, end, m) && !hasData(next);
+        if (nextHole != hole) {
+          break;
+        }
+        end += m;
+        next += m;
+      }
+      if (hole) {
+        data.position(end);
+      } else {
+        markData(pos, next);
+        ByteBuffer run = data.duplicate().limit(end);
+        long at = pos;
+        while (run.hasRemaining()) {
+          at += channel.write(run, at);
+        }
+        data.position(end);
+      }
+      pos = next;
+    }
+  }
+
+  private static boolean isZero(ByteBuffer b, int from, int length) {
+    int i = from;
+    int end = from + length;
+    for (; i + Long.BYTES <= end; i += Long.BYTES) {
+      if (b.getLong(i) != 0) {
+        return false;
+      }
+    }
+    for (; i < end; i++) {
+      if (b.get(i) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private boolean hasData(long offset) {
+    synchronized (written) {
+      return written.get((int) (offset / granule));
+    }
+  }
+
+  private void markData(long from, long to) {
+    synchronized (written) {
+      written.set((int) (from / granule), (int) ((to - 1) / granule) + 1);
     }
   }
 
