@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Properties;
 import org.tidemark.internal.Publish;
+import org.tidemark.xml.CheckpointXmlException;
+import org.tidemark.xml.DomainGrammar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -60,7 +62,27 @@ public final class Main implements Runnable {
     // Ctrl-C or SIGTERM: remove the temporary files of a backup or restore in progress, so that
     // nothing half-written is left behind (their names never look finished either way)
     Runtime.getRuntime().addShutdownHook(new Thread(Publish::discardPending, "tidemark-cleanup"));
+    if (args.length > 0 && (args[0].equals("backup") || args[0].equals("checkpoint"))) {
+      preloadDomainGrammar();
+    }
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * Compiles libvirt's domain grammar on a background thread while the command line is parsed and
+   * the command starts: commands that read checkpoint XML need it first thing. A failure here is
+   * left for the command to meet and report.
+   */
+  private static void preloadDomainGrammar() {
+    Thread t = new Thread(() -> {
+      try {
+        DomainGrammar.host().preload();
+      } catch (CheckpointXmlException | RuntimeException e) {
+        // reported by the command that needs the grammar
+      }
+    }, "tidemark-grammar");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** Reads the version Maven filtered into {@code version.properties}. */

@@ -39,6 +39,7 @@ public final class DomainGrammar {
 
   private static final DomainGrammar BUILT_IN = new DomainGrammar(null);
   private static final Map<Path, Schema> COMPILED = new ConcurrentHashMap<>();
+  private static final Map<Path, Object> COMPILING = new ConcurrentHashMap<>();
 
   private final Path directory;
 
@@ -73,6 +74,17 @@ public final class DomainGrammar {
     return new DomainGrammar(directory.toAbsolutePath().normalize());
   }
 
+  /**
+   * Compiles libvirt's grammar now rather than on first use (compiling it takes a moment; a caller
+   * can start it on another thread while it does other work). Does nothing for {@link #builtIn()}.
+   *
+   * @throws CheckpointXmlException when libvirt's grammar does not compile
+   */
+  public DomainGrammar preload() throws CheckpointXmlException {
+    schema();
+    return this;
+  }
+
   /** The schema directory used, empty for the built-in structural check. */
   public Optional<Path> schemaDirectory() {
     return Optional.ofNullable(directory);
@@ -102,11 +114,18 @@ public final class DomainGrammar {
 
   private static Schema compiled(Path file) throws CheckpointXmlException {
     Schema s = COMPILED.get(file);
-    if (s == null) {
-      s = compile(file);
-      COMPILED.putIfAbsent(file, s);
+    if (s != null) {
+      return s;
     }
-    return s;
+    // one compilation per file: a caller arriving meanwhile waits for it rather than redoing it
+    synchronized (COMPILING.computeIfAbsent(file, f -> new Object())) {
+      s = COMPILED.get(file);
+      if (s == null) {
+        s = compile(file);
+        COMPILED.put(file, s);
+      }
+      return s;
+    }
   }
 
   private static Schema compile(Path file) throws CheckpointXmlException {
