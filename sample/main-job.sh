@@ -35,4 +35,8 @@ step "restore the newest point"
 step "compare the restored disk with the source"
 "$tidemark" image compare "$sample/vda.qcow2" "$restore/vda.raw"
 
-printf '\nmain job done: repository %s, restore %s\n' "$repo" "$restore"
+step "restore the newest point again, as a qcow2 image written by Tidemark, and compare it"
+"$tidemark" restore --repo "$repo" --domain sample --to "$work/restore-qcow2" --format qcow2
+"$tidemark" image compare "$sample/vda.qcow2" "$work/restore-qcow2/vda.qcow2"
+
+printf '\nmain job done: repository %s, restores %s and %s\n' "$repo" "$restore" "$work/restore-qcow2"
