@@ -1,9 +1,7 @@
 package org.tidemark.qcow2;
 
-import com.github.luben.zstd.ZstdInputStream;
-import java.io.ByteArrayInputStream;
+import com.github.luben.zstd.Zstd;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -99,6 +97,8 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   private final long compatibleFeatures;
   private final long autoclearFeatures;
   private final int refcountOrder;
+  private final long snapshotCount;
+  private final long snapshotsOffset;
   private final boolean extendedL2;
   /** log2 of the L2 entries per table. */
   private final int l2Bits;
@@ -163,6 +163,8 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (unknown != 0) {
       throw new UnsupportedImageException(path, "unknown incompatible feature bits 0x" + Long.toHexString(unknown));
     }
+    snapshotCount = h.getInt(60) & 0xffffffffL;
+    snapshotsOffset = h.getLong(64);
     incompatibleFeatures = incompatible;
     compatibleFeatures = compatible;
     autoclearFeatures = autoclear;
@@ -379,6 +381,10 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       if (type != 1) {
         throw new CorruptImageException(path, where + ": type " + type + " (expected 1, dirty tracking)");
       }
+      if ((flags & ~3) != 0) { // bit 2 (extra_data_compatible) included: QEMU reads no extra data and refuses it too
+        throw new CorruptImageException(path, where + ": flags 0x" + Integer.toHexString(flags)
+            + " (expected only bit 0 in_use and bit 1 auto)");
+      }
       if (granularityBits < 9 || granularityBits > 31) {
         throw new CorruptImageException(path, where + ": granularity_bits " + granularityBits + " (expected 9 to 31)");
       }
@@ -478,6 +484,62 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   /** The width of a refcount entry in bits (1 to 64). */
   public int refcountBits() {
     return 1 << refcountOrder;
+  }
+
+  /** QEMU's limit on the number of internal snapshots. */
+  private static final int MAX_SNAPSHOTS = 65536;
+
+  /**
+   * The internal snapshots, from the snapshot table (read on each call).
+   *
+   * <pre>
+   * Snapshot table entry, from snapshots_offset, each padded to 8 bytes:
+   *   0 u64 l1_table_offset  8 u32 l1_size  12 u16 id_str_size  14 u16 name_size
+   *   16 u32 date_sec  20 u32 date_nsec  24 u64 vm_clock_nsec  32 u32 vm_state_size
+   *   36 u32 extra_data_size, extra data (u64 vm_state_size_large, u64 disk_size, u64 icount), id, name
+   * </pre>
+   *
+   * @throws CorruptImageException when the table is malformed
+   */
+  public List<Qcow2Snapshot> snapshots() throws IOException {
+    if (snapshotCount == 0) {
+      return List.of();
+    }
+    String where = "snapshot table at 0x" + Long.toHexString(snapshotsOffset);
+    if (snapshotCount > MAX_SNAPSHOTS) {
+      throw new CorruptImageException(path, where + ": nb_snapshots " + snapshotCount + " (expected at most " + MAX_SNAPSHOTS + ")");
+    }
+    checkRange(snapshotsOffset, 0, where, true);
+    List<Qcow2Snapshot> out = new ArrayList<>();
+    long pos = snapshotsOffset;
+    for (int i = 0; i < snapshotCount; i++) {
+      String entry = where + ", entry " + i + " at 0x" + Long.toHexString(pos);
+      checkRange(pos, 40, entry, false);
+      ByteBuffer e = read(pos, 40, entry);
+      int idSize = e.getShort(12) & 0xffff;
+      int nameSize = e.getShort(14) & 0xffff;
+      long extraSize = e.getInt(36) & 0xffffffffL;
+      if (extraSize > 1024) { // QEMU's QCOW_MAX_SNAPSHOT_EXTRA_DATA
+        throw new CorruptImageException(path, entry + ": extra_data_size " + extraSize + " (expected at most 1024)");
+      }
+      long total = 40 + extraSize + idSize + nameSize;
+      checkRange(pos, total, entry, false);
+      ByteBuffer all = read(pos, (int) total, entry);
+      long vmState = e.getInt(32) & 0xffffffffL;
+      if (extraSize >= 8) {
+        vmState = all.getLong(40);
+      }
+      java.util.OptionalLong icount = java.util.OptionalLong.empty();
+      if (extraSize >= 24 && all.getLong(56) != -1L) {
+        icount = java.util.OptionalLong.of(all.getLong(56));
+      }
+      String id = new String(all.array(), (int) (40 + extraSize), idSize, StandardCharsets.UTF_8);
+      String name = new String(all.array(), (int) (40 + extraSize + idSize), nameSize, StandardCharsets.UTF_8);
+      out.add(new Qcow2Snapshot(id, name, e.getInt(16) & 0xffffffffL, e.getInt(20) & 0xffffffffL, e.getLong(24),
+          vmState, icount, e.getLong(0), e.getInt(8) & 0xffffffffL));
+      pos += (total + 7) & ~7L;
+    }
+    return List.copyOf(out);
   }
 
   /** The persistent bitmaps; empty when the autoclear bit says the directory is stale. */
@@ -780,16 +842,23 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
         if (within > 0) {
           backing.readFully(offset, part.slice(0, (int) within));
         }
-        for (int k = (int) within; k < n; k++) {
-          part.put(k, (byte) 0);
-        }
+        zero(part, (int) within, n);
       } else {
-        while (part.hasRemaining()) {
-          part.put((byte) 0);
-        }
+        zero(part, 0, n);
       }
       dst.position(dst.position() + n);
       offset += n;
+    }
+  }
+
+  /** Zeros bytes [from, to) of {@code b} (absolute indexes). */
+  private static void zero(ByteBuffer b, int from, int to) {
+    if (b.hasArray()) {
+      java.util.Arrays.fill(b.array(), b.arrayOffset() + from, b.arrayOffset() + to, (byte) 0);
+    } else {
+      for (int k = from; k < to; k++) {
+        b.put(k, (byte) 0);
+      }
     }
   }
 
@@ -830,18 +899,23 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
           inf.end();
         }
       } else {
-        try (InputStream z = new ZstdInputStream(new ByteArrayInputStream(in.array(), 0, in.limit()))) {
-          int n = z.readNBytes(out, 0, clusterSize);
-          if (n != clusterSize) {
-            throw new CorruptImageException(path, where + ": zstd data gives " + n + " bytes (expected " + clusterSize + ")");
-          }
+        // one frame, followed by whatever the rest of its last sector holds; a context per call
+        // (a ZstdInputStream per cluster cost 1.7 ms, 30x the decompression itself at 512 B clusters)
+        long frame = Zstd.findFrameCompressedSize(in.array(), 0, in.limit());
+        if (Zstd.isError(frame)) {
+          throw new CorruptImageException(path, where + ": zstd data is corrupt: " + Zstd.getErrorName(frame));
+        }
+        long n = Zstd.decompressByteArray(out, 0, clusterSize, in.array(), 0, (int) frame);
+        if (Zstd.isError(n)) {
+          throw new CorruptImageException(path, where + ": zstd data is corrupt: " + Zstd.getErrorName(n));
+        }
+        if (n != clusterSize) {
+          throw new CorruptImageException(path, where + ": zstd data gives " + n + " bytes (expected " + clusterSize + ")");
         }
       }
     } catch (DataFormatException e) {
       throw new CorruptImageException(path, where + ": deflate data is corrupt: " + e.getMessage(), e);
-    } catch (CorruptImageException e) {
-      throw e;
-    } catch (IOException e) {
+    } catch (com.github.luben.zstd.ZstdException e) {
       throw new CorruptImageException(path, where + ": zstd data is corrupt: " + e.getMessage(), e);
     }
     return out;

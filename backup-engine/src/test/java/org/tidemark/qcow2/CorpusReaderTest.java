@@ -60,55 +60,12 @@ class CorpusReaderTest {
 
   // ------------------------------------------------------------------ the allocation map
 
-  /** One run of {@code qemu-img map --output=json}; {@code offset} is -1 where the run has none. */
-  record Run(long start, long length, int depth, boolean present, boolean zero, boolean data, long offset) {}
-
-  /**
-   * QEMU's runs as the reader should give them. qemu-img asks the file system (SEEK_HOLE) about the
-   * host ranges of data clusters and says zero: true for a hole; the reader does not look below the
-   * qcow2 layer, so data runs are compared with zero: false (docs/qcow2.md).
-   */
-  static List<Run> qemuMap(JsonNode map) {
-    List<Run> out = new ArrayList<>();
-    for (JsonNode e : map) {
-      boolean data = e.get("data").asBoolean();
-      add(out, new Run(e.get("start").asLong(), e.get("length").asLong(), e.get("depth").asInt(),
-          e.get("present").asBoolean(), e.get("zero").asBoolean() && !data, data,
-          e.has("offset") ? e.get("offset").asLong() : -1));
-    }
-    return out;
-  }
-
-  static List<Run> ourMap(Qcow2Image q) throws IOException {
-    List<Run> out = new ArrayList<>();
-    for (Qcow2Image.MapEntry e : q.mapEntries()) {
-      add(out, new Run(e.start(), e.length(), e.depth(), e.present(), e.zero(), e.data(), e.offset().orElse(-1)));
-    }
-    return out;
-  }
-
-  /** Appends a run, merging it into the previous one when they touch, are of one kind and continue in the file. */
-  static void add(List<Run> out, Run r) {
-    if (!out.isEmpty()) {
-      Run last = out.get(out.size() - 1);
-      boolean same = last.depth() == r.depth() && last.present() == r.present() && last.zero() == r.zero()
-          && last.data() == r.data() && (last.offset() < 0) == (r.offset() < 0)
-          && (last.offset() < 0 || last.offset() + last.length() == r.offset());
-      if (same && last.start() + last.length() == r.start()) {
-        out.set(out.size() - 1, new Run(last.start(), last.length() + r.length(), r.depth(), r.present(), r.zero(),
-            r.data(), last.offset()));
-        return;
-      }
-    }
-    out.add(r);
-  }
-
   @ParameterizedTest(name = "{0}")
   @MethodSource("images")
   void allocationMapEqualsQemuImgMap(String image) throws Exception {
-    List<Run> expected = qemuMap(truth(image, ".map.json"));
+    List<QemuJson.Run> expected = QemuJson.mapRuns(truth(image, ".map.json"));
     try (Qcow2Image q = Qcow2Image.open(file(image))) {
-      assertEquals(expected, ourMap(q));
+      assertEquals(expected, QemuJson.mapRuns(q));
     }
   }
 
@@ -140,23 +97,6 @@ class CorpusReaderTest {
 
   // ------------------------------------------------------------------ bitmaps
 
-  /** The dirty (type 1) runs of an nbdinfo map, merged. */
-  static List<Extent> dirty(JsonNode nbdinfoMap) {
-    List<Extent> out = new ArrayList<>();
-    for (JsonNode e : nbdinfoMap) {
-      if (e.get("type").asInt() == 1) {
-        Qemu.add(out, new Extent(e.get("offset").asLong(), e.get("length").asLong(), false));
-      }
-    }
-    return out;
-  }
-
-  static List<Extent> merged(List<Extent> extents) {
-    List<Extent> out = new ArrayList<>();
-    extents.forEach(e -> Qemu.add(out, e));
-    return out;
-  }
-
   @ParameterizedTest(name = "{0}")
   @MethodSource("images")
   void everyBitmapEqualsWhatQemuNbdExports(String image) throws Exception {
@@ -168,7 +108,7 @@ class CorpusReaderTest {
         Qcow2Bitmap ours = q.bitmapNamed(name).orElseThrow(() -> new AssertionError("no bitmap '" + name + "'"));
         if (b.has("map")) {
           assertFalse(ours.inUse(), name);
-          assertEquals(dirty(b.get("map")), merged(q.dirtyExtents(ours)), "bitmap '" + name + "'");
+          assertEquals(QemuJson.dirty(b.get("map")), QemuJson.merged(q.dirtyExtents(ours)), "bitmap '" + name + "'");
         } else {
           // qemu-nbd refuses an inconsistent (in-use) bitmap; the reader reports the flag
           assertTrue(b.get("error").asText().contains("inconsistent"), b.get("error").asText());
@@ -194,14 +134,14 @@ class CorpusReaderTest {
     List<String> names = Arrays.asList(m.group(2).split("\\+"));
     JsonNode map = JSON.readTree(Files.readString(Fixtures.corpus().resolve(union)));
     try (Qcow2Image q = Qcow2Image.open(file(m.group(1)))) {
-      assertEquals(dirty(map), merged(q.dirtyExtents(names)), "union of " + names);
+      assertEquals(QemuJson.dirty(map), QemuJson.merged(q.dirtyExtents(names)), "union of " + names);
     }
   }
 
   // ------------------------------------------------------------------ info
 
   /** The facts of {@code qemu-img info --output=json} the reader knows, in QEMU's names. */
-  static Map<String, Object> ourInfo(Qcow2Image q) {
+  static Map<String, Object> ourInfo(Qcow2Image q) throws IOException {
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("virtual-size", q.virtualSize());
     info.put("cluster-size", (long) q.clusterSize());
@@ -236,6 +176,12 @@ class CorpusReaderTest {
       data.put("bitmaps", bitmaps);
     }
     info.put("format-specific", data);
+    List<String> snapshots = new ArrayList<>();
+    for (Qcow2Snapshot sn : q.snapshots()) {
+      snapshots.add(sn.id() + " " + sn.name() + " " + sn.dateSec() + "." + sn.dateNsec() + " vm-clock " + sn.vmClockNsec()
+          + " vm-state " + sn.vmStateSize() + " icount " + sn.icount().orElse(-1));
+    }
+    info.put("snapshots", snapshots);
     return info;
   }
 
@@ -275,6 +221,15 @@ class CorpusReaderTest {
       data.put("bitmaps", bitmaps);
     }
     info.put("format-specific", data);
+    List<String> snapshots = new ArrayList<>();
+    if (j.has("snapshots")) {
+      for (JsonNode sn : j.get("snapshots")) {
+        snapshots.add(sn.get("id").asText() + " " + sn.get("name").asText() + " " + sn.get("date-sec").asLong() + "."
+            + sn.get("date-nsec").asLong() + " vm-clock " + (sn.get("vm-clock-sec").asLong() * 1_000_000_000L + sn.get("vm-clock-nsec").asLong())
+            + " vm-state " + sn.get("vm-state-size").asLong() + " icount " + (sn.has("icount") ? sn.get("icount").asLong() : -1));
+      }
+    }
+    info.put("snapshots", snapshots);
     return info;
   }
 
