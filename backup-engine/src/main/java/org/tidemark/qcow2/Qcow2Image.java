@@ -51,8 +51,9 @@ import org.tidemark.disk.Extent;
  * <p>Every offset and size read from the file is checked against the file's size and the limits
  * below before it is used: a hostile image gets a {@link CorruptImageException}, never an
  * unchecked exception or an allocation beyond {@value #MAX_TABLE_BYTES} bytes per table.
- * Encryption, backing files, external data files, extended L2 entries and unknown incompatible
- * features are refused with an {@link UnsupportedImageException} naming the feature. The dirty and
+ * Encryption and unknown incompatible features are refused with an {@link UnsupportedImageException}
+ * naming the feature. Backing files (qcow2 or raw), external data files (extension 0x44415441, data
+ * clusters read from that file), extended L2 entries and compressed clusters are read. The dirty and
  * corrupt bits do not stop reading: L1/L2 tables stay valid, refcounts are not used.
  *
  * <p>Thread-safe: reads are positional and the L2 cache is synchronized.
@@ -971,20 +972,18 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
 
   /** The dirty guest ranges of one bitmap, coalesced, scanned a 64-bit word at a time. */
   public List<Extent> dirtyExtents(Qcow2Bitmap b) throws IOException {
-    List<Extent> out = new ArrayList<>();
     String tableWhere = "bitmap table of '" + b.name() + "' at 0x" + Long.toHexString(b.tableOffset());
     ByteBuffer table = read(b.tableOffset(), b.tableSize() * 8, tableWhere);
     long bitsPerCluster = 8L * clusterSize;
     long totalBits = (size + b.granularity() - 1) / b.granularity();
-    long runStart = -1;
+    DirtyRuns runs = new DirtyRuns(b.granularity(), size);
     for (int i = 0; i < b.tableSize(); i++) {
       long entry = table.getLong(i * 8);
       long firstBit = i * bitsPerCluster;
       long nBits = Math.min(bitsPerCluster, totalBits - firstBit);
       long host = entry & OFFSET_MASK;
       if (host == 0) {
-        boolean ones = (entry & 1) != 0;
-        runStart = flush(out, runStart, ones, firstBit, firstBit + nBits, b.granularity());
+        runs.fill((entry & 1) != 0, firstBit, firstBit + nBits);
         continue;
       }
       String where = tableWhere + ", entry " + i + ": data cluster at 0x" + Long.toHexString(host);
@@ -992,43 +991,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
         throw new CorruptImageException(path, where + ": entry 0x" + Long.toHexString(entry) + " is not a cluster-aligned offset");
       }
       checkRange(host, clusterSize, where, true);
-      ByteBuffer data = read(host, clusterSize, where).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      for (long w = 0; w * 64 < nBits; w++) {
-        long word = data.getLong((int) (w * 8));
-        long base = firstBit + w * 64;
-        long limit = Math.min(64, nBits - w * 64);
-        if (limit < 64) {
-          word &= (1L << limit) - 1;
-        }
-        if (word == 0) {
-          runStart = flush(out, runStart, false, base, base + limit, b.granularity());
-        } else if (word == -1L) {
-          runStart = flush(out, runStart, true, base, base + limit, b.granularity());
-        } else {
-          for (int bit = 0; bit < limit; bit++) {
-            boolean set = (word >>> bit & 1) != 0;
-            runStart = flush(out, runStart, set, base + bit, base + bit + 1, b.granularity());
-          }
-        }
-      }
+      runs.words(read(host, clusterSize, where), firstBit, nBits);
     }
-    flush(out, runStart, false, totalBits, totalBits, b.granularity());
-    return out;
-  }
-
-  /** Extends or closes the current dirty run with bits [from, to) that are all {@code set}. */
-  private long flush(List<Extent> out, long runStart, boolean set, long from, long to, long granularity) {
-    if (set) {
-      return runStart < 0 ? from : runStart;
-    }
-    if (runStart >= 0) {
-      long a = runStart * granularity;
-      long z = Math.min(size, from * granularity);
-      if (z > a) {
-        out.add(new Extent(a, z - a, false));
-      }
-    }
-    return -1;
+    return runs.finish(totalBits);
   }
 
   // ------------------------------------------------------------------ I/O

@@ -262,6 +262,25 @@ class CorpusReaderTest {
     }
   }
 
+  // ------------------------------------------------------------------ the corpus itself
+
+  @Test
+  void everyImageTheManifestNamesIsTestedHere() throws Exception {
+    List<String> tested = new ArrayList<>(images());
+    tested.addAll(badImages());
+    tested.addAll(List.of("encrypted/luks.qcow2", "encrypted/aes.qcow2"));
+    List<String> manifest = Files.readAllLines(Fixtures.corpus().resolve("MANIFEST.tsv"));
+    assertTrue(manifest.size() > 30, "MANIFEST.tsv: " + manifest.size() + " lines");
+    for (String line : manifest.subList(1, manifest.size())) {
+      String image = line.split("\t")[0];
+      assertTrue(tested.contains(image), image + " is in MANIFEST.tsv but no test reads it");
+    }
+    assertTrue(images().size() >= 38, "images QEMU read: " + images());
+    assertTrue(badImages().size() >= 24, "malformed images: " + badImages());
+    assertEquals(Fixtures.sha256(Fixtures.projectRoot().resolve("backup-engine/src/test/fixtures/make-fixtures.sh")),
+        Files.readString(Fixtures.corpus().resolve(Fixtures.HASH_FILE)).trim(), "the corpus was made by this script");
+  }
+
   // ------------------------------------------------------------------ refusals
 
   @Test

@@ -40,19 +40,29 @@ public final class Fixtures {
   private static final String SCRIPT = "backup-engine/src/test/fixtures/make-fixtures.sh";
   private static final long BUILD_TIMEOUT_MINUTES = 20;
   private static Path corpus;
+  /** Why the build failed: a JVM tries once, every later call fails the same way at once. */
+  private static RuntimeException failure;
 
   private Fixtures() {}
 
   /** The corpus folder, built first if missing or stale. */
   public static synchronized Path corpus() {
+    if (failure != null) {
+      throw failure;
+    }
     if (corpus == null) {
       try {
         corpus = build();
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        failure = new UncheckedIOException(e);
+        throw failure;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while making the qcow2 fixture corpus", e);
+        failure = new IllegalStateException("interrupted while making the qcow2 fixture corpus", e);
+        throw failure;
+      } catch (RuntimeException e) {
+        failure = e;
+        throw e;
       }
     }
     return corpus;
