@@ -59,21 +59,43 @@ public final class DirtyRuns {
     }
   }
 
+  /** Reused by {@link #words(ByteBuffer, long, long)}. */
+  private long[] scratch = new long[0];
+
   /**
    * Bits [firstBit, firstBit + nBits) from {@code data}, little-endian 64-bit words from index 0
    * (bit 0 of byte 0 first), as a qcow2 bitmap data cluster stores them.
    */
   public void words(ByteBuffer data, long firstBit, long nBits) {
-    ByteBuffer le = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    for (long w = 0; w * 64 < nBits; w++) {
-      word(le.getLong((int) (w * 8)), firstBit + w * 64, (int) Math.min(64, nBits - w * 64));
+    int n = (int) ((nBits + 63) >>> 6);
+    if (scratch.length < n) {
+      scratch = new long[n];
     }
+    data.duplicate().order(ByteOrder.LITTLE_ENDIAN).clear().asLongBuffer().get(scratch, 0, n);
+    words(scratch, firstBit, nBits);
   }
 
   /** The same from an array of words. */
   public void words(long[] data, long firstBit, long nBits) {
-    for (int w = 0; (long) w * 64 < nBits; w++) {
-      word(data[w], firstBit + w * 64L, (int) Math.min(64, nBits - w * 64L));
+    int full = (int) (nBits >>> 6);
+    int w = 0;
+    while (w < full) {
+      long word = data[w];
+      if (word == 0 || word == -1L) {
+        // a stretch of clear (or set) words: one step, whatever its length
+        int end = w + 1;
+        while (end < full && data[end] == word) {
+          end++;
+        }
+        fill(word != 0, firstBit + 64L * w, firstBit + 64L * end);
+        w = end;
+      } else {
+        word(word, firstBit + 64L * w, 64);
+        w++;
+      }
+    }
+    if ((nBits & 63) != 0) {
+      word(data[full], firstBit + 64L * full, (int) (nBits & 63));
     }
   }
 
