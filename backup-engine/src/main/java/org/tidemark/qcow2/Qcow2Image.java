@@ -852,6 +852,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     }
   }
 
+  /** Raw-deflate decoders, one per reading thread (freed with the thread, by the Inflater's cleaner). */
+  private static final ThreadLocal<Inflater> INFLATER = ThreadLocal.withInitial(() -> new Inflater(true));
+
   /** Zeros bytes [from, to) of {@code b} (absolute indexes). */
   private static void zero(ByteBuffer b, int from, int to) {
     if (b.hasArray()) {
@@ -882,7 +885,8 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     byte[] out = new byte[clusterSize];
     try {
       if (compressionType == 0) {
-        Inflater inf = new Inflater(true);
+        Inflater inf = INFLATER.get(); // one per thread, reset per cluster: creating one costs a zlib init
+        inf.reset();
         try {
           inf.setInput(in.array(), 0, in.limit());
           int n = 0;
@@ -897,7 +901,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
             throw new CorruptImageException(path, where + ": deflate data gives " + n + " bytes (expected " + clusterSize + ")");
           }
         } finally {
-          inf.end();
+          inf.reset();
         }
       } else {
         // one frame, followed by whatever the rest of its last sector holds; a context per call

@@ -281,6 +281,26 @@ class CorpusReaderTest {
         Files.readString(Fixtures.corpus().resolve(Fixtures.HASH_FILE)).trim(), "the corpus was made by this script");
   }
 
+  @Test
+  void concurrentCallersShareOneCorpusAndNoBuildIsLeftBehind() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Path>> all = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        all.add(pool.submit(Fixtures::corpus));
+      }
+      for (var f : all) {
+        assertEquals(Fixtures.corpus(), f.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    try (var s = Files.list(Fixtures.corpus().getParent())) {
+      List<String> left = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("fixtures.building-")).toList();
+      assertEquals(List.of(), left, "a finished build leaves only target/fixtures");
+    }
+  }
+
   // ------------------------------------------------------------------ refusals
 
   @Test
