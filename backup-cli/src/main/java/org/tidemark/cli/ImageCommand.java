@@ -46,7 +46,25 @@ final class ImageCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       try (Qcow2Image q = Qcow2Image.open(file)) {
+        // keys in qemu-img info's order; actual-size and full-backing-filename are left out
         Map<String, Object> doc = new LinkedHashMap<>();
+        List<Map<String, Object>> snapshots = new ArrayList<>();
+        for (org.tidemark.qcow2.Qcow2Snapshot sn : q.snapshots()) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          sn.icount().ifPresent(n -> m.put("icount", n));
+          m.put("vm-clock-nsec", sn.vmClockNsec() % 1_000_000_000L);
+          m.put("name", sn.name());
+          m.put("date-sec", sn.dateSec());
+          m.put("date-nsec", sn.dateNsec());
+          m.put("vm-clock-sec", sn.vmClockNsec() / 1_000_000_000L);
+          m.put("id", sn.id());
+          m.put("vm-state-size", sn.vmStateSize());
+          snapshots.add(m);
+        }
+        if (!snapshots.isEmpty()) {
+          doc.put("snapshots", snapshots);
+        }
+        q.backingFormat().ifPresent(f -> doc.put("backing-filename-format", f));
         doc.put("virtual-size", q.virtualSize());
         doc.put("filename", file.toString());
         doc.put("cluster-size", q.clusterSize());
@@ -68,10 +86,28 @@ final class ImageCommand implements Runnable {
         }
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("compat", q.version() == 2 ? "0.10" : "1.1");
+        data.put("compression-type", q.compressionType());
+        if (q.version() == 3) {
+          data.put("lazy-refcounts", q.lazyRefcounts());
+        }
         if (!bitmaps.isEmpty()) {
           data.put("bitmaps", bitmaps);
         }
-        doc.put("format-specific", Map.of("type", "qcow2", "data", data));
+        data.put("refcount-bits", q.refcountBits());
+        q.dataFile().ifPresent(f -> {
+          data.put("data-file", f);
+          data.put("data-file-raw", q.dataFileRaw());
+        });
+        if (q.version() == 3) {
+          data.put("corrupt", q.corrupt());
+          data.put("extended-l2", q.extendedL2());
+        }
+        Map<String, Object> specific = new LinkedHashMap<>();
+        specific.put("type", "qcow2");
+        specific.put("data", data);
+        doc.put("format-specific", specific);
+        q.backingFileName().ifPresent(n -> doc.put("backing-filename", n));
+        doc.put("dirty-flag", q.dirty());
         Json.print(spec.commandLine().getOut(), doc);
       }
       return ExitCodes.OK;
