@@ -47,9 +47,31 @@ class CrashConsistencyIT {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
   }
 
-  /** Starts a run, SIGKILLs it after {@code delayMs}, and says whether it was still running then. */
-  private static boolean killAfter(List<String> args, long delayMs) throws Exception {
+  /**
+   * Runs to completion, returning how long it wrote: from the moment a file starting with {@code
+   * tempPrefix} appeared in {@code folder} to its end, in milliseconds.
+   */
+  private static long writePhase(List<String> args, Path folder, String tempPrefix) throws Exception {
     Process p = start(args);
+    assertTrue(PackagedJarIT.awaitFile(folder, tempPrefix, p), "the run wrote " + tempPrefix + "*");
+    long t0 = System.nanoTime();
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), "uninterrupted run of " + args);
+    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  /**
+   * Starts a run and SIGKILLs it: after {@code delayMs} from the start, or, when {@code tempPrefix}
+   * is given, {@code delayMs} after a file starting with it appeared in {@code folder} (the write
+   * phase, which on a slow machine may begin well after the JVM started). Says whether the run was
+   * still going when killed.
+   */
+  private static boolean killAfter(List<String> args, long delayMs, Path folder, String tempPrefix) throws Exception {
+    Process p = start(args);
+    if (tempPrefix != null && !PackagedJarIT.awaitFile(folder, tempPrefix, p)) {
+      p.waitFor(60, TimeUnit.SECONDS);
+      return false;
+    }
     Thread.sleep(delayMs);
     boolean alive = p.isAlive();
     p.destroyForcibly();
@@ -83,12 +105,17 @@ class CrashConsistencyIT {
         "../sample/checkpoints", "--disk", "vda=" + image, "--compress", "deflate", "-q");
     long backupMs = timed(backupCp2);
     Files.delete(domain.resolve("cp2.tar"));
+    long backupWriteMs = writePhase(backupCp2, domain, ".cp2.tar.tmp-");
+    Files.delete(domain.resolve("cp2.tar"));
     int midWrite = 0;
     for (int k = 0; k < KILLS; k++) {
-      long delay = (long) (backupMs * (0.2 + 0.8 * seeded.nextDouble()));
-      killAfter(backupCp2, delay);
+      // even points: anywhere in the run (start-up, planning, writing); odd: while writing
+      boolean writing = k % 2 == 1;
+      long delay = (long) (seeded.nextDouble() * (writing ? 0.9 * backupWriteMs : backupMs));
+      killAfter(backupCp2, delay, domain, writing ? ".cp2.tar.tmp-" : null);
       List<String> left = names(domain);
-      String at = "backup killed after " + delay + " of " + backupMs + " ms: ";
+      String at = "backup killed " + delay + " ms after " + (writing ? "it began writing" : "its start") + " (a run takes "
+          + backupMs + " ms): ";
       assertTrue(left.contains("cp1.tar"), at + "the earlier archive is still there: " + left);
       if (left.contains("cp2.tar")) {
         // the kill came after the rename: the archive is complete, and must verify
@@ -114,15 +141,21 @@ class CrashConsistencyIT {
     timed(backupCp2);
 
     Path probe = dir.resolve("restore-probe");
-    long restoreMs = timed(List.of("restore", "--repo", repo.toString(), "--domain", "sample", "--to", probe.toString(),
-        "-q"));
+    List<String> restoreProbe = List.of("restore", "--repo", repo.toString(), "--domain", "sample", "--to",
+        probe.toString(), "-q");
+    long restoreMs = timed(restoreProbe);
+    deleteTree(probe);
+    long restoreWriteMs = writePhase(restoreProbe, probe, ".vda.raw.tmp-");
     deleteTree(probe);
     midWrite = 0;
     for (int k = 0; k < KILLS; k++) {
-      long delay = (long) (restoreMs * (0.2 + 0.8 * seeded.nextDouble()));
+      boolean writing = k % 2 == 1;
+      long delay = (long) (seeded.nextDouble() * (writing ? 0.9 * restoreWriteMs : restoreMs));
       Path out = dir.resolve("restore-" + k);
-      killAfter(List.of("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "-q"), delay);
-      String at = "restore killed after " + delay + " of " + restoreMs + " ms: ";
+      killAfter(List.of("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "-q"), delay,
+          out, writing ? ".vda.raw.tmp-" : null);
+      String at = "restore killed " + delay + " ms after " + (writing ? "it began writing" : "its start")
+          + " (a run takes " + restoreMs + " ms): ";
       List<String> left = names(out);
       midWrite += left.stream().anyMatch(n -> n.startsWith(".vda.raw.tmp-")) ? 1 : 0;
       if (left.contains("vda.raw")) {
