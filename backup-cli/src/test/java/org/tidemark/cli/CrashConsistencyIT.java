@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.tidemark.cli.PackagedJarIT.names;
 import static org.tidemark.cli.PackagedJarIT.qemu;
-import static org.tidemark.cli.PackagedJarIT.tidemark;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,13 +14,14 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tidemark.cli.PackagedJarIT.Run;
 
 /**
  * {@code kill -9} of the packaged command at seeded random points of an incremental backup and of a
  * restore (SIGKILL: no shutdown hook runs, nothing is cleaned up on the way out). After every kill
  * the repository verifies clean, the backup made before restores identical to QEMU's copy of the
- * disk, no file that looks complete is left half-written, and the next run succeeds.
+ * disk, no file that looks complete is left half-written, and the next run succeeds. The killed
+ * runs are processes of the packaged jar; the checks after each kill run the same command
+ * in-process, which spares a JVM start each.
  */
 class CrashConsistencyIT {
   private static final int KILLS = 10;
@@ -119,19 +119,19 @@ class CrashConsistencyIT {
       assertTrue(left.contains("cp1.tar"), at + "the earlier archive is still there: " + left);
       if (left.contains("cp2.tar")) {
         // the kill came after the rename: the archive is complete, and must verify
-        assertEquals(0, tidemark("verify", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp2").code(), at);
+        assertEquals(0, Cli.run("verify", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp2").code(), at);
       } else {
         midWrite += left.stream().anyMatch(n -> n.startsWith(".cp2.tar.tmp-")) ? 1 : 0;
       }
-      Run verify = tidemark("verify", "--repo", repo.toString());
+      Cli.Result verify = Cli.run("verify", "--repo", repo.toString());
       assertEquals(0, verify.code(), at + verify.out() + verify.err());
       Path out = dir.resolve("restore-cp1-" + k);
-      Run restore = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp1",
+      Cli.Result restore = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp1",
           "--to", out.toString(), "-q");
       assertEquals(0, restore.code(), at + restore.err());
       qemu("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", atCp1.toString(), out.resolve("vda.raw").toString());
       deleteTree(out);
-      Run next = tidemark(backupCp2.toArray(String[]::new));
+      Cli.Result next = Cli.run(backupCp2.toArray(String[]::new));
       assertTrue(next.code() == 0 || next.code() == ExitCodes.WOULD_OVERWRITE && left.contains("cp2.tar"),
           at + "the next backup succeeds: " + next.err());
       assertEquals(List.of("cp1.tar", "cp2.tar"), names(domain), at + "leftovers removed");
@@ -162,7 +162,7 @@ class CrashConsistencyIT {
         // renamed before the kill: then it is complete
         qemu("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", atCp2.toString(), out.resolve("vda.raw").toString());
       }
-      Run again = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "--force",
+      Cli.Result again = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "--force",
           "-q");
       assertEquals(0, again.code(), at + again.err());
       assertEquals(List.of("sample.xml", "vda.raw"), names(out), at + "leftovers removed");
