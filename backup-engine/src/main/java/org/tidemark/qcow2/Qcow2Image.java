@@ -171,6 +171,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     for (int i = 0; i < needed; i++) {
       l1[i] = l1Bytes.getLong(i * 8);
     }
+    requireDistinct(l1, "L1 table at 0x" + Long.toHexString(l1Offset), "L2 table");
     boolean bitmapsValid = (autoclear & 1) != 0;
     bitmaps = bitmapsValid ? readBitmaps(h, headerLength) : List.of();
     backing = backingOffset == 0 ? null : openBacking(h, headerLength, backingOffset, chain);
@@ -223,12 +224,21 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (name.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) { // json:, nbd:, http://, ...
       throw new UnsupportedImageException(path, "backing file '" + name + "' is not a local file");
     }
-    Path named = Path.of(name);
+    Path named;
+    try {
+      named = Path.of(name);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new CorruptImageException(path, "backing file name at 0x" + Long.toHexString(nameOffset) + " is not a path: "
+          + e.getReason() + " (" + nameSize + " bytes)");
+    }
     Path file = named.isAbsolute() ? named : path.toAbsolutePath().getParent().resolve(named);
     Optional<String> format = extension(h, headerLength, BACKING_FORMAT_EXTENSION)
         .map(e -> new String(h.array(), e[0], e[1], StandardCharsets.UTF_8));
     if (!java.nio.file.Files.exists(file)) {
       throw new Qcow2Exception(path, "backing file " + file + " does not exist");
+    }
+    if (!java.nio.file.Files.isRegularFile(file)) { // a FIFO, a device (/dev/stdin, /dev/zero), a directory
+      throw new UnsupportedImageException(path, "backing file " + file + " is not a regular file");
     }
     String fmt = format.orElseGet(() -> probe(file));
     return switch (fmt) {
@@ -236,6 +246,42 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       case "raw" -> org.tidemark.disk.RawImage.open(file);
       default -> throw new UnsupportedImageException(path, "backing file " + file + " has format '" + fmt + "' (expected qcow2 or raw)");
     };
+  }
+
+  /**
+   * Refuses a table whose entries share a cluster: QEMU gives every L2 table of the active L1 table,
+   * and every data cluster of a bitmap table, a cluster of its own (refcount 1). Shared, one
+   * cluster would be walked once per reference, so a small hostile file could stand for an
+   * allocation map or dirty-extent list without bound; distinct, the work and memory of {@link
+   * #mapEntries} and {@link #dirtyExtents(Qcow2Bitmap)} grow with the file's size.
+   */
+  private void requireDistinct(long[] entries, String table, String what) throws CorruptImageException {
+    long[] offsets = new long[entries.length];
+    int n = 0;
+    for (long e : entries) {
+      if ((e & OFFSET_MASK) != 0) {
+        offsets[n++] = e & OFFSET_MASK;
+      }
+    }
+    java.util.Arrays.sort(offsets, 0, n);
+    for (int i = 1; i < n; i++) {
+      if (offsets[i] == offsets[i - 1]) {
+        int first = -1;
+        int second = -1;
+        for (int k = 0; k < entries.length; k++) {
+          if ((entries[k] & OFFSET_MASK) == offsets[i]) {
+            if (first < 0) {
+              first = k;
+            } else {
+              second = k;
+              break;
+            }
+          }
+        }
+        throw new CorruptImageException(path, table + ": entries " + first + " and " + second + " both point to the "
+            + what + " at 0x" + Long.toHexString(offsets[i]) + " (expected a cluster of its own for each)");
+      }
+    }
   }
 
   private static String probe(Path file) {
@@ -763,6 +809,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     List<Extent> out = new ArrayList<>();
     String tableWhere = "bitmap table of '" + b.name() + "' at 0x" + Long.toHexString(b.tableOffset());
     ByteBuffer table = read(b.tableOffset(), b.tableSize() * 8, tableWhere);
+    long[] entries = new long[b.tableSize()];
+    table.asLongBuffer().get(entries);
+    requireDistinct(entries, tableWhere, "bitmap data cluster");
     long bitsPerCluster = 8L * clusterSize;
     long totalBits = (size + b.granularity() - 1) / b.granularity();
     long runStart = -1;
