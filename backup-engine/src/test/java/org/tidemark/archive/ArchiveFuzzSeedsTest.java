@@ -75,6 +75,16 @@ class ArchiveFuzzSeedsTest {
     return out;
   }
 
+  /** Regression inputs the writer writes from a hostile manifest, which readers must refuse. */
+  Map<Path, byte[]> hostile() throws IOException {
+    Map<Path, byte[]> out = new LinkedHashMap<>();
+    ArchiveFixtures.Disk escaping = ArchiveFixtures.Disk.dense("../escaped", 3, 1024);
+    Manifest m = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(escaping.manifest(DiskManifest.FULL)));
+    out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"),
+        bytes(write("escaping", m, Map.of("../escaped", escaping), 1024, Codec.NONE)));
+    return out;
+  }
+
   private static byte[] bytes(Path p) throws IOException {
     return Files.readAllBytes(p);
   }
@@ -92,6 +102,16 @@ class ArchiveFuzzSeedsTest {
           s.getKey() + " differs from what ArchiveWriter writes now; regenerate with -Dtidemark.writeFuzzSeeds=true");
       Path copy = Files.write(dir.resolve("check.tar"), s.getValue());
       assertEquals(List.of(), ArchiveVerifier.verify(copy), s.getKey().toString());
+    }
+    for (Map.Entry<Path, byte[]> s : hostile().entrySet()) {
+      if (write) {
+        Files.write(s.getKey(), s.getValue());
+      }
+      assertArrayEquals(s.getValue(), Files.readAllBytes(s.getKey()), s.getKey().toString());
+      Path copy = Files.write(dir.resolve("check.tar"), s.getValue());
+      List<Finding> findings = ArchiveVerifier.verify(copy);
+      assertEquals(1, findings.size(), findings.toString());
+      org.junit.jupiter.api.Assertions.assertTrue(findings.get(0).problem().contains("cannot name a file"), findings.toString());
     }
   }
 }
