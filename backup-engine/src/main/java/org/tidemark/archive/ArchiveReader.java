@@ -235,7 +235,7 @@ public final class ArchiveReader implements Closeable {
     }
     DiskManifest disk = manifest.disk(c.disk()).orElseThrow(
         () -> new ArchiveCorruptException(path, where + ": the manifest has no such disk"));
-    if (c.offset() < 0 || c.end() > disk.virtualSize()) {
+    if (c.offset() < 0 || c.offset() > disk.virtualSize() - c.rawLength()) { // c.end() could overflow
       throw new ArchiveCorruptException(path, where + ": beyond the disk's virtual size " + disk.virtualSize());
     }
   }

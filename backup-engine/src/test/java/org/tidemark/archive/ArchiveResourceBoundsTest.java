@@ -79,7 +79,7 @@ class ArchiveResourceBoundsTest {
       assertTrue(e.getMessage().contains(w), "'" + w + "' missing from: " + e.getMessage());
     }
     assertTrue(allocated < BOUND, p.getFileName() + " allocated " + allocated + " bytes (bound " + BOUND + ")");
-    // verify allocates its one chunk buffer (MAX_CHUNK) and reports the same problem
+    // verify reports the same problem as its one finding, refusing before it allocates its chunk buffer
     long beforeVerify = mx.getCurrentThreadAllocatedBytes();
     List<Finding> findings = ArchiveVerifier.verify(p);
     long verifyAllocated = mx.getCurrentThreadAllocatedBytes() - beforeVerify;
