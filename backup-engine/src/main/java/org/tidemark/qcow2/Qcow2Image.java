@@ -52,7 +52,9 @@ import org.tidemark.disk.Extent;
  *
  * <p>Every offset and size read from the file is checked against the file's size and the limits
  * below before it is used: a hostile image gets a {@link CorruptImageException}, never an
- * unchecked exception or an allocation beyond {@value #MAX_TABLE_BYTES} bytes per table.
+ * unchecked exception or an allocation beyond {@value #MAX_TABLE_BYTES} bytes per table. L2 tables
+ * and bitmap data clusters shared between entries are refused, so that map and dirty-extent work
+ * grow with the file's size (docs/reliability.md).
  * Encryption, backing files, external data files, extended L2 entries and unknown incompatible
  * features are refused with an {@link UnsupportedImageException} naming the feature. The dirty and
  * corrupt bits do not stop reading: L1/L2 tables stay valid, refcounts are not used.
