@@ -239,8 +239,8 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (!java.nio.file.Files.exists(file)) {
       throw new Qcow2Exception(path, "backing file " + file + " does not exist");
     }
-    if (!java.nio.file.Files.isRegularFile(file)) { // a FIFO, a device (/dev/stdin, /dev/zero), a directory
-      throw new UnsupportedImageException(path, "backing file " + file + " is not a regular file");
+    if (!isFileOrBlockDevice(file)) { // a FIFO (/dev/stdin) would block the open or reads forever
+      throw new UnsupportedImageException(path, "backing file " + file + " is not a regular file or a block device");
     }
     String fmt = format.orElseGet(() -> probe(file));
     return switch (fmt) {
@@ -283,6 +283,19 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
         throw new CorruptImageException(path, table + ": entries " + first + " and " + second + " both point to the "
             + what + " at 0x" + Long.toHexString(offsets[i]) + " (expected a cluster of its own for each)");
       }
+    }
+  }
+
+  /** Whether a file (links followed) is a regular file or a block device, not a FIFO, socket, character device or folder. */
+  private static boolean isFileOrBlockDevice(Path file) throws IOException {
+    if (java.nio.file.Files.isRegularFile(file)) {
+      return true;
+    }
+    try {
+      int type = (Integer) java.nio.file.Files.getAttribute(file, "unix:mode") & 0170000;
+      return type == 0060000; // S_IFBLK
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      return false;
     }
   }
 

@@ -190,6 +190,21 @@ class Qcow2ResourceBoundsTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 20, unit = java.util.concurrent.TimeUnit.SECONDS,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // a blocked open() ignores interrupts
+  void aBackingFifoIsRefusedWithoutBlocking() throws Exception {
+    Path fifo = dir.resolve("backing.fifo");
+    Files.deleteIfExists(fifo);
+    Qemu.run("mkfifo", fifo.toString());
+    Path img = dir.resolve("on-fifo.qcow2");
+    Files.deleteIfExists(img);
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", "-u", "-b", fifo.toString(), "-F", "raw",
+        img.toString(), "64K");
+    // opening a FIFO for reading blocks until a writer comes: refused before that
+    refused(UnsupportedImageException.class, img, "backing file", "is not a regular file or a block device");
+  }
+
+  @Test
   void aChainDeeperThanTheLimitIsRefused() throws Exception {
     // chain-00 -> chain-01 -> ... -> chain-NN, copies of one image with the backing name patched
     Path template = layer("chain-template.qcow2", "chain-01.qcow2");
