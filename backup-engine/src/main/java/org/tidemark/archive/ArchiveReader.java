@@ -36,6 +36,8 @@ public final class ArchiveReader implements Closeable {
   public static final int MAX_METADATA = 64 << 20;
   /** Compressed chunk bytes, per reading thread (their size is checked against the chunk limit first). */
   private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
+  /** The largest disk a manifest may describe, in bytes (2^56, as for qcow2 images). */
+  public static final long MAX_VIRTUAL_SIZE = 1L << 56;
 
   private final Path path;
   private final FileChannel channel;
@@ -100,6 +102,7 @@ public final class ArchiveReader implements Closeable {
     if (manifest.formatVersion() > Manifest.VERSION) {
       throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
     }
+    checkDisks(path, manifest);
     ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, metadata.get(ArchiveWriter.INDEX_ENTRY), ArchiveJson.Index.class);
     if (index.chunks().size() != seal.chunks() || index.chunks().size() != entries.size() - 4) {
       throw new ArchiveCorruptException(path, "the index lists " + index.chunks().size() + " chunks, the seal "
@@ -234,8 +237,31 @@ public final class ArchiveReader implements Closeable {
     }
     DiskManifest disk = manifest.disk(c.disk()).orElseThrow(
         () -> new ArchiveCorruptException(path, where + ": the manifest has no such disk"));
-    if (c.offset() < 0 || c.end() > disk.virtualSize()) {
+    if (c.offset() < 0 || c.offset() > disk.virtualSize() - c.rawLength()) { // c.end() could overflow
       throw new ArchiveCorruptException(path, where + ": beyond the disk's virtual size " + disk.virtualSize());
+    }
+  }
+
+  /**
+   * Each disk's name can be a file name (a restore writes {@code NAME.raw} in its output folder, so
+   * a name with a slash or a leading dot could write elsewhere), appears once, and its virtual size
+   * is between 0 and {@value #MAX_VIRTUAL_SIZE}.
+   */
+  private static void checkDisks(Path path, Manifest manifest) throws ArchiveCorruptException {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (DiskManifest d : manifest.disks()) {
+      String n = d.name();
+      if (n.isEmpty() || n.startsWith(".") || n.length() > 255 || n.chars().anyMatch(c -> c == '/' || c == '\\' || c < 0x20)) {
+        throw new ArchiveCorruptException(path, "manifest.json: disk name '" + n.replaceAll("\\p{Cntrl}", "?")
+            + "' cannot name a file (expected 1 to 255 characters, no '/', '\\' or control characters, no leading '.')");
+      }
+      if (!names.add(n)) {
+        throw new ArchiveCorruptException(path, "manifest.json: disk '" + n + "' appears twice");
+      }
+      if (d.virtualSize() < 0 || d.virtualSize() > MAX_VIRTUAL_SIZE) {
+        throw new ArchiveCorruptException(path, "manifest.json: disk '" + n + "' has virtual size " + d.virtualSize()
+            + " (expected 0 to " + MAX_VIRTUAL_SIZE + ")");
+      }
     }
   }
 

@@ -50,7 +50,9 @@ import org.tidemark.disk.Extent;
  *
  * <p>Every offset and size read from the file is checked against the file's size and the limits
  * below before it is used: a hostile image gets a {@link CorruptImageException}, never an
- * unchecked exception or an allocation beyond {@value #MAX_TABLE_BYTES} bytes per table.
+ * unchecked exception or an allocation beyond {@value #MAX_TABLE_BYTES} bytes per table. L2 tables
+ * and bitmap data clusters shared between entries are refused, so that map and dirty-extent work
+ * grow with the file's size (docs/reliability.md).
  * Encryption and unknown incompatible features are refused with an {@link UnsupportedImageException}
  * naming the feature. Backing files (qcow2 or raw), external data files (extension 0x44415441, data
  * clusters read from that file), extended L2 entries and compressed clusters are read. The dirty and
@@ -206,6 +208,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     for (int i = 0; i < needed; i++) {
       l1[i] = l1Bytes.getLong(i * 8);
     }
+    requireDistinct(l1, "L1 table at 0x" + Long.toHexString(l1Offset), "L2 table");
     boolean bitmapsValid = (autoclear & 1) != 0;
     bitmaps = bitmapsValid ? readBitmaps(h, headerLength) : List.of();
     if (backingOffset == 0) {
@@ -288,11 +291,17 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   }
 
   /** A file the header names, relative to the image's folder unless absolute; only local files. */
-  private Path resolve(String name, String what) throws UnsupportedImageException {
+  private Path resolve(String name, String what) throws Qcow2Exception {
     if (name.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) { // json:, nbd:, http://, ...
       throw new UnsupportedImageException(path, what + " '" + name + "' is not a local file");
     }
-    Path named = Path.of(name);
+    Path named;
+    try {
+      named = Path.of(name);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new CorruptImageException(path, what + " name is not a path: " + e.getReason() + " ("
+          + name.length() + " characters)");
+    }
     return named.isAbsolute() ? named : path.toAbsolutePath().getParent().resolve(named);
   }
 
@@ -302,12 +311,64 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (!java.nio.file.Files.exists(file)) {
       throw new CorruptImageException(path, "backing file " + file + " (header: '" + backingName + "') does not exist");
     }
+    if (!isFileOrBlockDevice(file)) { // a FIFO (/dev/stdin) would block the open or reads forever
+      throw new UnsupportedImageException(path, "backing file " + file + " is not a regular file or a block device");
+    }
     String fmt = backingFormat != null ? backingFormat : probe(file);
     return switch (fmt) {
       case "qcow2" -> open(file, chain);
       case "raw" -> org.tidemark.disk.RawImage.open(file);
       default -> throw new UnsupportedImageException(path, "backing file " + file + " has format '" + fmt + "' (expected qcow2 or raw)");
     };
+  }
+
+  /**
+   * Refuses a table whose entries share a cluster: QEMU gives every L2 table of the active L1 table,
+   * and every data cluster of a bitmap table, a cluster of its own (refcount 1). Shared, one
+   * cluster would be walked once per reference, so a small hostile file could stand for an
+   * allocation map or dirty-extent list without bound; distinct, the work and memory of {@link
+   * #mapEntries} and {@link #dirtyExtents(Qcow2Bitmap)} grow with the file's size.
+   */
+  private void requireDistinct(long[] entries, String table, String what) throws CorruptImageException {
+    long[] offsets = new long[entries.length];
+    int n = 0;
+    for (long e : entries) {
+      if ((e & OFFSET_MASK) != 0) {
+        offsets[n++] = e & OFFSET_MASK;
+      }
+    }
+    java.util.Arrays.sort(offsets, 0, n);
+    for (int i = 1; i < n; i++) {
+      if (offsets[i] == offsets[i - 1]) {
+        int first = -1;
+        int second = -1;
+        for (int k = 0; k < entries.length; k++) {
+          if ((entries[k] & OFFSET_MASK) == offsets[i]) {
+            if (first < 0) {
+              first = k;
+            } else {
+              second = k;
+              break;
+            }
+          }
+        }
+        throw new CorruptImageException(path, table + ": entries " + first + " and " + second + " both point to the "
+            + what + " at 0x" + Long.toHexString(offsets[i]) + " (expected a cluster of its own for each)");
+      }
+    }
+  }
+
+  /** Whether a file (links followed) is a regular file or a block device, not a FIFO, socket, character device or folder. */
+  private static boolean isFileOrBlockDevice(Path file) throws IOException {
+    if (java.nio.file.Files.isRegularFile(file)) {
+      return true;
+    }
+    try {
+      int type = (Integer) java.nio.file.Files.getAttribute(file, "unix:mode") & 0170000;
+      return type == 0060000; // S_IFBLK
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static String probe(Path file) {
@@ -978,6 +1039,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   public List<Extent> dirtyExtents(Qcow2Bitmap b) throws IOException {
     String tableWhere = "bitmap table of '" + b.name() + "' at 0x" + Long.toHexString(b.tableOffset());
     ByteBuffer table = read(b.tableOffset(), b.tableSize() * 8, tableWhere);
+    long[] entries = new long[b.tableSize()];
+    table.asLongBuffer().get(entries);
+    requireDistinct(entries, tableWhere, "bitmap data cluster");
     long bitsPerCluster = 8L * clusterSize;
     long totalBits = (size + b.granularity() - 1) / b.granularity();
     DirtyRuns runs = new DirtyRuns(b.granularity(), size);

@@ -1,0 +1,117 @@
+package org.tidemark.archive;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The seed archives the archive and restore fuzz targets start from are what {@link ArchiveWriter}
+ * writes today, byte for byte, and are sound. When the format changes on purpose, regenerate them
+ * with {@code mvn -pl backup-engine test -Dtest=ArchiveFuzzSeedsTest -Dtidemark.writeFuzzSeeds=true}.
+ */
+class ArchiveFuzzSeedsTest {
+  static final Path RESOURCES = Path.of("src/test/resources/org/tidemark");
+  static final Path ARCHIVE_SEEDS = RESOURCES.resolve("archive/ArchiveReaderFuzzTestInputs/readAndVerify");
+  static final Path RESTORE_SEEDS = RESOURCES.resolve("backup/RestoreFuzzTestInputs/restore");
+  /** The full backup cp1 every restore input may build on, as {@code vm1/cp1.tar}. */
+  static final Path RESTORE_BASE = RESOURCES.resolve("backup/fuzz-restore-base.tar");
+
+  @TempDir Path dir;
+
+  static byte[] checkpoint(String name) {
+    return ("<domaincheckpoint>\n  <name>" + name + "</name>\n  <creationTime>1</creationTime>\n"
+        + "  <domain type='kvm'>\n    <name>vm1</name>\n  </domain>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Path write(String name, Manifest m, Map<String, ArchiveFixtures.Disk> data, int chunk, Codec codec)
+      throws IOException {
+    Path p = dir.resolve(name + "-" + System.nanoTime() + ".tar");
+    try (ArchiveWriter w = ArchiveWriter.create(p, checkpoint(m.checkpoint()), m)) {
+      for (DiskManifest d : m.disks()) {
+        ArchiveFixtures.Disk disk = data.get(d.name());
+        disk.extents.clear();
+        disk.extents.addAll(d.extents());
+        disk.write(w, chunk, codec);
+      }
+      return w.commit();
+    }
+  }
+
+  /** Every seed, by its path under src/test/resources. */
+  Map<Path, byte[]> seeds() throws IOException {
+    Map<Path, byte[]> out = new LinkedHashMap<>();
+    ArchiveFixtures.Disk vda = new ArchiveFixtures.Disk("vda", 1, 4096, 5);
+    ArchiveFixtures.Disk vdb = ArchiveFixtures.Disk.dense("vdb", 2, 2048);
+    List<ExtentRecord> vdaExtents = new ArrayList<>(vda.extents);
+    Manifest full = Manifest.of("seed", "vm1", "cp1", 1, null,
+        List.of(vda.manifest(DiskManifest.FULL), vdb.manifest(DiskManifest.FULL)));
+    for (Codec codec : Codec.values()) {
+      out.put(ARCHIVE_SEEDS.resolve("seed-full-two-disks-" + codec.id()),
+          bytes(write("full", full, Map.of("vda", vda, "vdb", vdb), 1024, codec)));
+    }
+    // the restore base: cp1, full, created first
+    out.put(RESTORE_BASE, bytes(write("base", full, Map.of("vda", vda, "vdb", vdb), 1024, Codec.ZSTD)));
+    // cp2 incremental on cp1: vda's bytes [1024, 2560) changed (data), [3072, 3584) now zeros
+    List<ExtentRecord> changed = List.of(new ExtentRecord(1024, 1536, false), new ExtentRecord(3072, 512, true));
+    Manifest incremental = Manifest.of("seed", "vm1", "cp2", 2, new ParentRef("cp1", "cp1.tar"),
+        List.of(new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", "changed since cp1", 4096, 512, changed),
+            new DiskManifest("vdb", DiskManifest.INCREMENTAL, "incremental", "unchanged", 2048, 512, List.of())));
+    byte[] inc = bytes(write("inc", incremental, Map.of("vda", vda, "vdb", vdb), 1024, Codec.DEFLATE));
+    out.put(ARCHIVE_SEEDS.resolve("seed-incremental-deflate"), inc);
+    out.put(RESTORE_SEEDS.resolve("seed-incremental-on-cp1"), inc);
+    Manifest fullCp2 = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(
+        new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "first", 4096, 512, vdaExtents)));
+    out.put(RESTORE_SEEDS.resolve("seed-full-one-disk"), bytes(write("full-cp2", fullCp2, Map.of("vda", vda), 2048, Codec.NONE)));
+    return out;
+  }
+
+  /** Regression inputs the writer writes from a hostile manifest, which readers must refuse. */
+  Map<Path, byte[]> hostile() throws IOException {
+    Map<Path, byte[]> out = new LinkedHashMap<>();
+    ArchiveFixtures.Disk escaping = ArchiveFixtures.Disk.dense("../escaped", 3, 1024);
+    Manifest m = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(escaping.manifest(DiskManifest.FULL)));
+    out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"),
+        bytes(write("escaping", m, Map.of("../escaped", escaping), 1024, Codec.NONE)));
+    return out;
+  }
+
+  private static byte[] bytes(Path p) throws IOException {
+    return Files.readAllBytes(p);
+  }
+
+  @Test
+  void committedSeedsAreWhatTheWriterWritesAndAreSound() throws IOException {
+    Map<Path, byte[]> seeds = seeds();
+    boolean write = Boolean.getBoolean("tidemark.writeFuzzSeeds");
+    for (Map.Entry<Path, byte[]> s : seeds.entrySet()) {
+      if (write) {
+        Files.createDirectories(s.getKey().getParent());
+        Files.write(s.getKey(), s.getValue());
+      }
+      assertArrayEquals(s.getValue(), Files.readAllBytes(s.getKey()),
+          s.getKey() + " differs from what ArchiveWriter writes now; regenerate with -Dtidemark.writeFuzzSeeds=true");
+      Path copy = Files.write(dir.resolve("check.tar"), s.getValue());
+      assertEquals(List.of(), ArchiveVerifier.verify(copy), s.getKey().toString());
+    }
+    for (Map.Entry<Path, byte[]> s : hostile().entrySet()) {
+      if (write) {
+        Files.write(s.getKey(), s.getValue());
+      }
+      assertArrayEquals(s.getValue(), Files.readAllBytes(s.getKey()), s.getKey().toString());
+      Path copy = Files.write(dir.resolve("check.tar"), s.getValue());
+      List<Finding> findings = ArchiveVerifier.verify(copy);
+      assertEquals(1, findings.size(), findings.toString());
+      org.junit.jupiter.api.Assertions.assertTrue(findings.get(0).problem().contains("cannot name a file"), findings.toString());
+    }
+  }
+}
