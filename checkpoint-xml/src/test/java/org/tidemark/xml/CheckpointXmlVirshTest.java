@@ -239,6 +239,17 @@ class CheckpointXmlVirshTest {
     assertTrue(e.getMessage().contains("nested deeper"), e.getMessage());
     byte[] badUtf8 = {'<', 'd', (byte) 0xc3, (byte) 0x28, '>'};
     assertThrows(CheckpointXmlException.class, () -> CheckpointXml.parse(badUtf8, "utf.xml", Set.of()));
+    // a huge attribute inside the size bound is read and refused by the grammar; past it, refused unread
+    String hugeAttribute = "<domaincheckpoint><name>x</name><creationTime>1</creationTime><disks><disk name='"
+        + "v".repeat(8 << 20) + "' checkpoint='maybe'/></disks></domaincheckpoint>";
+    e = assertThrows(CheckpointXmlException.class,
+        () -> CheckpointXml.parse(hugeAttribute.getBytes(StandardCharsets.UTF_8), "huge.xml", Set.of()));
+    assertTrue(e.getMessage().startsWith("huge.xml:1:"), e.getMessage());
+    byte[] tooBig = new byte[SafeXml.MAX_BYTES + 1];
+    java.util.Arrays.fill(tooBig, (byte) ' ');
+    e = assertThrows(CheckpointXmlException.class, () -> CheckpointXml.parse(tooBig, "big.xml", Set.of()));
+    assertTrue(e.getMessage().startsWith("big.xml:") && e.getMessage().contains(String.valueOf(SafeXml.MAX_BYTES)),
+        e.getMessage());
   }
 
   @Test
