@@ -169,7 +169,8 @@ public final class BackupRunner {
 
   /**
    * Copies the data extents of one disk through the encoder pool into the archive, in order. The
-   * calling thread reads and writes; encoders checksum and compress. {@value #IN_FLIGHT} chunks are
+   * workers read, checksum and compress chunks (the source is read from several threads at once);
+   * the calling thread writes them in guest order. {@value #IN_FLIGHT} chunks are
    * in flight at most, and their buffers are reused: one raw buffer and one scratch buffer per
    * chunk in flight, plus the pair being read.
    */
@@ -189,11 +190,13 @@ public final class BackupRunner {
         byte[][] buffers = free.isEmpty()
             ? new byte[][] {new byte[request.chunkSize()], new byte[request.chunkSize()]}
             : free.poll();
-        disk.source().readFully(off, ByteBuffer.wrap(buffers[0], 0, len));
         read += len;
         long chunkOffset = off;
-        inFlight.add(new InFlight(buffers,
-            encoders.submit(() -> EncodedChunk.encode(chunkOffset, buffers[0], len, request.codec(), buffers[1]))));
+        // the worker reads the chunk too: reads overlap with the writes of this thread
+        inFlight.add(new InFlight(buffers, encoders.submit(() -> {
+          disk.source().readFully(chunkOffset, ByteBuffer.wrap(buffers[0], 0, len));
+          return EncodedChunk.encode(chunkOffset, buffers[0], len, request.codec(), buffers[1]);
+        })));
         if (inFlight.size() >= IN_FLIGHT) {
           stored += writeNext(inFlight, free, dm.name(), writer, progress);
           chunks++;
@@ -222,6 +225,9 @@ public final class BackupRunner {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("backup interrupted");
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io; // a read of the source failed: its own (typed) error, naming the image
+      }
       throw new IOException("encoding a chunk of disk " + disk + " failed: " + e.getCause(), e.getCause());
     }
     writer.writeChunk(disk, c);
