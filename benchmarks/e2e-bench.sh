@@ -258,7 +258,7 @@ rm -rf repo-t out-t out-raw out-qcow2 out-dirty
 $(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r); $(java -version 2>&1 | head -1); \
 qemu-img $(qemu-img --version | head -1 | awk '{print $3}'); nbdcopy $(nbdcopy --version | head -1 | awk '{print $2}'); \
 hyperfine $(hyperfine --version | awk '{print $2}'). Image: $SIZE virtual, $DATA of random data, \
-$(du -h img/src.qcow2 | cut -f1) on disk; dirty since cp2: $(nbdinfo --totals --map=qemu:dirty-bitmap:cp2 -- [ qemu-nbd -r -f qcow2 -B cp2 img/src.qcow2 ] | awk '$2==1 {printf "%.0f MiB", $1/1048576}'). \
+$(du -h img/src.qcow2 | cut -f1) on disk; dirty since cp2: $(nbdinfo --totals --map=qemu:dirty-bitmap:cp2 -- [ qemu-nbd -r -f qcow2 -B cp2 img/src.qcow2 ] | awk '$3==1 {printf "%.0f MiB", $1/1048576}'). \
 $runs runs per cell; warm = page cache kept, cold = dropped before each run."
   echo
   printf '%s\n' "${jobs[@]}" >"$res/jobs.txt"
