@@ -31,11 +31,9 @@ class CrashConsistencyIT {
   private static final String CP1 = "../sample/checkpoints/cp1.xml";
   private static final String CP2 = "../sample/checkpoints/cp2.xml";
 
+  /** The packaged command as a process (its few lines of output stay in the pipe). */
   private static Process start(List<String> args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", Path.of("target", "tidemark.jar").toString()));
-    cmd.addAll(args);
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return PackagedJarIT.start(args.toArray(String[]::new));
   }
 
   /** Runs to completion, returning how long it took in milliseconds. */
@@ -63,20 +61,15 @@ class CrashConsistencyIT {
   /**
    * Starts a run and SIGKILLs it: after {@code delayMs} from the start, or, when {@code tempPrefix}
    * is given, {@code delayMs} after a file starting with it appeared in {@code folder} (the write
-   * phase, which on a slow machine may begin well after the JVM started). Says whether the run was
-   * still going when killed.
+   * phase, which on a slow machine may begin well after the JVM started).
    */
-  private static boolean killAfter(List<String> args, long delayMs, Path folder, String tempPrefix) throws Exception {
+  private static void killAfter(List<String> args, long delayMs, Path folder, String tempPrefix) throws Exception {
     Process p = start(args);
-    if (tempPrefix != null && !PackagedJarIT.awaitFile(folder, tempPrefix, p)) {
-      p.waitFor(60, TimeUnit.SECONDS);
-      return false;
+    if (tempPrefix == null || PackagedJarIT.awaitFile(folder, tempPrefix, p)) {
+      Thread.sleep(delayMs);
+      p.destroyForcibly();
     }
-    Thread.sleep(delayMs);
-    boolean alive = p.isAlive();
-    p.destroyForcibly();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    return alive;
   }
 
   @Test

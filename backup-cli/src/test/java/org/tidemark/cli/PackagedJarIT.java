@@ -122,26 +122,31 @@ class PackagedJarIT {
     }
   }
 
+  /**
+   * Runs the command and sends it SIGINT (Ctrl-C) once a file starting with {@code tempPrefix}
+   * appears in {@code folder}; it must end with the interrupted exit code.
+   */
+  static void interruptOnceWriting(Path folder, String tempPrefix, String... args) throws Exception {
+    Process p = start(args);
+    assertTrue(awaitFile(folder, tempPrefix, p), String.join(" ", args) + ": started writing");
+    qemu("kill", "-INT", Long.toString(p.pid()));
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    assertEquals(ExitCodes.INTERRUPTED, p.exitValue());
+  }
+
   @Test
   void ctrlCDuringABackupOrARestoreLeavesNothingBehind() throws Exception {
     Path image = bigImage();
     Path repo = dir.resolve("repo");
-    Process backup = start("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
-        "--disk", "vda=" + image, "--compress", "deflate");
-    assertTrue(awaitFile(repo.resolve("sample"), ".cp1.tar.tmp-", backup), "the backup started writing");
-    qemu("kill", "-INT", Long.toString(backup.pid()));
-    assertTrue(backup.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(ExitCodes.INTERRUPTED, backup.exitValue());
+    interruptOnceWriting(repo.resolve("sample"), ".cp1.tar.tmp-", "backup", "--repo", repo.toString(),
+        "--checkpoint", "../sample/checkpoints/cp1.xml", "--disk", "vda=" + image, "--compress", "deflate");
     assertEquals(List.of(), names(repo.resolve("sample")), "no archive and no temporary file");
 
     assertEquals(0, tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
         "--disk", "vda=" + image, "--compress", "deflate", "-q").code());
     Path out = dir.resolve("restored");
-    Process restore = start("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString());
-    assertTrue(awaitFile(out, ".vda.raw.tmp-", restore), "the restore started writing");
-    qemu("kill", "-INT", Long.toString(restore.pid()));
-    assertTrue(restore.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(ExitCodes.INTERRUPTED, restore.exitValue());
+    interruptOnceWriting(out, ".vda.raw.tmp-", "restore", "--repo", repo.toString(), "--domain", "sample", "--to",
+        out.toString());
     assertEquals(List.of(), names(out), "no image, no domain XML, no temporary file");
 
     Run again = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(), "--json");
@@ -157,12 +162,8 @@ class PackagedJarIT {
     assertEquals(0, tidemark("backup", "--repo", repo.toString(), "--checkpoint", "../sample/checkpoints/cp1.xml",
         "--disk", "vda=" + image, "--compress", "deflate", "-q").code());
     Path out = dir.resolve("restored");
-    Process restore = start("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),
-        "--format", "qcow2");
-    assertTrue(awaitFile(out, ".vda.qcow2.tmp-", restore), "the restore started writing");
-    qemu("kill", "-INT", Long.toString(restore.pid()));
-    assertTrue(restore.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(ExitCodes.INTERRUPTED, restore.exitValue());
+    interruptOnceWriting(out, ".vda.qcow2.tmp-", "restore", "--repo", repo.toString(), "--domain", "sample", "--to",
+        out.toString(), "--format", "qcow2");
     assertEquals(List.of(), names(out), "no image, no domain XML, no temporary file");
 
     Run again = tidemark("restore", "--repo", repo.toString(), "--domain", "sample", "--to", out.toString(),

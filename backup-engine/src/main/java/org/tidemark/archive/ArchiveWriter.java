@@ -108,8 +108,7 @@ public final class ArchiveWriter implements Closeable {
     try {
       w = new ArchiveWriter(target, temp, channel, manifest.created());
     } catch (IOException | RuntimeException e) {
-      channel.close();
-      org.tidemark.internal.Publish.discard(temp);
+      Publish.closeAndDiscard(channel, temp);
       throw e;
     }
     try {
@@ -181,11 +180,9 @@ public final class ArchiveWriter implements Closeable {
     tar.finish();
     tar.flush();
     counter.flush();
-    channel.force(true);
-    channel.close();
+    Publish.forceAndPublish(channel, temp, target, false);
     committed = true;
     closed = true;
-    Publish.publish(temp, target, false);
     return target;
   }
 
@@ -196,11 +193,7 @@ public final class ArchiveWriter implements Closeable {
       return;
     }
     closed = true;
-    try {
-      channel.close();
-    } finally {
-      org.tidemark.internal.Publish.discard(temp);
-    }
+    Publish.closeAndDiscard(channel, temp);
   }
 
   private void metadataEntry(String name, byte[] bytes) throws IOException {

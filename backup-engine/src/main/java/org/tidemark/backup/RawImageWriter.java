@@ -63,8 +63,7 @@ public final class RawImageWriter implements DiskImageWriter {
     try (java.io.RandomAccessFile sizer = new java.io.RandomAccessFile(temp.toFile(), "rw")) {
       sizer.setLength(size); // a hole from end to end
     } catch (IOException e) {
-      ch.close();
-      org.tidemark.internal.Publish.discard(temp);
+      org.tidemark.internal.Publish.closeAndDiscard(ch, temp);
       throw e;
     }
     return new RawImageWriter(target, temp, ch, overwrite, size);
@@ -151,10 +150,8 @@ public final class RawImageWriter implements DiskImageWriter {
   /** Forces the image to disk and gives it the target's name. */
   @Override
   public Path commit() throws IOException {
-    channel.force(true);
-    channel.close();
+    org.tidemark.internal.Publish.forceAndPublish(channel, temp, target, overwrite);
     done = true;
-    org.tidemark.internal.Publish.publish(temp, target, overwrite);
     return target;
   }
 
@@ -165,10 +162,6 @@ public final class RawImageWriter implements DiskImageWriter {
       return;
     }
     done = true;
-    try {
-      channel.close();
-    } finally {
-      org.tidemark.internal.Publish.discard(temp);
-    }
+    org.tidemark.internal.Publish.closeAndDiscard(channel, temp);
   }
 }

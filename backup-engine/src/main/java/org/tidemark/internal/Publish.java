@@ -100,6 +100,28 @@ public final class Publish {
     forceDirectory(target.toAbsolutePath().getParent());
   }
 
+  /**
+   * Forces {@code channel}, open on the temporary file {@code temp}, to disk, closes it, and
+   * publishes {@code temp} as {@code target} ({@link #publish}): how every writer commits.
+   */
+  public static void forceAndPublish(FileChannel channel, Path temp, Path target, boolean replace) throws IOException {
+    channel.force(true);
+    channel.close();
+    publish(temp, target, replace);
+  }
+
+  /**
+   * Closes {@code channel}, open on the temporary file {@code temp}, and discards {@code temp}
+   * even when the close fails: how every writer gives up.
+   */
+  public static void closeAndDiscard(FileChannel channel, Path temp) throws IOException {
+    try {
+      channel.close();
+    } finally {
+      discard(temp);
+    }
+  }
+
   /** Forces a directory's entries to disk so a rename survives a crash (where the file system allows). */
   public static void forceDirectory(Path dir) {
     try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -340,10 +340,8 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     if (channel.size() < total << CLUSTER_BITS) {
       throw new IOException(temp + ": qcow2 image shorter than its refcounts say");
     }
-    channel.force(true);
-    channel.close();
+    Publish.forceAndPublish(channel, temp, target, overwrite);
     done = true;
-    Publish.publish(temp, target, overwrite);
     return target;
   }
 
@@ -354,11 +352,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       return;
     }
     done = true;
-    try {
-      channel.close();
-    } finally {
-      Publish.discard(temp);
-    }
+    Publish.closeAndDiscard(channel, temp);
   }
 
   /** Sequential big-endian output through a 1 MiB buffer, flushed at each seek. */

@@ -176,9 +176,12 @@ class QemuSourcesBackupTest {
     chain.assertEveryPointRestores();
   }
 
-  @Test
-  void aBackingChainAfterAnExternalSnapshotMergesTheBitmapOfEveryLayer() throws Exception {
-    Random r = new Random(31);
+  /**
+   * A disk with data, checkpoint cp1 taken and backed up in full, more writes, then an external
+   * snapshot: a new top layer over it, given its own bitmap cp1 when {@code bitmapInOverlay} (as
+   * libvirt does; without it, a snapshot taken behind libvirt's back), and writes in that layer.
+   */
+  private Chain afterExternalSnapshot(Random r, boolean bitmapInOverlay) throws Exception {
     Path base = dir.resolve("base.qcow2");
     Path overlay = dir.resolve("overlay.qcow2");
     int span = 24 << 20;
@@ -187,14 +190,22 @@ class QemuSourcesBackupTest {
     Chain chain = new Chain().disk("vda", base, "qcow2", true);
     assertEquals(DiskDecision.NO_BASE_BACKUP, decision(chain.checkpoint("cp1"), "vda"));
     writes(base, r, 10, span);
-    // the external snapshot: a new top layer, with the checkpoint's bitmap created in it too
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "qcow2", overlay.toString());
-    Qemu.run("qemu-img", "bitmap", "--add", overlay.toString(), "cp1");
+    if (bitmapInOverlay) {
+      Qemu.run("qemu-img", "bitmap", "--add", overlay.toString(), "cp1");
+    }
     chain.images.put("vda", overlay);
     writes(overlay, r, 10, span);
+    return chain;
+  }
+
+  @Test
+  void aBackingChainAfterAnExternalSnapshotMergesTheBitmapOfEveryLayer() throws Exception {
+    Random r = new Random(31);
+    Chain chain = afterExternalSnapshot(r, true);
     BackupResult cp2 = chain.checkpoint("cp2");
     assertEquals(DiskDecision.INCREMENTAL, decision(cp2, "vda"), "changes since cp1 = base's cp1 + overlay's cp1");
-    writes(overlay, r, 10, span);
+    writes(chain.images.get("vda"), r, 10, 24 << 20);
     assertEquals(DiskDecision.INCREMENTAL, decision(chain.checkpoint("cp3"), "vda"));
     chain.assertEveryPointRestores();
   }
@@ -202,22 +213,11 @@ class QemuSourcesBackupTest {
   @Test
   void aLayerWithoutTheBitmapMeansAFullCopyWithTheReason() throws Exception {
     Random r = new Random(32);
-    Path base = dir.resolve("base.qcow2");
-    Path overlay = dir.resolve("overlay.qcow2");
-    int span = 24 << 20;
-    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", base.toString(), "32M");
-    writes(base, r, 30, span);
-    Chain chain = new Chain().disk("vda", base, "qcow2", true);
-    chain.checkpoint("cp1");
-    writes(base, r, 10, span);
-    // a snapshot taken behind libvirt's back: the overlay has no cp1, its writes are not recorded
-    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-b", base.toString(), "-F", "qcow2", overlay.toString());
-    chain.images.put("vda", overlay);
-    writes(overlay, r, 10, span);
+    Chain chain = afterExternalSnapshot(r, false);
     BackupResult cp2 = chain.checkpoint("cp2");
     assertEquals(DiskDecision.BITMAP_GAP_IN_CHAIN, decision(cp2, "vda"));
     assertTrue(cp2.plan().fallbacks().size() == 1, "reported as a fallback");
-    writes(overlay, r, 10, span);
+    writes(chain.images.get("vda"), r, 10, 24 << 20);
     assertEquals(DiskDecision.INCREMENTAL, decision(chain.checkpoint("cp3"), "vda"), "cp2 is in the overlay");
     chain.assertEveryPointRestores();
   }
