@@ -36,7 +36,8 @@ import org.tidemark.qcow2.Qemu;
  * that checkpoint: compressed clusters, extended L2 (subclusters), small and large clusters, a
  * backing chain after an external snapshot (bitmaps in both layers, as libvirt keeps them), a
  * multi-disk domain with a raw disk, and the fallbacks libvirt's users meet: a bitmap left in use by
- * a QEMU that was killed, and a layer of the chain without the bitmap. The expected decisions come
+ * a QEMU that was killed, a bitmap removed from the image, and a layer of the chain without the
+ * bitmap. The expected decisions come
  * from the images' state as {@code qemu-img info} reports it.
  */
 class QemuSourcesBackupTest {
@@ -219,6 +220,26 @@ class QemuSourcesBackupTest {
     assertTrue(cp2.plan().fallbacks().size() == 1, "reported as a fallback");
     writes(chain.images.get("vda"), r, 10, 24 << 20);
     assertEquals(DiskDecision.INCREMENTAL, decision(chain.checkpoint("cp3"), "vda"), "cp2 is in the overlay");
+    chain.assertEveryPointRestores();
+  }
+
+  @Test
+  void aBitmapRemovedFromTheImageMeansAFullCopyWithTheReason() throws Exception {
+    Random r = new Random(35);
+    Path img = dir.resolve("vda.qcow2");
+    int span = 24 << 20;
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", img.toString(), "32M");
+    writes(img, r, 30, span);
+    Chain chain = new Chain().disk("vda", img, "qcow2", true);
+    chain.checkpoint("cp1");
+    writes(img, r, 10, span);
+    // someone removed the bitmap the increment needs
+    Qemu.run("qemu-img", "bitmap", "--remove", img.toString(), "cp1");
+    BackupResult cp2 = chain.checkpoint("cp2");
+    assertEquals(DiskDecision.BITMAP_MISSING, decision(cp2, "vda"));
+    assertTrue(cp2.plan().fallbacks().size() == 1, "reported as a fallback");
+    writes(img, r, 10, span);
+    assertEquals(DiskDecision.INCREMENTAL, decision(chain.checkpoint("cp3"), "vda"), "cp2 is there");
     chain.assertEveryPointRestores();
   }
 
