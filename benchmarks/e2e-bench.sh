@@ -10,6 +10,8 @@
 #   --work DIR    where the images, repositories and results go (default /var/tmp/tidemark-bench;
 #                 needs about 4 x the data size free); images are deleted at the end, results kept
 #   --write-docs  put the summary table into docs/performance.md (between the e2e markers)
+#   --prepare-only  build the images, checkpoints and repositories, check them, and stop without
+#                 timing anything; everything is kept in DIR (for profiling a single job by hand)
 #   SIZE / DATA   environment: virtual size and amount of data (default 4G and 1G; e.g. SIZE=512M
 #                 DATA=128M for a quick check of the script itself)
 #
@@ -30,13 +32,14 @@
 # hyperfine, and the CLI built (mvn -B -q -DskipTests package).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-large=false runs=5 work=/var/tmp/tidemark-bench write_docs=false
+large=false runs=5 work=/var/tmp/tidemark-bench write_docs=false prepare_only=false
 while (($#)); do
   case $1 in
     --large) large=true ;;
     --runs) runs=$2; shift ;;
     --work) work=$2; shift ;;
     --write-docs) write_docs=true ;;
+    --prepare-only) prepare_only=true ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "e2e-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -208,6 +211,11 @@ qemu-img check -q out-check-qcow2/vda.qcow2
 # The reference dirty copy must hold the dirty extents of the source.
 $py img/copy-dirty.py img/src.qcow2 cp2 out-check/dirty.raw
 rm -rf out-check out-check-qcow2
+if $prepare_only; then
+  trap - EXIT
+  echo "e2e-bench: prepared in $work (img/, ckpt/, repo-cp2, repo-cp3; tidemark: $tm)"
+  exit 0
+fi
 vsize=$(qemu-img info --output=json img/src.qcow2 | $py -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
 
 # ---- the timed jobs

@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
+import org.tidemark.backup.BackupAbortedException;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
@@ -72,8 +73,9 @@ final class BackupCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--compress: " + e.getMessage());
     }
-    Checkpoint y = CheckpointCommand.parse(checkpoint, false);
-    Map<String, Checkpoint> known = checkpointDir == null ? Map.of() : readCheckpointDir(checkpointDir, y.name());
+    CheckpointFiles files = new CheckpointFiles();
+    Checkpoint y = files.read(checkpoint, false);
+    Map<String, Checkpoint> known = checkpointDir == null ? Map.of() : readCheckpointDir(files, checkpointDir, y.name());
     for (String d : diskPaths.keySet()) {
       if (y.domain().orElseThrow().disk(d).isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--disk " + d + ": the domain has no disk " + d);
@@ -82,7 +84,14 @@ final class BackupCommand implements Callable<Integer> {
     byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
     BackupRequest request = new BackupRequest(y, xml, known, disk -> open(y, disk), Set.copyOf(excluded), full, codec,
         ArchiveWriter.DEFAULT_CHUNK, Main.Version.version());
-    BackupResult result = new BackupRunner(Repository.at(repo)).run(request, TerminalProgress.forOptions(output));
+    files.startHostValidation();
+    BackupResult result;
+    try {
+      result = new BackupRunner(Repository.at(repo)).run(request, TerminalProgress.forOptions(output),
+          files::awaitHostValidation);
+    } catch (BackupAbortedException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses
+    }
     report(result);
     return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
   }
@@ -96,11 +105,11 @@ final class BackupCommand implements Callable<Integer> {
     return OpenDisk.open(path, d.driverType());
   }
 
-  private static Map<String, Checkpoint> readCheckpointDir(Path dir, String self) throws Exception {
+  private static Map<String, Checkpoint> readCheckpointDir(CheckpointFiles checkpoints, Path dir, String self) throws Exception {
     Map<String, Checkpoint> known = new HashMap<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.xml")) {
       for (Path f : files) {
-        Checkpoint c = CheckpointCommand.parse(f.toString(), true);
+        Checkpoint c = checkpoints.read(f.toString(), true);
         if (!c.name().equals(self)) {
           known.put(c.name(), c);
         }

@@ -44,7 +44,7 @@ final class CheckpointCommand implements Runnable {
     return Files.readAllBytes(Path.of(file));
   }
 
-  /** Parses one checkpoint file (REDEFINE mode), as the backup command reads them. */
+  /** Parses and validates one checkpoint file (REDEFINE mode). */
   static Checkpoint parse(String file, boolean allowMissingDomain) throws IOException, CheckpointXmlException {
     return CheckpointXml.parse(read(file), file,
         allowMissingDomain ? EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN) : Set.of());

@@ -180,6 +180,29 @@ class CommandLineTest {
     assertEquals(ExitCodes.DIFFERENT, differ.code(), differ.toString());
   }
 
+  /**
+   * The backup validates its checkpoint against libvirt's domain grammar while it copies: a domain
+   * only that grammar refuses (a vCPU count that is not a number) fails the backup at the end, with
+   * the checkpoint's line and column, and leaves no archive and no temporary file.
+   */
+  @Test
+  void aDomainLibvirtsGrammarRefusesFailsTheBackupAndLeavesNoArchive() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        org.tidemark.xml.DomainGrammar.host().schemaDirectory().isPresent(), "libvirt's schemas are installed by .ci/run");
+    String text = Files.readString(cp1).replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static'>one</vcpu>");
+    assertTrue(text.contains(">one</vcpu>"), "the sample's checkpoint has the vcpu line");
+    Path bad = Files.writeString(checkpoints.resolve("cp1.xml"), text);
+    org.tidemark.xml.CheckpointXml.parse(Files.readAllBytes(bad), bad.toString(), java.util.Set.of(),
+        org.tidemark.xml.DomainGrammar.builtIn()); // the structural check alone accepts it
+    Cli.Result r = backup(bad);
+    assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.toString());
+    assertFalse(r.err().strip().contains("\n"), r.toString());
+    assertTrue(r.err().startsWith(bad + ":14:"), "FILE:LINE:COL: message, got " + r.err());
+    try (var files = Files.list(repo.resolve("sample"))) {
+      assertEquals(java.util.List.of(), files.toList(), "nothing left in the repository");
+    }
+  }
+
   @Test
   void aCorruptArchiveIsFoundByVerifyAndRefusedByRestore() throws Exception {
     assertEquals(0, backup(cp1).code());

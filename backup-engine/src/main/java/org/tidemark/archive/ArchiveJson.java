@@ -1,18 +1,18 @@
 package org.tidemark.archive;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.tidemark.internal.JsonObject;
+import org.tidemark.internal.JsonText;
+import org.tidemark.internal.JsonText.JsonShapeException;
 
-/** The JSON mapper of the archive's metadata entries, and the shapes of the last two. */
+/**
+ * The archive's JSON metadata entries, written and read field by field (docs/archive-format.md
+ * gives their grammar). Reading is strict: every field present with its type, no unknown field.
+ */
 final class ArchiveJson {
-  static final ObjectMapper MAPPER =
-      new ObjectMapper()
-          .enable(SerializationFeature.INDENT_OUTPUT)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-
   /** {@code index.json}: every chunk of the archive, in archive order. */
   record Index(List<ChunkRecord> chunks) {
     Index {
@@ -24,4 +24,134 @@ final class ArchiveJson {
   record Seal(String format, int formatVersion, int chunks, String sha256) {}
 
   private ArchiveJson() {}
+
+  static byte[] manifest(Manifest m) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("format", m.format());
+    doc.put("formatVersion", m.formatVersion());
+    doc.put("toolVersion", m.toolVersion());
+    doc.put("domain", m.domain());
+    doc.put("checkpoint", m.checkpoint());
+    doc.put("created", m.created());
+    m.parentRef().ifPresent(p -> {
+      Map<String, Object> parent = new LinkedHashMap<>();
+      parent.put("checkpoint", p.checkpoint());
+      parent.put("archive", p.archive());
+      doc.put("parent", parent);
+    });
+    List<Object> disks = new ArrayList<>();
+    for (DiskManifest d : m.disks()) {
+      Map<String, Object> disk = new LinkedHashMap<>();
+      disk.put("name", d.name());
+      disk.put("kind", d.kind());
+      disk.put("decision", d.decision());
+      disk.put("reason", d.reason());
+      disk.put("virtualSize", d.virtualSize());
+      disk.put("granularity", d.granularity());
+      List<Object> extents = new ArrayList<>(d.extents().size());
+      for (ExtentRecord e : d.extents()) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("offset", e.offset());
+        x.put("length", e.length());
+        x.put("zero", e.zero());
+        extents.add(x);
+      }
+      disk.put("extents", extents);
+      disks.add(disk);
+    }
+    doc.put("disks", disks);
+    return JsonText.write(doc);
+  }
+
+  static Manifest readManifest(byte[] json) throws JsonShapeException {
+    JsonObject o = JsonText.parseObject(json);
+    ParentRef parent = null;
+    var p = o.optionalObject("parent");
+    if (p.isPresent()) {
+      parent = new ParentRef(p.get().string("checkpoint"), p.get().string("archive"));
+      p.get().done();
+    }
+    List<DiskManifest> disks = new ArrayList<>();
+    for (JsonObject d : o.objects("disks")) {
+      List<ExtentRecord> extents = new ArrayList<>();
+      for (JsonObject e : d.objects("extents")) {
+        extents.add(checked(e, () -> new ExtentRecord(e.longValue("offset"), e.longValue("length"), e.bool("zero"))));
+        e.done();
+      }
+      disks.add(new DiskManifest(d.string("name"), d.string("kind"), d.string("decision"), d.string("reason"),
+          d.longValue("virtualSize"), d.longValue("granularity"), extents));
+      d.done();
+    }
+    Manifest m = new Manifest(o.string("format"), o.intValue("formatVersion"), o.string("toolVersion"),
+        o.string("domain"), o.string("checkpoint"), o.longValue("created"), parent, disks);
+    o.done();
+    return m;
+  }
+
+  static byte[] index(List<ChunkRecord> chunks) {
+    List<Object> list = new ArrayList<>(chunks.size());
+    for (ChunkRecord c : chunks) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("disk", c.disk());
+      x.put("offset", c.offset());
+      x.put("rawLength", c.rawLength());
+      x.put("storedLength", c.storedLength());
+      x.put("codec", c.codec());
+      x.put("crc32c", c.crc32c());
+      x.put("dataOffset", c.dataOffset());
+      list.add(x);
+    }
+    return JsonText.write(Map.of("chunks", list));
+  }
+
+  static Index readIndex(byte[] json) throws JsonShapeException {
+    JsonObject o = JsonText.parseObject(json);
+    List<ChunkRecord> chunks = new ArrayList<>();
+    for (JsonObject c : o.objects("chunks")) {
+      chunks.add(new ChunkRecord(c.string("disk"), c.longValue("offset"), c.intValue("rawLength"),
+          c.intValue("storedLength"), c.string("codec"), c.intValue("crc32c"), c.longValue("dataOffset")));
+      c.done();
+    }
+    o.done();
+    return new Index(chunks);
+  }
+
+  static byte[] seal(Seal s) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("format", s.format());
+    doc.put("formatVersion", s.formatVersion());
+    doc.put("chunks", s.chunks());
+    doc.put("sha256", s.sha256());
+    return JsonText.write(doc);
+  }
+
+  /**
+   * Reads the seal in two steps, so that an archive of a newer format is named as such even when its
+   * seal has fields this version does not know: the format and version first, then the whole shape.
+   */
+  static Seal readSeal(byte[] json, SealVersionCheck check) throws JsonShapeException, ArchiveException {
+    JsonObject o = JsonText.parseObject(json);
+    check.formatAndVersion(o.string("format"), o.intValue("formatVersion"));
+    Seal s = new Seal(o.string("format"), o.intValue("formatVersion"), o.intValue("chunks"), o.string("sha256"));
+    o.done();
+    return s;
+  }
+
+  /** Checks the format name and version of a seal before the rest of it is read. */
+  interface SealVersionCheck {
+    void formatAndVersion(String format, int version) throws ArchiveException;
+  }
+
+  private interface Read<T> {
+    T get() throws JsonShapeException;
+  }
+
+  /** A record whose constructor refuses the values read: the refusal, at the object's path. */
+  private static <T> T checked(JsonObject o, Read<T> read) throws JsonShapeException {
+    try {
+      return read.get();
+    } catch (IllegalArgumentException e) {
+      throw new JsonShapeException(o.path(), e.getMessage());
+    }
+  }
 }

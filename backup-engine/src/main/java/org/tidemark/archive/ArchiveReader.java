@@ -1,6 +1,5 @@
 package org.tidemark.archive;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +17,7 @@ import java.util.zip.CRC32C;
 import java.util.zip.DataFormatException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarFile;
+import org.tidemark.internal.JsonText.JsonShapeException;
 
 /**
  * Reads a backup archive written by {@link ArchiveWriter} (format grammar there).
@@ -98,12 +98,12 @@ public final class ArchiveReader implements Closeable {
     }
     ArchiveJson.Seal seal = readSeal(path, metadata.get(ArchiveWriter.SEAL_ENTRY));
     checkSeal(path, seal, metadata);
-    Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, metadata.get(ArchiveWriter.MANIFEST_ENTRY), Manifest.class);
+    Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, metadata.get(ArchiveWriter.MANIFEST_ENTRY), ArchiveJson::readManifest);
     if (manifest.formatVersion() > Manifest.VERSION) {
       throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
     }
     checkDisks(path, manifest);
-    ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, metadata.get(ArchiveWriter.INDEX_ENTRY), ArchiveJson.Index.class);
+    ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, metadata.get(ArchiveWriter.INDEX_ENTRY), ArchiveJson::readIndex);
     if (index.chunks().size() != seal.chunks() || index.chunks().size() != entries.size() - 4) {
       throw new ArchiveCorruptException(path, "the index lists " + index.chunks().size() + " chunks, the seal "
           + seal.chunks() + ", the tar has " + (entries.size() - 4) + " chunk entries");
@@ -175,20 +175,18 @@ public final class ArchiveReader implements Closeable {
   }
 
   private static ArchiveJson.Seal readSeal(Path path, byte[] bytes) throws ArchiveException {
-    JsonNode node;
     try {
-      node = ArchiveJson.MAPPER.readTree(bytes);
-    } catch (IOException e) {
-      throw new ArchiveCorruptException(path, "seal.json is not JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
+      return ArchiveJson.readSeal(bytes, (format, version) -> {
+        if (!Manifest.FORMAT.equals(format)) {
+          throw new ArchiveCorruptException(path, "seal.json does not name the format '" + Manifest.FORMAT + "'");
+        }
+        if (version > Manifest.VERSION) {
+          throw new ArchiveVersionException(path, version, Manifest.VERSION);
+        }
+      });
+    } catch (JsonShapeException e) {
+      throw new ArchiveCorruptException(path, ArchiveWriter.SEAL_ENTRY + " is not valid: " + e.getMessage(), e);
     }
-    if (node == null || !Manifest.FORMAT.equals(node.path("format").asText())) {
-      throw new ArchiveCorruptException(path, "seal.json does not name the format '" + Manifest.FORMAT + "'");
-    }
-    int version = node.path("formatVersion").asInt(-1);
-    if (version > Manifest.VERSION) {
-      throw new ArchiveVersionException(path, version, Manifest.VERSION);
-    }
-    return parse(path, ArchiveWriter.SEAL_ENTRY, bytes, ArchiveJson.Seal.class);
   }
 
   private static void checkSeal(Path path, ArchiveJson.Seal seal, Map<String, byte[]> metadata) throws ArchiveCorruptException {
@@ -208,11 +206,15 @@ public final class ArchiveReader implements Closeable {
     }
   }
 
-  private static <T> T parse(Path path, String entry, byte[] bytes, Class<T> type) throws ArchiveCorruptException {
+  private interface JsonRead<T> {
+    T read(byte[] json) throws JsonShapeException;
+  }
+
+  private static <T> T parse(Path path, String entry, byte[] bytes, JsonRead<T> reader) throws ArchiveCorruptException {
     try {
-      return ArchiveJson.MAPPER.readValue(bytes, type);
-    } catch (IOException | IllegalArgumentException e) {
-      throw new ArchiveCorruptException(path, entry + " is not valid: " + e.getMessage().lines().findFirst().orElse(""), e);
+      return reader.read(bytes);
+    } catch (JsonShapeException e) {
+      throw new ArchiveCorruptException(path, entry + " is not valid: " + e.getMessage(), e);
     }
   }
 

@@ -116,7 +116,7 @@ public final class ArchiveWriter implements Closeable {
         w.cursors.put(d.name(), new DiskCursor(d));
       }
       w.metadataEntry(CHECKPOINT_ENTRY, checkpointXml);
-      w.metadataEntry(MANIFEST_ENTRY, ArchiveJson.MAPPER.writeValueAsBytes(manifest));
+      w.metadataEntry(MANIFEST_ENTRY, ArchiveJson.manifest(manifest));
       return w;
     } catch (IOException | RuntimeException e) {
       w.close();
@@ -169,10 +169,10 @@ public final class ArchiveWriter implements Closeable {
     for (DiskCursor c : cursors.values()) {
       c.checkComplete();
     }
-    metadataEntry(INDEX_ENTRY, ArchiveJson.MAPPER.writeValueAsBytes(new ArchiveJson.Index(index)));
+    metadataEntry(INDEX_ENTRY, ArchiveJson.index(index));
     ArchiveJson.Seal seal = new ArchiveJson.Seal(
         Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
-    byte[] sealBytes = ArchiveJson.MAPPER.writeValueAsBytes(seal);
+    byte[] sealBytes = ArchiveJson.seal(seal);
     TarArchiveEntry e = entry(SEAL_ENTRY, sealBytes.length);
     tar.putArchiveEntry(e);
     tar.write(sealBytes);

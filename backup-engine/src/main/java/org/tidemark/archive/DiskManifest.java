@@ -41,7 +41,6 @@ public record DiskManifest(
   }
 
   /** Whether this disk's data is complete in this archive alone. */
-  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isFull() {
     return FULL.equals(kind);
   }

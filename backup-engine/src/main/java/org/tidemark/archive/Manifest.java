@@ -1,6 +1,5 @@
 package org.tidemark.archive;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,7 +17,6 @@ import java.util.Optional;
  * @param parent the backup this one is incremental on; {@code null} when every disk is full
  * @param disks one entry per disk copied, in domain order
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
 public record Manifest(
     String format,
     int formatVersion,

@@ -116,8 +116,25 @@ public final class Repository {
     return d;
   }
 
-  /** The backup of the named checkpoint, if the domain has a readable one. */
+  /**
+   * The backup of the named checkpoint, if the domain has a readable one. The archive of that name
+   * ({@code CHECKPOINT.tar}) is opened alone, so the cost does not grow with the number of backups;
+   * only when it is missing, unreadable or saves another checkpoint (a renamed file) is the whole
+   * folder read.
+   */
   public Optional<StoredBackup> backupOf(String domain, String checkpoint) throws IOException {
+    if (isFileName(checkpoint)) {
+      Path p = domainDir(domain).resolve(checkpoint + SUFFIX);
+      if (Files.isRegularFile(p)) {
+        try (ArchiveReader r = ArchiveReader.open(p)) {
+          if (r.manifest().checkpoint().equals(checkpoint) && r.manifest().domain().equals(domain)) {
+            return Optional.of(new StoredBackup(p, r.manifest(), Files.size(p)));
+          }
+        } catch (ArchiveException e) {
+          // read with the others below: a renamed archive may save this checkpoint
+        }
+      }
+    }
     return scan(domain).backups().stream().filter(b -> b.checkpoint().equals(checkpoint)).findFirst();
   }
 
@@ -244,8 +261,12 @@ public final class Repository {
     return n.endsWith(SUFFIX) && !n.startsWith(".");
   }
 
+  private static boolean isFileName(String name) {
+    return !(name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\0"));
+  }
+
   private static void requireFileName(String what, String name) {
-    if (name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\0")) {
+    if (!isFileName(name)) {
       throw new IllegalArgumentException(what + " name '" + name + "' cannot name a file in the repository");
     }
   }

@@ -56,6 +56,18 @@ public final class BackupRunner {
    * @throws IOException when an image or the repository cannot be read or written
    */
   public BackupResult run(BackupRequest request, Progress progress) throws IOException {
+    return run(request, progress, BeforeCommit.NONE);
+  }
+
+  /**
+   * Backs up the checkpoint of {@code request}, running {@code beforeCommit} once every chunk is
+   * written and before the archive is committed.
+   *
+   * @throws BackupAbortedException when {@code beforeCommit} threw: the archive was discarded
+   * @throws java.nio.file.FileAlreadyExistsException when the repository already has this backup
+   * @throws IOException when an image or the repository cannot be read or written
+   */
+  public BackupResult run(BackupRequest request, Progress progress, BeforeCommit beforeCommit) throws IOException {
     Instant started = Instant.now();
     String domain = request.checkpoint().domain().orElseThrow().name();
     for (Path leftover : repository.removeLeftovers(domain)) {
@@ -106,6 +118,14 @@ public final class BackupRunner {
         for (DiskManifest dm : disks) {
           DiskPlan dp = plan.disks().stream().filter(p -> p.disk().equals(dm.name())).findFirst().orElseThrow();
           results.add(copy(dm, dp, open.get(dm.name()), writer, request, encoders, progress));
+        }
+        try {
+          beforeCommit.check();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("backup interrupted");
+        } catch (Exception e) {
+          throw new BackupAbortedException(target, e);
         }
         Path archive = writer.commit();
         LOG.info("archive {} written ({} bytes)", archive, writer.bytesWritten());
