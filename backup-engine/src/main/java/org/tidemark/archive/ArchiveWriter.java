@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.tidemark.internal.EarlyWriteback;
 import org.tidemark.internal.Publish;
 
 /**
@@ -77,7 +78,8 @@ public final class ArchiveWriter implements Closeable {
     this.entryTime = java.nio.file.attribute.FileTime.from(created, java.util.concurrent.TimeUnit.SECONDS);
     this.temp = temp;
     this.channel = channel;
-    this.counter = new CountingStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20));
+    this.counter = new CountingStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20),
+        new EarlyWriteback(channel));
     // One 512-byte record per block: the counter then knows exactly where each entry's data starts.
     this.tar = new TarArchiveOutputStream(counter, 512);
     tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
@@ -260,10 +262,12 @@ public final class ArchiveWriter implements Closeable {
 
   /** Counts the bytes that pass, giving each tar entry's data offset. */
   private static final class CountingStream extends FilterOutputStream {
+    private final EarlyWriteback writeback;
     long count;
 
-    CountingStream(OutputStream out) {
+    CountingStream(OutputStream out, EarlyWriteback writeback) {
       super(out);
+      this.writeback = writeback;
     }
 
     @Override
@@ -276,6 +280,7 @@ public final class ArchiveWriter implements Closeable {
     public void write(byte[] b, int off, int len) throws IOException {
       out.write(b, off, len);
       count += len;
+      writeback.wrote(len);
     }
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 import org.tidemark.disk.DiskImageWriter;
+import org.tidemark.internal.EarlyWriteback;
 
 /**
  * Writes a raw disk image for a restore: a sparse file of the disk's virtual size where only the
@@ -27,6 +28,7 @@ public final class RawImageWriter implements DiskImageWriter {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
+  private final EarlyWriteback writeback;
   private final boolean overwrite;
   private final long size;
   /** Granules that received data: zeros written there later must be written, not left as holes. */
@@ -46,6 +48,7 @@ public final class RawImageWriter implements DiskImageWriter {
     this.target = target;
     this.temp = temp;
     this.channel = channel;
+    this.writeback = new EarlyWriteback(channel);
     this.overwrite = overwrite;
   }
 
@@ -113,6 +116,7 @@ public final class RawImageWriter implements DiskImageWriter {
         while (run.hasRemaining()) {
           at += channel.write(run, at);
         }
+        writeback.wrote(at - pos);
         data.position(end);
       }
       pos = next;

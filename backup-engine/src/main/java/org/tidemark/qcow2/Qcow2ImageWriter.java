@@ -84,6 +84,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
+  private final org.tidemark.internal.EarlyWriteback writeback;
   private final boolean overwrite;
   private final long size;
   private final int l1Size;
@@ -99,6 +100,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     this.target = target;
     this.temp = temp;
     this.channel = channel;
+    this.writeback = new org.tidemark.internal.EarlyWriteback(channel);
     this.overwrite = overwrite;
     this.size = size;
     long guestClusters = (size + CLUSTER_SIZE - 1) >>> CLUSTER_BITS;
@@ -205,9 +207,11 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   }
 
   private void writeFully(ByteBuffer src, long at) throws IOException {
+    int n = src.remaining();
     while (src.hasRemaining()) {
       at += channel.write(src, at);
     }
+    writeback.wrote(n);
   }
 
   private Object lock(int l1Index) {
