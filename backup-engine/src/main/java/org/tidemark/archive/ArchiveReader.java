@@ -113,8 +113,9 @@ public final class ArchiveReader implements Closeable {
     }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
     try {
+      ByteBuffer header = ByteBuffer.allocate(512);
       for (TarArchiveEntry e : entries) {
-        checkHeader(path, channel, e);
+        checkHeader(path, channel, e, header.clear());
       }
     } catch (IOException | RuntimeException e) {
       channel.close();
@@ -127,8 +128,7 @@ public final class ArchiveReader implements Closeable {
    * Checks the checksum of an entry's ustar header (the 512 bytes before its data): POSIX's sum of
    * the header's unsigned bytes with the 8-byte checksum field at offset 148 counted as spaces.
    */
-  private static void checkHeader(Path path, FileChannel channel, TarArchiveEntry e) throws IOException {
-    ByteBuffer header = ByteBuffer.allocate(512);
+  private static void checkHeader(Path path, FileChannel channel, TarArchiveEntry e, ByteBuffer header) throws IOException {
     long at = e.getDataOffset() - 512;
     while (header.hasRemaining()) {
       if (channel.read(header, at + header.position()) < 0) {
@@ -226,7 +226,7 @@ public final class ArchiveReader implements Closeable {
     } catch (IllegalArgumentException ex) {
       throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + ": " + ex.getMessage());
     }
-    String name = "disks/" + c.disk() + "/" + String.format("%016x", c.offset()) + "." + codec.extension();
+    String name = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), codec);
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset();
     if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
       throw new ArchiveCorruptException(path, where + ": the index says entry '" + name + "' at " + c.dataOffset() + " ("

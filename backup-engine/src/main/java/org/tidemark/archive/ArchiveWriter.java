@@ -149,7 +149,7 @@ public final class ArchiveWriter implements Closeable {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
-    String name = "disks/" + disk + "/" + String.format("%016x", chunk.offset()) + "." + chunk.codec().extension();
+    String name = chunkEntryName(disk, chunk.offset(), chunk.codec());
     TarArchiveEntry e = entry(name, chunk.storedLength());
     tar.putArchiveEntry(e);
     long dataOffset = counter.count;
@@ -258,6 +258,12 @@ public final class ArchiveWriter implements Closeable {
         throw new IllegalStateException("disk '" + disk + "': data from guest offset " + next + " was never written");
       }
     }
+  }
+
+  /** The tar entry name of a chunk: {@code disks/DISK/OFFSET.EXT}, the offset as 16 hex digits. */
+  static String chunkEntryName(String disk, long offset, Codec codec) {
+    String hex = Long.toHexString(offset);
+    return "disks/" + disk + "/" + "0".repeat(16 - hex.length()) + hex + "." + codec.extension();
   }
 
   /** Counts the bytes that pass, giving each tar entry's data offset. */
