@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,34 @@ class PackagedJarIT {
     Run h = tidemark("--help");
     assertEquals(0, h.code());
     assertTrue(h.out().contains("Exit codes:"), h.out());
+  }
+
+  /**
+   * What the launcher runs once per build: the warm-up leaves zstd's native library (an ELF shared
+   * object) and nothing else, and a run given that library writes zstd chunks that verify.
+   */
+  @Test
+  void warmupExtractsZstdAndARunLoadsItFromThere() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path out = Files.createDirectories(dir.resolve("warmup"));
+    Process w = new ProcessBuilder(java, "-cp", Path.of("target", "tidemark.jar").toString(), "org.tidemark.cli.Warmup",
+        Path.of("..", "sample").toString(), out.toString()).redirectErrorStream(true).start();
+    String log = new String(w.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(w.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, w.exitValue(), log);
+    assertEquals(List.of("libzstd-jni.so"), names(out), "the training's work folder is removed");
+    byte[] head = Arrays.copyOf(Files.readAllBytes(out.resolve("libzstd-jni.so")), 4);
+    assertEquals("\u007fELF", new String(head, StandardCharsets.ISO_8859_1));
+    Path repo = dir.resolve("repo");
+    Process b = new ProcessBuilder(java, "-DZstdNativePath=" + out.resolve("libzstd-jni.so"), "-jar",
+        Path.of("target", "tidemark.jar").toString(), "backup", "-q", "--repo", repo.toString(),
+        "--checkpoint", "../sample/checkpoints/cp1.xml", "--disk", "vda=../sample/vda.qcow2", "--compress", "zstd")
+        .redirectErrorStream(true).start();
+    String blog = new String(b.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(b.waitFor(120, TimeUnit.SECONDS));
+    assertEquals(0, b.exitValue(), blog);
+    Run v = tidemark("verify", "--repo", repo.toString());
+    assertEquals(0, v.code(), v.err());
   }
 
   @Test
