@@ -35,7 +35,9 @@ public final class ArchiveReader implements Closeable {
   /** The largest metadata entry read, in bytes. */
   public static final int MAX_METADATA = 64 << 20;
   /** Compressed chunk bytes, per reading thread (their size is checked against the chunk limit first). */
-  private static final ThreadLocal<byte[]> STORED = ThreadLocal.withInitial(() -> new byte[0]);
+  private static final ThreadLocal<ByteBuffer> STORED = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
+  /** The same, for reads into direct buffers. */
+  private static final ThreadLocal<ByteBuffer> STORED_DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
   /** The largest disk a manifest may describe, in bytes (2^56, as for qcow2 images). */
   public static final long MAX_VIRTUAL_SIZE = 1L << 56;
 
@@ -299,50 +301,72 @@ public final class ArchiveReader implements Closeable {
    * @throws IllegalArgumentException when {@code dst} is shorter than the chunk
    */
   public void readChunk(ChunkRecord c, byte[] dst) throws IOException {
-    if (dst.length < c.rawLength()) {
-      throw new IllegalArgumentException("dst.length: " + dst.length + " (expected >= " + c.rawLength() + ")");
+    readChunk(c, ByteBuffer.wrap(dst));
+  }
+
+  /**
+   * Reads, decompresses and checks one chunk into {@code dst} from its position, which moves past
+   * the chunk's {@code rawLength} bytes. With a direct buffer the bytes go from the file through
+   * the decompressor into {@code dst} without passing through the Java heap; a chunk stored as it
+   * is is read straight into {@code dst}.
+   *
+   * @throws ArchiveCorruptException when the stored bytes do not decode or fail the checksum
+   * @throws IllegalArgumentException when {@code dst} has fewer than {@code rawLength} bytes left
+   */
+  public void readChunk(ChunkRecord c, ByteBuffer dst) throws IOException {
+    if (dst.remaining() < c.rawLength()) {
+      throw new IllegalArgumentException("dst has " + dst.remaining() + " bytes left (expected >= " + c.rawLength() + ")");
     }
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + " (file offset " + c.dataOffset() + ")";
     Codec codec = Codec.fromId(c.codec());
+    if (codec == Codec.NONE && c.storedLength() != c.rawLength()) {
+      throw new ArchiveCorruptException(path, where + ": does not decompress: stored " + c.storedLength()
+          + " bytes, expected " + c.rawLength());
+    }
     // A chunk stored as it is goes straight into dst; a compressed one through this thread's buffer.
-    byte[] stored = codec == Codec.NONE ? dst : storedBuffer(c.storedLength());
-    ByteBuffer buf = ByteBuffer.wrap(stored, 0, c.storedLength());
+    ByteBuffer stored = codec == Codec.NONE
+        ? dst.duplicate()
+        : storedBuffer(c.storedLength(), dst.isDirect());
+    stored.limit(stored.position() + c.storedLength());
+    int start = stored.position();
     long pos = c.dataOffset();
-    while (buf.hasRemaining()) {
-      int n = channel.read(buf, pos);
+    while (stored.hasRemaining()) {
+      int n = channel.read(stored, pos);
       if (n < 0) {
-        throw new ArchiveCorruptException(path, where + ": the file ends " + buf.remaining() + " bytes early");
+        throw new ArchiveCorruptException(path, where + ": the file ends " + stored.remaining() + " bytes early");
       }
       pos += n;
     }
-    if (codec == Codec.NONE) {
-      if (c.storedLength() != c.rawLength()) {
-        throw new ArchiveCorruptException(path, where + ": does not decompress: stored " + c.storedLength()
-            + " bytes, expected " + c.rawLength());
-      }
-    } else {
+    if (codec != Codec.NONE) {
       try {
-        codec.decode(stored, c.storedLength(), dst, c.rawLength());
+        codec.decode(stored.position(start), dst, c.rawLength());
       } catch (DataFormatException | RuntimeException e) {
         throw new ArchiveCorruptException(path, where + ": does not decompress: " + e.getMessage(), e);
       }
     }
+    ByteBuffer raw = dst.duplicate();
+    raw.limit(raw.position() + c.rawLength());
     CRC32C crc = new CRC32C();
-    crc.update(dst, 0, c.rawLength());
+    crc.update(raw);
     if ((int) crc.getValue() != c.crc32c()) {
       throw new ArchiveCorruptException(path, where + ": checksum mismatch (CRC-32C "
           + Integer.toHexString((int) crc.getValue()) + ", expected " + Integer.toHexString(c.crc32c()) + ")");
     }
+    dst.position(dst.position() + c.rawLength());
   }
 
-  /** This thread's buffer for compressed chunk bytes, grown to {@code length} when needed. */
-  private static byte[] storedBuffer(int length) {
-    byte[] b = STORED.get();
-    if (b.length < length) {
-      b = new byte[length];
-      STORED.set(b);
+  /**
+   * This thread's buffer for compressed chunk bytes (direct or on the heap, as the destination),
+   * grown to {@code length} when needed; cleared.
+   */
+  private static ByteBuffer storedBuffer(int length, boolean direct) {
+    ThreadLocal<ByteBuffer> local = direct ? STORED_DIRECT : STORED;
+    ByteBuffer b = local.get();
+    if (b.capacity() < length) {
+      b = direct ? ByteBuffer.allocateDirect(length) : ByteBuffer.allocate(length);
+      local.set(b);
     }
-    return b;
+    return b.clear();
   }
 
   @Override

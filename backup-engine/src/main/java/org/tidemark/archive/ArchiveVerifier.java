@@ -1,9 +1,15 @@
 package org.tidemark.archive;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Checks an archive completely: its structure and seal, the consistency of its manifest (extents
@@ -27,18 +33,55 @@ public final class ArchiveVerifier {
         checkExtents(archive, d, findings);
         checkChunkTiling(archive, d, r.chunks(d.name()), findings);
       }
-      byte[] buf = new byte[ArchiveWriter.MAX_CHUNK];
-      for (ChunkRecord c : r.chunks()) {
-        try {
-          r.readChunk(c, buf);
-        } catch (ArchiveCorruptException e) {
-          findings.add(Finding.at(archive, c.disk(), c.offset(), Finding.of(e).problem()));
-        }
-      }
+      checkChunks(archive, r, findings);
     } catch (ArchiveException e) {
       findings.add(Finding.of(e));
     }
     return findings;
+  }
+
+  /**
+   * Reads and checks every chunk, on one thread per core (each with its own direct buffer), and
+   * adds a finding for each corrupt one, in archive order.
+   */
+  private static void checkChunks(Path archive, ArchiveReader r, List<Finding> findings) throws IOException {
+    int bufferSize = r.chunks().stream().mapToInt(ChunkRecord::rawLength).max().orElse(0);
+    int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), r.chunks().size()));
+    ExecutorService pool = Executors.newFixedThreadPool(threads, t -> {
+      Thread thread = new Thread(t, "tidemark-verify");
+      thread.setDaemon(true);
+      return thread;
+    });
+    ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(bufferSize));
+    try {
+      List<Future<Finding>> checks = new ArrayList<>(r.chunks().size());
+      for (ChunkRecord c : r.chunks()) {
+        checks.add(pool.submit(() -> {
+          try {
+            r.readChunk(c, buffers.get().clear());
+            return null;
+          } catch (ArchiveCorruptException e) {
+            return Finding.at(archive, c.disk(), c.offset(), Finding.of(e).problem());
+          }
+        }));
+      }
+      for (Future<Finding> check : checks) {
+        Finding f = check.get();
+        if (f != null) {
+          findings.add(f);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("verify interrupted");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("checking a chunk of " + archive + " failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Extents sorted, disjoint and inside the disk; a full disk covered entirely. */

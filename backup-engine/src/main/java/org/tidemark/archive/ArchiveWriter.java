@@ -1,11 +1,8 @@
 package org.tidemark.archive;
 
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
-import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -19,7 +16,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.tidemark.internal.EarlyWriteback;
 import org.tidemark.internal.Publish;
 
@@ -63,8 +59,9 @@ public final class ArchiveWriter implements Closeable {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
-  private final CountingStream counter;
-  private final TarArchiveOutputStream tar;
+  private final EarlyWriteback writeback;
+  /** Bytes written so far: where the next entry's header starts. */
+  private long position;
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final List<ChunkRecord> index = new ArrayList<>();
@@ -78,12 +75,7 @@ public final class ArchiveWriter implements Closeable {
     this.entryTime = java.nio.file.attribute.FileTime.from(created, java.util.concurrent.TimeUnit.SECONDS);
     this.temp = temp;
     this.channel = channel;
-    this.counter = new CountingStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 20),
-        new EarlyWriteback(channel));
-    // One 512-byte record per block: the counter then knows exactly where each entry's data starts.
-    this.tar = new TarArchiveOutputStream(counter, 512);
-    tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-    tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+    this.writeback = new EarlyWriteback(channel);
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -133,7 +125,7 @@ public final class ArchiveWriter implements Closeable {
 
   /** Bytes written so far (the archive's size once committed). */
   public long bytesWritten() {
-    return counter.count;
+    return position;
   }
 
   /**
@@ -149,12 +141,7 @@ public final class ArchiveWriter implements Closeable {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
-    String name = chunkEntryName(disk, chunk.offset(), chunk.codec());
-    TarArchiveEntry e = entry(name, chunk.storedLength());
-    tar.putArchiveEntry(e);
-    long dataOffset = counter.count;
-    tar.write(chunk.stored(), 0, chunk.storedLength());
-    tar.closeArchiveEntry();
+    long dataOffset = writeEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
     index.add(new ChunkRecord(
         disk, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec().id(), chunk.crc32c(), dataOffset));
   }
@@ -174,14 +161,8 @@ public final class ArchiveWriter implements Closeable {
     metadataEntry(INDEX_ENTRY, ArchiveJson.index(index));
     ArchiveJson.Seal seal = new ArchiveJson.Seal(
         Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
-    byte[] sealBytes = ArchiveJson.seal(seal);
-    TarArchiveEntry e = entry(SEAL_ENTRY, sealBytes.length);
-    tar.putArchiveEntry(e);
-    tar.write(sealBytes);
-    tar.closeArchiveEntry();
-    tar.finish();
-    tar.flush();
-    counter.flush();
+    writeEntry(SEAL_ENTRY, ByteBuffer.wrap(ArchiveJson.seal(seal)));
+    writeFully(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
     Publish.forceAndPublish(channel, temp, target, false);
     committed = true;
     closed = true;
@@ -200,18 +181,42 @@ public final class ArchiveWriter implements Closeable {
 
   private void metadataEntry(String name, byte[] bytes) throws IOException {
     metadataDigest.update(bytes);
-    TarArchiveEntry e = entry(name, bytes.length);
-    tar.putArchiveEntry(e);
-    tar.write(bytes);
-    tar.closeArchiveEntry();
+    writeEntry(name, ByteBuffer.wrap(bytes));
   }
 
-  private TarArchiveEntry entry(String name, long size) {
+  /**
+   * Appends one tar entry: its header, formatted by Commons Compress ({@link TarHeaders}), the
+   * remaining bytes of {@code data}, and zeros up to the next 512-byte record. The three go out in
+   * one gathering write, and a direct {@code data} buffer reaches the file without a copy through
+   * the Java heap.
+   *
+   * @return the file offset of the entry's data
+   */
+  private long writeEntry(String name, ByteBuffer data) throws IOException {
     TarArchiveEntry e = new TarArchiveEntry(name);
-    e.setSize(size);
+    e.setSize(data.remaining());
     e.setLastModifiedTime(entryTime);
     e.setMode(0100644);
-    return e;
+    ByteBuffer header = ByteBuffer.wrap(TarHeaders.format(e));
+    long dataOffset = position + header.remaining();
+    int padding = (int) Math.floorMod(-(long) data.remaining(), (long) TarHeaders.RECORD);
+    writeFully(header, data, ByteBuffer.wrap(ZERO_RECORD, 0, padding));
+    return dataOffset;
+  }
+
+  private static final byte[] ZERO_RECORD = new byte[TarHeaders.RECORD];
+
+  private void writeFully(ByteBuffer... buffers) throws IOException {
+    long total = 0;
+    for (ByteBuffer b : buffers) {
+      total += b.remaining();
+    }
+    long done = 0;
+    while (done < total) {
+      done += channel.write(buffers);
+    }
+    position += total;
+    writeback.wrote(total);
   }
 
   private void ensureOpen() {
@@ -264,29 +269,5 @@ public final class ArchiveWriter implements Closeable {
   static String chunkEntryName(String disk, long offset, Codec codec) {
     String hex = Long.toHexString(offset);
     return "disks/" + disk + "/" + "0".repeat(16 - hex.length()) + hex + "." + codec.extension();
-  }
-
-  /** Counts the bytes that pass, giving each tar entry's data offset. */
-  private static final class CountingStream extends FilterOutputStream {
-    private final EarlyWriteback writeback;
-    long count;
-
-    CountingStream(OutputStream out, EarlyWriteback writeback) {
-      super(out);
-      this.writeback = writeback;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-      writeback.wrote(len);
-    }
   }
 }

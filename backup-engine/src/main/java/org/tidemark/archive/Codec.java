@@ -4,6 +4,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
 import com.github.luben.zstd.ZstdDecompressCtx;
 import com.github.luben.zstd.ZstdException;
+import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -53,24 +54,30 @@ public enum Codec {
     throw new IllegalArgumentException("unknown codec '" + id + "' (expected: none, zstd, deflate)");
   }
 
-  /** Compresses {@code length} bytes of {@code raw} from index 0. */
   /**
-   * Encodes {@code raw[0..length)} into {@code out}, when the encoding is smaller than the raw bytes
-   * and fits in {@code out}.
+   * Encodes the remaining bytes of {@code raw} into {@code out} from its position, when the
+   * encoding is smaller than the raw bytes and fits in {@code out}'s remaining space. Neither
+   * buffer's position moves. Both buffers are direct, or both are backed by arrays: the bytes are
+   * then passed to the native compressor without a copy.
    *
    * @return the encoded length, or -1 when the chunk is better stored as it is (codec {@link
    *     #NONE}, incompressible bytes, or {@code out} too small)
    */
-  int encode(byte[] raw, int length, byte[] out) {
-    int capacity = Math.min(out.length, length - 1);
+  int encode(ByteBuffer raw, ByteBuffer out) {
+    int length = raw.remaining();
+    int capacity = Math.min(out.remaining(), length - 1);
     if (capacity <= 0) {
       return -1;
     }
     return switch (this) {
       case NONE -> -1;
       case ZSTD -> {
+        ZstdCompressCtx ctx = ZSTD_CONTEXT.get();
         try {
-          yield ZSTD_CONTEXT.get().compressByteArray(out, 0, capacity, raw, 0, length);
+          yield sameKind(raw, out)
+              ? ctx.compressDirectByteBuffer(out, out.position(), capacity, raw, raw.position(), length)
+              : ctx.compressByteArray(out.array(), out.arrayOffset() + out.position(), capacity,
+                  raw.array(), raw.arrayOffset() + raw.position(), length);
         } catch (ZstdException e) {
           if (e.getErrorCode() == Zstd.errDstSizeTooSmall()) {
             yield -1;
@@ -81,13 +88,14 @@ public enum Codec {
       case DEFLATE -> {
         Deflater d = new Deflater(6);
         try {
-          d.setInput(raw, 0, length);
+          d.setInput(raw.duplicate());
           d.finish();
-          int n = 0;
-          while (!d.finished() && n < capacity) {
-            n += d.deflate(out, n, capacity - n);
+          ByteBuffer target = out.duplicate();
+          target.limit(target.position() + capacity);
+          while (!d.finished() && target.hasRemaining()) {
+            d.deflate(target);
           }
-          yield d.finished() ? n : -1;
+          yield d.finished() ? target.position() - out.position() : -1;
         } finally {
           d.end();
         }
@@ -95,18 +103,32 @@ public enum Codec {
     };
   }
 
-  void decode(byte[] stored, int storedLength, byte[] dst, int rawLength) throws DataFormatException {
+  /**
+   * Decodes the remaining bytes of {@code stored} into {@code dst[position, position + rawLength)};
+   * neither buffer's position moves. Both buffers are direct, or both backed by arrays.
+   *
+   * @throws DataFormatException when the bytes do not decode to exactly {@code rawLength} bytes
+   */
+  void decode(ByteBuffer stored, ByteBuffer dst, int rawLength) throws DataFormatException {
+    int storedLength = stored.remaining();
+    if (dst.remaining() < rawLength) {
+      throw new IllegalArgumentException("dst has " + dst.remaining() + " bytes left, the chunk " + rawLength);
+    }
     switch (this) {
       case NONE -> {
         if (storedLength != rawLength) {
           throw new DataFormatException("stored " + storedLength + " bytes, expected " + rawLength);
         }
-        System.arraycopy(stored, 0, dst, 0, rawLength);
+        dst.duplicate().put(stored.duplicate());
       }
       case ZSTD -> {
         int n;
+        ZstdDecompressCtx ctx = ZSTD_DECOMPRESS_CONTEXT.get();
         try {
-          n = ZSTD_DECOMPRESS_CONTEXT.get().decompressByteArray(dst, 0, rawLength, stored, 0, storedLength);
+          n = sameKind(stored, dst)
+              ? ctx.decompressDirectByteBuffer(dst, dst.position(), rawLength, stored, stored.position(), storedLength)
+              : ctx.decompressByteArray(dst.array(), dst.arrayOffset() + dst.position(), rawLength,
+                  stored.array(), stored.arrayOffset() + stored.position(), storedLength);
         } catch (ZstdException e) {
           throw new DataFormatException("zstd: " + e.getMessage());
         }
@@ -117,15 +139,16 @@ public enum Codec {
       case DEFLATE -> {
         Inflater inf = new Inflater();
         try {
-          inf.setInput(stored, 0, storedLength);
-          int n = 0;
-          while (n < rawLength && !inf.finished()) {
-            int k = inf.inflate(dst, n, rawLength - n);
+          inf.setInput(stored.duplicate());
+          ByteBuffer target = dst.duplicate();
+          target.limit(target.position() + rawLength);
+          while (target.hasRemaining() && !inf.finished()) {
+            int k = inf.inflate(target);
             if (k == 0 && (inf.needsInput() || inf.needsDictionary())) {
               break;
             }
-            n += k;
           }
+          int n = target.position() - dst.position();
           if (n != rawLength || !inf.finished()) {
             throw new DataFormatException("deflate decoded " + n + " bytes, expected " + rawLength);
           }
@@ -134,5 +157,21 @@ public enum Codec {
         }
       }
     }
+  }
+
+  /**
+   * True when both buffers are direct (the native coder reads and writes them in place); false when
+   * both are backed by accessible arrays.
+   *
+   * @throws IllegalArgumentException for a mix, or a read-only heap buffer
+   */
+  private static boolean sameKind(ByteBuffer a, ByteBuffer b) {
+    if (a.isDirect() && b.isDirect()) {
+      return true;
+    }
+    if (a.hasArray() && b.hasArray()) {
+      return false;
+    }
+    throw new IllegalArgumentException("buffers must both be direct or both be writable heap buffers");
   }
 }

@@ -197,7 +197,7 @@ public final class BackupRunner {
   private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, OpenDisk disk, ArchiveWriter writer,
       BackupRequest request, ExecutorService encoders, Progress progress) throws IOException {
     ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-    ArrayDeque<byte[][]> free = new ArrayDeque<>();
+    ArrayDeque<ByteBuffer[]> free = new ArrayDeque<>();
     long read = 0;
     long stored = 0;
     int chunks = 0;
@@ -207,15 +207,16 @@ public final class BackupRunner {
       }
       for (long off = e.offset(); off < e.end(); off += request.chunkSize()) {
         int len = (int) Math.min(request.chunkSize(), e.end() - off);
-        byte[][] buffers = free.isEmpty()
-            ? new byte[][] {new byte[request.chunkSize()], new byte[request.chunkSize()]}
+        ByteBuffer[] buffers = free.isEmpty()
+            ? new ByteBuffer[] {ByteBuffer.allocateDirect(request.chunkSize()), ByteBuffer.allocateDirect(request.chunkSize())}
             : free.poll();
         read += len;
         long chunkOffset = off;
         // the worker reads the chunk too: reads overlap with the writes of this thread
         inFlight.add(new InFlight(buffers, encoders.submit(() -> {
-          disk.source().readFully(chunkOffset, ByteBuffer.wrap(buffers[0], 0, len));
-          return EncodedChunk.encode(chunkOffset, buffers[0], len, request.codec(), buffers[1]);
+          ByteBuffer raw = buffers[0].clear().limit(len);
+          disk.source().readFully(chunkOffset, raw);
+          return EncodedChunk.encode(chunkOffset, raw.flip(), request.codec(), buffers[1].clear());
         })));
         if (inFlight.size() >= IN_FLIGHT) {
           stored += writeNext(inFlight, free, dm.name(), writer, progress);
@@ -233,9 +234,9 @@ public final class BackupRunner {
   }
 
   /** A chunk being encoded, and the raw and scratch buffers it holds until it is written. */
-  private record InFlight(byte[][] buffers, Future<EncodedChunk> chunk) {}
+  private record InFlight(ByteBuffer[] buffers, Future<EncodedChunk> chunk) {}
 
-  private static long writeNext(ArrayDeque<InFlight> inFlight, ArrayDeque<byte[][]> free, String disk,
+  private static long writeNext(ArrayDeque<InFlight> inFlight, ArrayDeque<ByteBuffer[]> free, String disk,
       ArchiveWriter writer, Progress progress) throws IOException {
     InFlight next = inFlight.poll();
     EncodedChunk c;

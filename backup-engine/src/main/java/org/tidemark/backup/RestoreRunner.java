@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -17,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.ArchiveReader;
-import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePiece;
@@ -150,37 +150,54 @@ public final class RestoreRunner {
   }
 
   /**
-   * Reads, checks, decompresses and writes every chunk, on one worker per core: each chunk is read
-   * once, into the worker's own buffer, and its pieces written positionally. The calling thread
-   * reports progress as chunks finish, in plan order; the first failure stops the rest.
+   * Reads, checks and decompresses every chunk on one worker per core, and writes its pieces from
+   * the calling thread, in plan order. One writer: parallel writes into one file only contend for
+   * its inode lock, burning a core while the other copies. At most {@value #IN_FLIGHT} chunks are in
+   * flight, each in a reused direct buffer, so chunk bytes go from the archive file through the
+   * decompressor to the image file without a copy through the Java heap. The first failure stops
+   * the rest.
    */
   private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
       Progress progress) throws IOException {
     int workers = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), reads.size()));
+    int bufferSize = reads.stream().mapToInt(r -> r.chunk().rawLength()).max().orElse(0);
     ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
       Thread t = new Thread(r, "tidemark-restore");
       t.setDaemon(true);
       return t;
     });
-    ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[ArchiveWriter.MAX_CHUNK]);
+    ArrayDeque<Decoding> inFlight = new ArrayDeque<>();
+    ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     try {
-      List<Future<Long>> done = new ArrayList<>(reads.size());
       for (RestorePlanner.ChunkRead read : reads) {
-        done.add(pool.submit(() -> {
-          byte[] buf = buffers.get();
-          readers.get(read.source()).readChunk(read.chunk(), buf);
-          long bytes = 0;
-          for (RestorePiece piece : read.pieces()) {
-            int from = (int) (piece.offset() - read.chunk().offset());
-            out.write(piece.offset(), ByteBuffer.wrap(buf, from, (int) piece.length()));
-            bytes += piece.length();
-          }
-          return bytes;
-        }));
+        ByteBuffer buffer = free.isEmpty() ? ByteBuffer.allocateDirect(bufferSize) : free.poll();
+        inFlight.add(new Decoding(read, buffer, pool.submit(() -> {
+          readers.get(read.source()).readChunk(read.chunk(), buffer.clear());
+          return null;
+        })));
+        if (inFlight.size() >= IN_FLIGHT) {
+          writeNext(inFlight, free, out, progress);
+        }
       }
-      for (Future<Long> f : done) {
-        progress.advance(f.get());
+      while (!inFlight.isEmpty()) {
+        writeNext(inFlight, free, out, progress);
       }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Chunks read and decoded ahead of the writer. */
+  static final int IN_FLIGHT = 8;
+
+  /** A chunk being read and decoded into {@code buffer}. */
+  private record Decoding(RestorePlanner.ChunkRead read, ByteBuffer buffer, Future<?> done) {}
+
+  private static void writeNext(ArrayDeque<Decoding> inFlight, ArrayDeque<ByteBuffer> free, DiskImageWriter out,
+      Progress progress) throws IOException {
+    Decoding next = inFlight.poll();
+    try {
+      next.done().get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("restore interrupted");
@@ -190,9 +207,15 @@ public final class RestoreRunner {
         throw io;
       }
       throw new IOException("restoring a chunk failed: " + cause, cause);
-    } finally {
-      pool.shutdownNow();
     }
+    long bytes = 0;
+    for (RestorePiece piece : next.read().pieces()) {
+      int from = (int) (piece.offset() - next.read().chunk().offset());
+      out.write(piece.offset(), next.buffer().duplicate().limit(from + (int) piece.length()).position(from));
+      bytes += piece.length();
+    }
+    free.add(next.buffer());
+    progress.advance(bytes);
   }
 
   /** Writes the {@code <domain>} element of the archive's checkpoint, as a top-level document. */

@@ -921,11 +921,13 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     if (b.hasArray()) {
       java.util.Arrays.fill(b.array(), b.arrayOffset() + from, b.arrayOffset() + to, (byte) 0);
     } else {
-      for (int k = from; k < to; k++) {
-        b.put(k, (byte) 0);
+      for (int k = from; k < to; k += ZEROS.length) {
+        b.put(k, ZEROS, 0, Math.min(ZEROS.length, to - k));
       }
     }
   }
+
+  private static final byte[] ZEROS = new byte[64 << 10];
 
   private byte[] decompress(long cluster, long entry) throws IOException {
     if (dataFileName != null) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,9 +47,13 @@ class ArchiveRoundTripTest {
       for (ArchiveFixtures.Disk d : disks) {
         byte[] restored = new byte[d.guest.length];
         byte[] buf = new byte[chunk];
+        ByteBuffer direct = ByteBuffer.allocateDirect(chunk + 3);
         for (ChunkRecord c : r.chunks(d.name)) {
           r.readChunk(c, buf);
           System.arraycopy(buf, 0, restored, (int) c.offset(), c.rawLength());
+          r.readChunk(c, direct.clear().position(3));
+          assertEquals(3 + c.rawLength(), direct.position(), "the direct buffer's position moves past the chunk");
+          assertEquals(ByteBuffer.wrap(buf, 0, c.rawLength()), direct.flip().position(3), "direct read = heap read");
         }
         assertArrayEquals(d.guest, restored, d.name);
         assertEquals(d.extents, r.manifest().disk(d.name).orElseThrow().extents());
@@ -73,6 +78,63 @@ class ArchiveRoundTripTest {
     assertEquals("index.json", names.get(names.size() - 2));
     assertEquals("seal.json", names.get(names.size() - 1));
     assertTrue(names.subList(2, names.size() - 2).stream().allMatch(n -> n.matches("disks/vda/[0-9a-f]{16}\\.(zst|raw)")), out);
+  }
+
+  /**
+   * GNU tar, not our reader, extracts every entry: the headers (a PAX one for a name past ustar's
+   * 100 bytes), the data and the padding are where tar expects them.
+   */
+  @Test
+  void gnuTarExtractsEveryEntryWithItsBytes() throws Exception {
+    String longName = "disk-" + "x".repeat(115);
+    List<ArchiveFixtures.Disk> disks = List.of(new ArchiveFixtures.Disk("vda", 11, 1 << 20, 5),
+        new ArchiveFixtures.Disk(longName, 12, 300_001, 3));
+    Path archive = ArchiveFixtures.write(dir.resolve("cp1.tar"), disks, 100_000, Codec.NONE);
+    Path out = Files.createDirectory(dir.resolve("x"));
+    Process p = new ProcessBuilder("tar", "xf", archive.toString(), "-C", out.toString()).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), log);
+    assertArrayEquals(ArchiveFixtures.CHECKPOINT, Files.readAllBytes(out.resolve("checkpoint.xml")));
+    int chunks = 0;
+    for (ArchiveFixtures.Disk d : disks) {
+      for (ExtentRecord e : d.extents) {
+        for (long off = e.offset(); !e.zero() && off < e.end(); off += 100_000) {
+          int len = (int) Math.min(100_000, e.end() - off);
+          Path f = out.resolve("disks").resolve(d.name).resolve(String.format("%016x.raw", off));
+          assertArrayEquals(java.util.Arrays.copyOfRange(d.guest, (int) off, (int) off + len), Files.readAllBytes(f),
+              f.toString());
+          chunks++;
+        }
+      }
+    }
+    try (Stream<Path> s = Files.walk(out.resolve("disks"))) {
+      assertEquals(chunks, s.filter(Files::isRegularFile).count(), "no other chunk files");
+    }
+  }
+
+  /** The native coders give the same bytes whether the buffers are direct or on the heap. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(Codec.class)
+  void directAndHeapBuffersEncodeAlike(Codec codec) throws Exception {
+    byte[] raw = new byte[200_000];
+    java.util.Random r = new java.util.Random(codec.ordinal());
+    for (int i = 0; i < raw.length; i += 1000) {
+      java.util.Arrays.fill(raw, i, i + 500, (byte) r.nextInt(256)); // half runs, half noise
+      for (int k = i + 500; k < i + 1000; k++) {
+        raw[k] = (byte) r.nextInt(256);
+      }
+    }
+    EncodedChunk heap = EncodedChunk.encode(7, raw, raw.length, codec);
+    ByteBuffer directRaw = ByteBuffer.allocateDirect(raw.length).put(raw).flip();
+    EncodedChunk direct = EncodedChunk.encode(7, directRaw, codec, ByteBuffer.allocateDirect(raw.length));
+    assertEquals(heap.codec(), direct.codec());
+    assertEquals(heap.crc32c(), direct.crc32c());
+    assertEquals(heap.stored(), direct.stored());
+    assertEquals(codec == Codec.NONE, heap.storedLength() == raw.length, "compressible data is compressed");
+    ByteBuffer back = ByteBuffer.allocateDirect(raw.length);
+    heap.codec().decode(direct.stored(), back, raw.length);
+    assertEquals(ByteBuffer.wrap(raw), back);
   }
 
   @Test
@@ -119,6 +181,6 @@ class ArchiveRoundTripTest {
     new java.util.Random(5).nextBytes(raw);
     EncodedChunk c = EncodedChunk.encode(0, raw, raw.length, Codec.ZSTD);
     assertEquals(Codec.NONE, c.codec());
-    assertArrayEquals(raw, c.stored());
+    assertEquals(java.nio.ByteBuffer.wrap(raw), c.stored());
   }
 }
