@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.BitSet;
 import org.tidemark.disk.DiskImageWriter;
+import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.EarlyWriteback;
 
 /**
@@ -21,6 +22,10 @@ import org.tidemark.internal.EarlyWriteback;
  * that fails or is killed never leaves a file under the target's name. Without {@code overwrite},
  * an existing target is refused before anything is written, and again at commit time.
  *
+ * <p>Data goes around the page cache where the file system allows it and the write is aligned
+ * ({@link DirectWrites}): pieces of a restore are cluster-aligned, and a restore's buffers are
+ * aligned to the file system block.
+ *
  * <p>{@link #write} may be called from several threads at once (positional writes). The {@link
  * DiskImageWriter} contract applies.
  */
@@ -29,6 +34,7 @@ public final class RawImageWriter implements DiskImageWriter {
   private final Path temp;
   private final FileChannel channel;
   private final EarlyWriteback writeback;
+  private final DirectWrites directWrites;
   private final boolean overwrite;
   private final long size;
   /** Granules that received data: zeros written there later must be written, not left as holes. */
@@ -49,6 +55,7 @@ public final class RawImageWriter implements DiskImageWriter {
     this.temp = temp;
     this.channel = channel;
     this.writeback = new EarlyWriteback(channel);
+    this.directWrites = DirectWrites.open(temp, channel);
     this.overwrite = overwrite;
   }
 
@@ -111,12 +118,9 @@ public final class RawImageWriter implements DiskImageWriter {
         data.position(end);
       } else {
         markData(pos, next);
-        ByteBuffer run = data.duplicate().limit(end);
-        long at = pos;
-        while (run.hasRemaining()) {
-          at += channel.write(run, at);
+        if (!directWrites.write(pos, data.duplicate().limit(end))) {
+          writeback.wrote(next - pos); // through the page cache: send it to the device early
         }
-        writeback.wrote(at - pos);
         data.position(end);
       }
       pos = next;
@@ -154,6 +158,7 @@ public final class RawImageWriter implements DiskImageWriter {
   /** Forces the image to disk and gives it the target's name. */
   @Override
   public Path commit() throws IOException {
+    directWrites.close();
     org.tidemark.internal.Publish.forceAndPublish(channel, temp, target, overwrite);
     done = true;
     return target;
@@ -166,6 +171,10 @@ public final class RawImageWriter implements DiskImageWriter {
       return;
     }
     done = true;
-    org.tidemark.internal.Publish.closeAndDiscard(channel, temp);
+    try {
+      directWrites.close();
+    } finally {
+      org.tidemark.internal.Publish.closeAndDiscard(channel, temp);
+    }
   }
 }

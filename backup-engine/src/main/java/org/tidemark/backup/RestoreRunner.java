@@ -24,6 +24,7 @@ import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.disk.DiskImageWriter;
+import org.tidemark.internal.DirectWrites;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,8 +154,9 @@ public final class RestoreRunner {
    * Reads, checks and decompresses every chunk on one worker per core, and writes its pieces from
    * the calling thread, in plan order. One writer: parallel writes into one file only contend for
    * its inode lock, burning a core while the other copies. At most {@value #IN_FLIGHT} chunks are in
-   * flight, each in a reused direct buffer, so chunk bytes go from the archive file through the
-   * decompressor to the image file without a copy through the Java heap. The first failure stops
+   * flight, each in a reused direct buffer aligned for direct I/O, so chunk bytes go from the archive
+   * file through the decompressor to the image file without a copy through the Java heap (and, for
+   * a raw image, around the page cache). The first failure stops
    * the rest.
    */
   private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
@@ -170,7 +172,7 @@ public final class RestoreRunner {
     ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     try {
       for (RestorePlanner.ChunkRead read : reads) {
-        ByteBuffer buffer = free.isEmpty() ? ByteBuffer.allocateDirect(bufferSize) : free.poll();
+        ByteBuffer buffer = free.isEmpty() ? DirectWrites.allocate(bufferSize) : free.poll();
         inFlight.add(new Decoding(read, buffer, pool.submit(() -> {
           readers.get(read.source()).readChunk(read.chunk(), buffer.clear());
           return null;

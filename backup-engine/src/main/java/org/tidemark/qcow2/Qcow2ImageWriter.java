@@ -57,6 +57,10 @@ import org.tidemark.internal.Publish;
  * <p>The image is written under a hidden temporary name beside the target and published by
  * {@link #commit()} after being forced to disk, exactly like {@link
  * org.tidemark.backup.RawImageWriter}.
+ *
+ * <p>Data clusters go around the page cache where the file system allows it and the write is
+ * aligned ({@link org.tidemark.internal.DirectWrites}); the metadata written at commit goes
+ * through it.
  */
 public final class Qcow2ImageWriter implements DiskImageWriter {
   /** log2 of the cluster size. */
@@ -85,6 +89,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   private final Path temp;
   private final FileChannel channel;
   private final org.tidemark.internal.EarlyWriteback writeback;
+  private final org.tidemark.internal.DirectWrites directWrites;
   private final boolean overwrite;
   private final long size;
   private final int l1Size;
@@ -101,6 +106,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     this.temp = temp;
     this.channel = channel;
     this.writeback = new org.tidemark.internal.EarlyWriteback(channel);
+    this.directWrites = org.tidemark.internal.DirectWrites.open(temp, channel);
     this.overwrite = overwrite;
     this.size = size;
     long guestClusters = (size + CLUSTER_SIZE - 1) >>> CLUSTER_BITS;
@@ -208,10 +214,9 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
 
   private void writeFully(ByteBuffer src, long at) throws IOException {
     int n = src.remaining();
-    while (src.hasRemaining()) {
-      at += channel.write(src, at);
+    if (!directWrites.write(at, src)) {
+      writeback.wrote(n); // through the page cache: send it to the device early
     }
-    writeback.wrote(n);
   }
 
   private Object lock(int l1Index) {
@@ -344,6 +349,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     if (channel.size() < total << CLUSTER_BITS) {
       throw new IOException(temp + ": qcow2 image shorter than its refcounts say");
     }
+    directWrites.close();
     Publish.forceAndPublish(channel, temp, target, overwrite);
     done = true;
     return target;
@@ -356,7 +362,11 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       return;
     }
     done = true;
-    Publish.closeAndDiscard(channel, temp);
+    try {
+      directWrites.close();
+    } finally {
+      Publish.closeAndDiscard(channel, temp);
+    }
   }
 
   /** Sequential big-endian output through a 1 MiB buffer, flushed at each seek. */
