@@ -2,7 +2,6 @@ package org.tidemark.archive;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -22,10 +21,11 @@ import org.tidemark.internal.JsonText.JsonShapeException;
 /**
  * Reads a backup archive written by {@link ArchiveWriter} (format grammar there).
  *
- * <p>{@link #open} reads the tar headers and the metadata entries, checks the seal (the SHA-256
- * of {@code checkpoint.xml}, {@code manifest.json} and {@code index.json}) and that every chunk the
- * index lists is the tar entry at that offset; chunk data are read later, on demand, each checked
- * against its CRC-32C. Metadata entries are limited to {@value #MAX_METADATA} bytes and chunks to
+ * <p>{@link #open} reads the metadata entries (from both ends of the file, {@link ArchiveLayout}),
+ * checks the seal (the SHA-256 of {@code checkpoint.xml}, {@code manifest.json} and {@code
+ * index.json}) and that the chunks the index lists tile the archive as the writer lays them out;
+ * chunk data are read later, on demand, each checked against its CRC-32C. {@link
+ * #checkTarHeaders} reads every chunk's tar header as well (for {@link ArchiveVerifier}). Metadata entries are limited to {@value #MAX_METADATA} bytes and chunks to
  * {@link ArchiveWriter#MAX_CHUNK} guest bytes, whatever the file claims.
  *
  * <p>Thread-safe after {@code open}: {@link #readChunk} uses positional reads and may be called
@@ -60,120 +60,118 @@ public final class ArchiveReader implements Closeable {
   }
 
   /**
-   * Opens an archive and checks its structure and seal (not the chunk data).
+   * Opens an archive and checks its structure and seal (not the chunk data): the metadata entries
+   * (found from both ends of the file, see {@link ArchiveLayout}: a few reads, whatever the number
+   * of chunks), the seal over them, and that the chunks the index lists tile the space between the
+   * manifest and the index exactly as the writer lays them out.
    *
    * @throws ArchiveCorruptException when the structure or seal is wrong
    * @throws ArchiveVersionException when the archive is of a newer format version
    */
   public static ArchiveReader open(Path path) throws IOException {
-    List<TarArchiveEntry> entries;
-    Map<String, byte[]> metadata = new HashMap<>();
-    try (TarFile tar = new TarFile(path)) {
-      entries = tar.getEntries();
-      if (entries.size() < 4) {
-        throw new ArchiveCorruptException(path, "incomplete archive: " + entries.size() + " entries (expected at least 4)");
-      }
-      String[] expected = {ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY};
-      for (int i = 0; i < 2; i++) {
-        requireName(path, entries.get(i), expected[i], i);
-        metadata.put(expected[i], readEntry(path, tar, entries.get(i)));
-      }
-      TarArchiveEntry last = entries.get(entries.size() - 1);
-      if (!last.getName().equals(ArchiveWriter.SEAL_ENTRY)) {
-        throw new ArchiveCorruptException(path, "incomplete archive: the last entry is '" + last.getName()
-            + "', not the seal '" + ArchiveWriter.SEAL_ENTRY + "' (the backup did not finish or the file was cut)");
-      }
-      requireName(path, entries.get(entries.size() - 2), ArchiveWriter.INDEX_ENTRY, entries.size() - 2);
-      metadata.put(ArchiveWriter.INDEX_ENTRY, readEntry(path, tar, entries.get(entries.size() - 2)));
-      metadata.put(ArchiveWriter.SEAL_ENTRY, readEntry(path, tar, last));
-      // The writer ends the file with the seal's data, padded to 512 bytes, and two zero records.
-      long expectedSize = last.getDataOffset() + (last.getSize() + 511) / 512 * 512 + 1024;
-      long size = java.nio.file.Files.size(path);
-      if (size != expectedSize) {
-        throw new ArchiveCorruptException(path, "the file has " + size + " bytes, the archive's structure "
-            + expectedSize + " (" + (size < expectedSize ? "cut short" : "trailing data") + ")");
-      }
-    } catch (ArchiveException e) {
-      throw e;
-    } catch (IOException | RuntimeException e) {
-      throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
-    }
-    ArchiveJson.Seal seal = readSeal(path, metadata.get(ArchiveWriter.SEAL_ENTRY));
-    checkSeal(path, seal, metadata);
-    Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, metadata.get(ArchiveWriter.MANIFEST_ENTRY), ArchiveJson::readManifest);
-    if (manifest.formatVersion() > Manifest.VERSION) {
-      throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
-    }
-    checkDisks(path, manifest);
-    ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, metadata.get(ArchiveWriter.INDEX_ENTRY), ArchiveJson::readIndex);
-    if (index.chunks().size() != seal.chunks() || index.chunks().size() != entries.size() - 4) {
-      throw new ArchiveCorruptException(path, "the index lists " + index.chunks().size() + " chunks, the seal "
-          + seal.chunks() + ", the tar has " + (entries.size() - 4) + " chunk entries");
-    }
-    for (int i = 0; i < index.chunks().size(); i++) {
-      checkChunkEntry(path, index.chunks().get(i), entries.get(i + 2), manifest);
-    }
     FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
     try {
-      ByteBuffer header = ByteBuffer.allocate(512);
-      for (TarArchiveEntry e : entries) {
-        checkHeader(path, channel, e, header.clear());
+      ArchiveLayout layout;
+      try {
+        layout = ArchiveLayout.read(path, channel);
+      } catch (ArchiveException e) {
+        throw e;
+      } catch (IOException | RuntimeException e) {
+        throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
       }
+      Map<String, byte[]> metadata = new HashMap<>();
+      metadata.put(ArchiveWriter.CHECKPOINT_ENTRY, layout.checkpoint.data());
+      metadata.put(ArchiveWriter.MANIFEST_ENTRY, layout.manifest.data());
+      metadata.put(ArchiveWriter.INDEX_ENTRY, layout.index.data());
+      ArchiveJson.Seal seal = readSeal(path, layout.seal.data());
+      checkSeal(path, seal, metadata);
+      Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, layout.manifest.data(), ArchiveJson::readManifest);
+      if (manifest.formatVersion() > Manifest.VERSION) {
+        throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
+      }
+      checkDisks(path, manifest);
+      ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, layout.index.data(), ArchiveJson::readIndex);
+      if (index.chunks().size() != seal.chunks()) {
+        throw new ArchiveCorruptException(path, "the index lists " + index.chunks().size() + " chunks, the seal "
+            + seal.chunks());
+      }
+      long next = layout.manifest.end(); // where the next entry's header starts
+      for (ChunkRecord c : index.chunks()) {
+        checkChunkRecord(path, c, manifest);
+        long dataOffset = next + TarHeaders.length(chunkName(c), c.storedLength(), manifest.created());
+        if (c.dataOffset() != dataOffset) {
+          throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
+              + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + dataOffset);
+        }
+        next = dataOffset + TarHeaders.padded(c.storedLength());
+      }
+      if (next != layout.index.header()) {
+        throw new ArchiveCorruptException(path, "the chunks the index lists end at " + next
+            + ", the index's header is at " + layout.index.header());
+      }
+      return new ArchiveReader(path, channel, layout.checkpoint.data(), manifest, index.chunks());
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
     }
-    return new ArchiveReader(path, channel, metadata.get(ArchiveWriter.CHECKPOINT_ENTRY), manifest, index.chunks());
   }
 
   /**
-   * Checks the checksum of an entry's ustar header (the 512 bytes before its data): POSIX's sum of
-   * the header's unsigned bytes with the 8-byte checksum field at offset 148 counted as spaces.
+   * Reads every tar header of the archive as tar does, one after the other, and checks them
+   * against the index: the entries in order, each chunk's name, data offset and size, and each
+   * header's checksum. {@link #open} relies on the sealed index instead; {@link ArchiveVerifier}
+   * calls this so that the archive is also sound for tar itself.
+   *
+   * @throws ArchiveCorruptException at the first entry that does not match
    */
-  private static void checkHeader(Path path, FileChannel channel, TarArchiveEntry e, ByteBuffer header) throws IOException {
-    long at = e.getDataOffset() - 512;
-    while (header.hasRemaining()) {
-      if (channel.read(header, at + header.position()) < 0) {
-        throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at + " is cut short");
+  public void checkTarHeaders() throws IOException {
+    List<TarArchiveEntry> entries;
+    try (TarFile tar = new TarFile(path)) {
+      entries = tar.getEntries();
+    } catch (IOException | RuntimeException e) {
+      throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
+    }
+    if (entries.size() != chunks.size() + 4) {
+      throw new ArchiveCorruptException(path, "the tar has " + entries.size() + " entries, the index lists "
+          + chunks.size() + " chunks (expected " + (chunks.size() + 4) + " entries)");
+    }
+    String[] names = {ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY, ArchiveWriter.INDEX_ENTRY,
+        ArchiveWriter.SEAL_ENTRY};
+    int[] positions = {0, 1, entries.size() - 2, entries.size() - 1};
+    for (int i = 0; i < 4; i++) {
+      if (!entries.get(positions[i]).getName().equals(names[i])) {
+        throw new ArchiveCorruptException(path, "entry " + positions[i] + " is '" + entries.get(positions[i]).getName()
+            + "', expected '" + names[i] + "'");
       }
     }
-    byte[] h = header.array();
-    long sum = 0;
-    for (int i = 0; i < 512; i++) {
-      sum += i >= 148 && i < 156 ? ' ' : h[i] & 0xff;
+    for (int i = 0; i < chunks.size(); i++) {
+      ChunkRecord c = chunks.get(i);
+      TarArchiveEntry e = entries.get(i + 2);
+      String name = chunkName(c);
+      if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
+        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
+            + ": the index says entry '" + name + "' at " + c.dataOffset() + " (" + c.storedLength()
+            + " bytes); the tar has '" + e.getName() + "' at " + e.getDataOffset() + " (" + e.getSize() + " bytes)");
+      }
     }
-    String field = new String(h, 148, 8, java.nio.charset.StandardCharsets.US_ASCII).replace('\0', ' ').trim();
-    long stored;
-    try {
-      stored = Long.parseLong(field, 8);
-    } catch (NumberFormatException ex) {
-      stored = -1;
-    }
-    if (stored != sum) {
-      throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at
-          + ": checksum field '" + field + "', header sums to " + Long.toOctalString(sum));
+    ByteBuffer header = ByteBuffer.allocate(TarHeaders.RECORD);
+    for (TarArchiveEntry e : entries) {
+      long at = e.getDataOffset() - TarHeaders.RECORD;
+      header.clear();
+      while (header.hasRemaining()) {
+        if (channel.read(header, at + header.position()) < 0) {
+          throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at + " is cut short");
+        }
+      }
+      String problem = TarHeaders.checksumProblem(header.array());
+      if (problem != null) {
+        throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at + ": " + problem);
+      }
     }
   }
 
-  private static void requireName(Path path, TarArchiveEntry e, String name, int position) throws ArchiveCorruptException {
-    if (!e.getName().equals(name)) {
-      throw new ArchiveCorruptException(path, "entry " + position + " is '" + e.getName() + "', expected '" + name + "'");
-    }
-  }
-
-  private static byte[] readEntry(Path path, TarFile tar, TarArchiveEntry e) throws IOException {
-    if (e.getSize() < 0 || e.getSize() > MAX_METADATA) {
-      throw new ArchiveCorruptException(path, "entry '" + e.getName() + "' claims " + e.getSize()
-          + " bytes (expected at most " + MAX_METADATA + ")");
-    }
-    try (InputStream in = tar.getInputStream(e)) {
-      byte[] b = in.readNBytes((int) e.getSize());
-      if (b.length != e.getSize()) {
-        throw new ArchiveCorruptException(path, "entry '" + e.getName() + "' is cut short: " + b.length + " of "
-            + e.getSize() + " bytes");
-      }
-      return b;
-    }
+  private static String chunkName(ChunkRecord c) {
+    return ArchiveWriter.chunkEntryName(c.disk(), c.offset(), Codec.fromId(c.codec()));
   }
 
   private static ArchiveJson.Seal readSeal(Path path, byte[] bytes) throws ArchiveException {
@@ -220,19 +218,13 @@ public final class ArchiveReader implements Closeable {
     }
   }
 
-  private static void checkChunkEntry(Path path, ChunkRecord c, TarArchiveEntry e, Manifest manifest)
-      throws ArchiveCorruptException {
-    Codec codec;
-    try {
-      codec = Codec.fromId(c.codec());
-    } catch (IllegalArgumentException ex) {
-      throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + ": " + ex.getMessage());
-    }
-    String name = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), codec);
+  /** The chunk's codec is known, its lengths within the limits, and it lies inside a disk of the manifest. */
+  private static void checkChunkRecord(Path path, ChunkRecord c, Manifest manifest) throws ArchiveCorruptException {
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset();
-    if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
-      throw new ArchiveCorruptException(path, where + ": the index says entry '" + name + "' at " + c.dataOffset() + " ("
-          + c.storedLength() + " bytes); the tar has '" + e.getName() + "' at " + e.getDataOffset() + " (" + e.getSize() + " bytes)");
+    try {
+      Codec.fromId(c.codec());
+    } catch (IllegalArgumentException ex) {
+      throw new ArchiveCorruptException(path, where + ": " + ex.getMessage());
     }
     if (c.rawLength() <= 0 || c.rawLength() > ArchiveWriter.MAX_CHUNK || c.storedLength() < 0
         || c.storedLength() > ArchiveWriter.MAX_CHUNK + (ArchiveWriter.MAX_CHUNK >> 7) + 1024) {

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.tidemark.internal.Workers;
 
 /**
  * Checks an archive completely: its structure and seal, the consistency of its manifest (extents
@@ -29,6 +29,11 @@ public final class ArchiveVerifier {
   public static List<Finding> verify(Path archive) throws IOException {
     List<Finding> findings = new ArrayList<>();
     try (ArchiveReader r = ArchiveReader.open(archive)) {
+      try {
+        r.checkTarHeaders();
+      } catch (ArchiveCorruptException e) {
+        findings.add(Finding.of(e));
+      }
       for (DiskManifest d : r.manifest().disks()) {
         checkExtents(archive, d, findings);
         checkChunkTiling(archive, d, r.chunks(d.name()), findings);
@@ -41,17 +46,12 @@ public final class ArchiveVerifier {
   }
 
   /**
-   * Reads and checks every chunk, on one thread per core (each with its own direct buffer), and
+   * Reads and checks every chunk on the {@link Workers} (each with its own direct buffer), and
    * adds a finding for each corrupt one, in archive order.
    */
   private static void checkChunks(Path archive, ArchiveReader r, List<Finding> findings) throws IOException {
     int bufferSize = r.chunks().stream().mapToInt(ChunkRecord::rawLength).max().orElse(0);
-    int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), r.chunks().size()));
-    ExecutorService pool = Executors.newFixedThreadPool(threads, t -> {
-      Thread thread = new Thread(t, "tidemark-verify");
-      thread.setDaemon(true);
-      return thread;
-    });
+    ExecutorService pool = Workers.pool("tidemark-verify", Workers.count(r.chunks().size()));
     ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(bufferSize));
     try {
       List<Future<Finding>> checks = new ArrayList<>(r.chunks().size());

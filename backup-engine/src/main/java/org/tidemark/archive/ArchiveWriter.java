@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.tidemark.internal.EarlyWriteback;
 import org.tidemark.internal.Publish;
 
@@ -65,14 +64,13 @@ public final class ArchiveWriter implements Closeable {
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final List<ChunkRecord> index = new ArrayList<>();
-  private final java.nio.file.attribute.FileTime entryTime;
+  private final long created;
   private boolean committed;
   private boolean closed;
 
   private ArchiveWriter(Path target, Path temp, FileChannel channel, long created) throws IOException {
     this.target = target;
-    // Whole seconds: a sub-second time would make the writer add a PAX header to every entry.
-    this.entryTime = java.nio.file.attribute.FileTime.from(created, java.util.concurrent.TimeUnit.SECONDS);
+    this.created = created;
     this.temp = temp;
     this.channel = channel;
     this.writeback = new EarlyWriteback(channel);
@@ -193,11 +191,7 @@ public final class ArchiveWriter implements Closeable {
    * @return the file offset of the entry's data
    */
   private long writeEntry(String name, ByteBuffer data) throws IOException {
-    TarArchiveEntry e = new TarArchiveEntry(name);
-    e.setSize(data.remaining());
-    e.setLastModifiedTime(entryTime);
-    e.setMode(0100644);
-    ByteBuffer header = ByteBuffer.wrap(TarHeaders.format(e));
+    ByteBuffer header = ByteBuffer.wrap(TarHeaders.format(TarHeaders.entry(name, data.remaining(), created)));
     long dataOffset = position + header.remaining();
     int padding = (int) Math.floorMod(-(long) data.remaining(), (long) TarHeaders.RECORD);
     writeFully(header, data, ByteBuffer.wrap(ZERO_RECORD, 0, padding));

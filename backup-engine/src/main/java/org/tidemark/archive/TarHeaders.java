@@ -3,6 +3,9 @@ package org.tidemark.archive;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
@@ -18,6 +21,50 @@ final class TarHeaders {
   static final int RECORD = 512;
 
   private TarHeaders() {}
+
+  /** The entry Tidemark writes: a regular file, mode 0644, {@code created} (whole seconds) as mtime. */
+  static TarArchiveEntry entry(String name, long size, long created) {
+    TarArchiveEntry e = new TarArchiveEntry(name);
+    e.setSize(size);
+    // Whole seconds: a sub-second time would make the writer add a PAX header to every entry.
+    e.setLastModifiedTime(FileTime.from(created, TimeUnit.SECONDS));
+    e.setMode(0100644);
+    return e;
+  }
+
+  /** How many bytes {@link #format} gives for {@link #entry}: 512 unless a PAX header is needed. */
+  static int length(String name, long size, long created) {
+    boolean plain = name.length() < 100 && name.chars().allMatch(c -> c < 0x80)
+        && size <= OCTAL_11 && created >= 0 && created <= OCTAL_11;
+    return plain ? RECORD : format(entry(name, size, created)).length;
+  }
+
+  private static final long OCTAL_11 = 077777777777L;
+
+  /**
+   * Why a 512-byte ustar header is not sound, or null when it is: POSIX's checksum (the sum of the
+   * header's unsigned bytes with the 8-byte checksum field at 148 counted as spaces) must match
+   * the octal number in that field.
+   */
+  static String checksumProblem(byte[] h) {
+    long sum = 0;
+    for (int i = 0; i < RECORD; i++) {
+      sum += i >= 148 && i < 156 ? ' ' : h[i] & 0xff;
+    }
+    String field = new String(h, 148, 8, StandardCharsets.US_ASCII).replace('\0', ' ').trim();
+    long stored;
+    try {
+      stored = Long.parseLong(field, 8);
+    } catch (NumberFormatException ex) {
+      stored = -1;
+    }
+    return stored == sum ? null : "checksum field '" + field + "', header sums to " + Long.toOctalString(sum);
+  }
+
+  /** Records needed for {@code size} bytes of data. */
+  static long padded(long size) {
+    return (size + RECORD - 1) / RECORD * RECORD;
+  }
 
   /**
    * The header records that {@link TarArchiveOutputStream} (POSIX long names and big numbers)

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.DiskManifest;
@@ -24,6 +23,7 @@ import org.tidemark.archive.Manifest;
 import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.internal.Workers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Runs a backup: plans it, opens the disks, writes one archive with the changed (or all) clusters.
  *
  * <p>The copy is a pipeline: this thread reads each chunk of guest data from the image and hands
- * it to a pool of encoder threads (CRC-32C + compression, one per core); finished chunks are
+ * it to a pool of encoder threads (CRC-32C + compression; {@link Workers}); finished chunks are
  * written to the archive in guest order. At most {@value #IN_FLIGHT} chunks are in flight, so
  * memory stays bounded by {@code (IN_FLIGHT + 1) x chunk size x 2}. The archive only gets its final name
  * when everything is written and forced to disk.
@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BackupRunner {
   private static final Logger LOG = LoggerFactory.getLogger(BackupRunner.class);
-  static final int IN_FLIGHT = 6;
+  static final int IN_FLIGHT = 8;
 
   private final Repository repository;
 
@@ -75,12 +75,7 @@ public final class BackupRunner {
     }
     Path target = repository.newArchivePath(domain, request.checkpoint().name());
     Map<String, OpenDisk> open = new LinkedHashMap<>();
-    ExecutorService encoders = Executors.newFixedThreadPool(
-        Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
-          Thread t = new Thread(r, "tidemark-encoder");
-          t.setDaemon(true);
-          return t;
-        });
+    ExecutorService encoders = Workers.pool("tidemark-encoder", Workers.count(Integer.MAX_VALUE));
     try {
       BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request), request.knownCheckpoints());
       BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),

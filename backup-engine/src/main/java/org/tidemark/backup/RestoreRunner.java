@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.ArchiveReader;
@@ -25,6 +24,7 @@ import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
+import org.tidemark.internal.Workers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * each disk), opens every archive of it (checking structure and seals), plans each disk (newest
  * wins), then reads each needed chunk once, checking its CRC-32C, and writes its pieces into a
  * thin image through the {@link org.tidemark.disk.DiskImageWriter} of the requested {@link
- * ImageFormat} ({@code DISK.raw} or {@code DISK.qcow2}); zero ranges stay holes or unallocated. Chunks are read, checked and decompressed on one worker
- * thread per core. Images are written under temporary names and renamed only
+ * ImageFormat} ({@code DISK.raw} or {@code DISK.qcow2}); zero ranges stay holes or unallocated. Chunks are read, checked and decompressed on the
+ * {@link Workers}. Images are written under temporary names and renamed only
  * when complete; a corrupt chunk stops the restore with {@link
  * org.tidemark.archive.ArchiveCorruptException} and leaves no image behind. Existing files are
  * refused up front unless {@code overwrite} is set.
@@ -151,7 +151,7 @@ public final class RestoreRunner {
   }
 
   /**
-   * Reads, checks and decompresses every chunk on one worker per core, and writes its pieces from
+   * Reads, checks and decompresses every chunk on the {@link Workers}, and writes its pieces from
    * the calling thread, in plan order. One writer: parallel writes into one file only contend for
    * its inode lock, burning a core while the other copies. At most {@value #IN_FLIGHT} chunks are in
    * flight, each in a reused direct buffer aligned for direct I/O, so chunk bytes go from the archive
@@ -161,13 +161,8 @@ public final class RestoreRunner {
    */
   private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
       Progress progress) throws IOException {
-    int workers = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), reads.size()));
     int bufferSize = reads.stream().mapToInt(r -> r.chunk().rawLength()).max().orElse(0);
-    ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-      Thread t = new Thread(r, "tidemark-restore");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool = Workers.pool("tidemark-restore", Workers.count(reads.size()));
     ArrayDeque<Decoding> inFlight = new ArrayDeque<>();
     ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     try {

@@ -1,5 +1,6 @@
 package org.tidemark.archive;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,12 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ArchiveCorruptionTest {
   @TempDir Path dir;
   private Path good;
+  private byte[] guest;
   private final Map<String, long[]> regions = new LinkedHashMap<>(); // name -> {start, length}
 
   @BeforeEach
   void writeArchive() throws IOException {
-    good = ArchiveFixtures.write(dir.resolve("good.tar"),
-        List.of(ArchiveFixtures.Disk.dense("vda", 11, 1 << 19)), 64 << 10, Codec.ZSTD);
+    ArchiveFixtures.Disk disk = ArchiveFixtures.Disk.dense("vda", 11, 1 << 19);
+    guest = disk.guest;
+    good = ArchiveFixtures.write(dir.resolve("good.tar"), List.of(disk), 64 << 10, Codec.ZSTD);
     assertEquals(List.of(), ArchiveVerifier.verify(good));
     try (TarFile tar = new TarFile(good)) {
       for (TarArchiveEntry e : tar.getEntries()) {
@@ -76,16 +79,28 @@ class ArchiveCorruptionTest {
         assertTrue(findings.stream().anyMatch(f -> f.disk().equals(java.util.Optional.of("vda"))
             && f.offset().getAsLong() == guest), region.getKey() + " -> " + findings);
       }
-      assertThrows(ArchiveException.class, () -> {
-        try (ArchiveReader rd = ArchiveReader.open(p)) {
-          byte[] buf = new byte[ArchiveWriter.MAX_CHUNK];
-          for (ChunkRecord c : rd.chunks()) {
-            rd.readChunk(c, buf);
-          }
-        }
-      }, region.getKey());
+      if (region.getKey().startsWith("header of disks/")) {
+        // A chunk's tar header matters to tar, not to a restore: the sealed index says where the
+        // data is, and the data checks against its CRC-32C. Every guest byte still reads back.
+        assertArrayEquals(guest, readAll(p), region.getKey());
+        continue;
+      }
+      assertThrows(ArchiveException.class, () -> readAll(p), region.getKey());
     }
     assertTrue(chunkRegions >= 5, "the fixture has several chunks: " + chunkRegions);
+  }
+
+  /** Every guest byte of the archive's one disk, read through the reader. */
+  private byte[] readAll(Path p) throws IOException {
+    try (ArchiveReader rd = ArchiveReader.open(p)) {
+      byte[] disk = new byte[(int) rd.manifest().disks().get(0).virtualSize()];
+      byte[] buf = new byte[ArchiveWriter.MAX_CHUNK];
+      for (ChunkRecord c : rd.chunks()) {
+        rd.readChunk(c, buf);
+        System.arraycopy(buf, 0, disk, (int) c.offset(), c.rawLength());
+      }
+      return disk;
+    }
   }
 
   @Test

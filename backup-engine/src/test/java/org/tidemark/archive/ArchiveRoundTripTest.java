@@ -111,6 +111,30 @@ class ArchiveRoundTripTest {
     try (Stream<Path> s = Files.walk(out.resolve("disks"))) {
       assertEquals(chunks, s.filter(Files::isRegularFile).count(), "no other chunk files");
     }
+    // our reader finds the same entries from the index, PAX headers included, and tar agrees
+    try (ArchiveReader r = ArchiveReader.open(archive)) {
+      r.checkTarHeaders();
+      ArchiveFixtures.Disk d = disks.get(1);
+      byte[] buf = new byte[100_000];
+      for (ChunkRecord c : r.chunks(longName)) {
+        r.readChunk(c, buf);
+        assertEquals(ByteBuffer.wrap(d.guest, (int) c.offset(), c.rawLength()), ByteBuffer.wrap(buf, 0, c.rawLength()));
+      }
+      assertFalse(r.chunks(longName).isEmpty());
+    }
+  }
+
+  /** Bytes after the end-of-archive records, or a partial record, are refused: not what the writer makes. */
+  @Test
+  void trailingBytesAreRefused() throws IOException {
+    Path archive = ArchiveFixtures.write(dir.resolve("cp1.tar"),
+        List.of(new ArchiveFixtures.Disk("vda", 7, 1 << 20, 3)), 1 << 18, Codec.ZSTD);
+    for (int extra : new int[] {1, 512, 1024, 4096}) {
+      Path p = Files.copy(archive, dir.resolve("extra" + extra + ".tar"));
+      Files.write(p, new byte[extra], java.nio.file.StandardOpenOption.APPEND);
+      ArchiveCorruptException e = assertThrows(ArchiveCorruptException.class, () -> ArchiveReader.open(p).close());
+      assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+    }
   }
 
   /** The native coders give the same bytes whether the buffers are direct or on the heap. */

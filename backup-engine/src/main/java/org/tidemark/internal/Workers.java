@@ -1,0 +1,30 @@
+package org.tidemark.internal;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The worker threads that read and code chunks (backup, restore, verify).
+ *
+ * <p>Each worker reads a chunk, then spends CPU on it (checksum, compression). While one waits for
+ * the disk, its core is free for another, so there are more workers than cores: twice as many by
+ * default. The system property {@code tidemark.workers} sets the number.
+ */
+public final class Workers {
+  private Workers() {}
+
+  /** How many workers a job with {@code tasks} independent pieces uses: at least 1. */
+  public static int count(int tasks) {
+    int n = Integer.getInteger("tidemark.workers", 2 * Runtime.getRuntime().availableProcessors());
+    return Math.max(1, Math.min(n, tasks));
+  }
+
+  /** A fixed pool of {@code threads} daemon threads named {@code name}. */
+  public static ExecutorService pool(String name, int threads) {
+    return Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+}
