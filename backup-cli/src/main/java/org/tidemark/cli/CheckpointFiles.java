@@ -1,9 +1,12 @@
 package org.tidemark.cli;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -32,7 +35,11 @@ import org.tidemark.xml.DomainGrammar;
 final class CheckpointFiles {
   private record Parsed(String file, byte[] xml, Set<CheckpointXml.ParseOption> options) {}
 
+  /** A file's model, and whether it was parsed allowing a missing {@code <domain>}. */
+  private record Read(Checkpoint checkpoint, boolean allowedMissingDomain) {}
+
   private final List<Parsed> files = new ArrayList<>();
+  private final Map<Path, Read> read = new HashMap<>();
   private final DomainGrammar host = DomainGrammar.host();
   private CompletableFuture<Void> hostValidation = CompletableFuture.completedFuture(null);
 
@@ -42,13 +49,35 @@ final class CheckpointFiles {
    * @param allowMissingDomain whether the file may lack its {@code <domain>}
    */
   Checkpoint read(String file, boolean allowMissingDomain) throws IOException, CheckpointXmlException {
+    Path key = identity(file);
+    Read earlier = key == null ? null : read.get(key);
+    if (earlier != null && (allowMissingDomain || !earlier.allowedMissingDomain())) {
+      return earlier.checkpoint(); // the same file again (--checkpoint inside --checkpoint-dir): parsed once
+    }
     byte[] xml = CheckpointCommand.read(file);
     Set<CheckpointXml.ParseOption> options = allowMissingDomain
         ? EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN)
         : Set.of();
     Checkpoint c = CheckpointXml.parse(xml, file, options, DomainGrammar.builtIn());
     files.add(new Parsed(file, xml, options));
+    if (key != null) {
+      read.put(key, new Read(c, allowMissingDomain));
+    }
     return c;
+  }
+
+  /** A file's identity: its real path when it has one, else its absolute path; null for no path. */
+  private static Path identity(String file) {
+    try {
+      Path p = Path.of(file).toAbsolutePath().normalize();
+      try {
+        return p.toRealPath();
+      } catch (IOException e) {
+        return p; // reading it will report the problem
+      }
+    } catch (RuntimeException e) {
+      return null; // not a path: reading it reports the problem
+    }
   }
 
   /** Starts validating every file read so far against libvirt's grammar, on a background thread. */
