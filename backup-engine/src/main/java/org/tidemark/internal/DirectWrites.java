@@ -102,8 +102,13 @@ public final class DirectWrites implements AutoCloseable {
         data.position(data.limit());
         return true;
       } catch (IOException e) {
-        // retried below: if the regular write works, the file system does not take direct writes
-        writeFully(buffered, position, data);
+        // retried through the page cache: if that works, the file system does not take direct writes
+        try {
+          writeFully(buffered, position, data);
+        } catch (IOException again) {
+          again.addSuppressed(e);
+          throw again; // a real failure (a full disk): reported as the regular write saw it
+        }
         LOG.debug("{}: a direct write failed ({}); writing through the page cache from now on", path, e.toString());
         direct = null;
         d.close();
