@@ -98,7 +98,7 @@ public final class ArchiveReader implements Closeable {
       long next = layout.manifest.end(); // where the next entry's header starts
       for (ChunkRecord c : index.chunks()) {
         checkChunkRecord(path, c, manifest);
-        long dataOffset = next + TarHeaders.length(chunkName(c), c.storedLength(), manifest.created());
+        long dataOffset = next + TarHeaders.chunkLength(chunkName(c), c.storedLength(), manifest.created(), next);
         if (c.dataOffset() != dataOffset) {
           throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
               + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + dataOffset);

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.EarlyWriteback;
 import org.tidemark.internal.Publish;
 
@@ -26,7 +27,9 @@ import org.tidemark.internal.Publish;
  * <pre>
  * Archive      --&gt; checkpoint.xml, manifest.json, Chunk*, index.json, seal.json, end-of-archive
  * Chunk        --&gt; entry "disks/{disk}/{guest offset, 16 hex digits}.{raw|zst|zz}": the chunk's
- *                  guest bytes, compressed on their own with the codec the extension names
+ *                  guest bytes, compressed on their own with the codec the extension names; a
+ *                  chunk storing 1 MiB or more has a PAX header with a "comment" record padding
+ *                  its data to start at a multiple of 4 KiB
  * manifest.json --&gt; {@link Manifest}: disks, kinds, reasons, sizes, extents (known before copying)
  * index.json   --&gt; {"chunks": [{@link ChunkRecord}...]}: per chunk its disk, guest offset, raw and
  *                  stored lengths, codec, CRC-32C of the raw bytes, and the file offset of its data
@@ -59,6 +62,7 @@ public final class ArchiveWriter implements Closeable {
   private final Path temp;
   private final FileChannel channel;
   private final EarlyWriteback writeback;
+  private final DirectWrites directWrites;
   /** Bytes written so far: where the next entry's header starts. */
   private long position;
   private final MessageDigest metadataDigest;
@@ -74,6 +78,7 @@ public final class ArchiveWriter implements Closeable {
     this.temp = temp;
     this.channel = channel;
     this.writeback = new EarlyWriteback(channel);
+    this.directWrites = DirectWrites.open(temp, channel);
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -139,7 +144,7 @@ public final class ArchiveWriter implements Closeable {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
-    long dataOffset = writeEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
+    long dataOffset = writeChunkEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
     index.add(new ChunkRecord(
         disk, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec().id(), chunk.crc32c(), dataOffset));
   }
@@ -160,7 +165,8 @@ public final class ArchiveWriter implements Closeable {
     ArchiveJson.Seal seal = new ArchiveJson.Seal(
         Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
     writeEntry(SEAL_ENTRY, ByteBuffer.wrap(ArchiveJson.seal(seal)));
-    writeFully(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
+    writeBuffered(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
+    directWrites.close();
     Publish.forceAndPublish(channel, temp, target, false);
     committed = true;
     closed = true;
@@ -174,7 +180,11 @@ public final class ArchiveWriter implements Closeable {
       return;
     }
     closed = true;
-    Publish.closeAndDiscard(channel, temp);
+    try {
+      directWrites.close();
+    } finally {
+      Publish.closeAndDiscard(channel, temp);
+    }
   }
 
   private void metadataEntry(String name, byte[] bytes) throws IOException {
@@ -183,28 +193,59 @@ public final class ArchiveWriter implements Closeable {
   }
 
   /**
-   * Appends one tar entry: its header, formatted by Commons Compress ({@link TarHeaders}), the
-   * remaining bytes of {@code data}, and zeros up to the next 512-byte record. The three go out in
-   * one gathering write, and a direct {@code data} buffer reaches the file without a copy through
-   * the Java heap.
+   * Appends one metadata entry: its header, formatted by Commons Compress ({@link TarHeaders}), its
+   * data, and zeros up to the next 512-byte record, in one gathering write.
    *
    * @return the file offset of the entry's data
    */
   private long writeEntry(String name, ByteBuffer data) throws IOException {
     ByteBuffer header = ByteBuffer.wrap(TarHeaders.format(TarHeaders.entry(name, data.remaining(), created)));
     long dataOffset = position + header.remaining();
-    int padding = (int) Math.floorMod(-(long) data.remaining(), (long) TarHeaders.RECORD);
-    writeFully(header, data, ByteBuffer.wrap(ZERO_RECORD, 0, padding));
+    writeBuffered(header, data, padding(data.remaining()));
+    return dataOffset;
+  }
+
+  /**
+   * Appends one chunk entry. A large chunk's data starts at a multiple of 4 KiB ({@link
+   * TarHeaders#formatChunk}): its whole 4 KiB blocks go to the device around the page cache when
+   * the buffer is direct and aligned and the file system allows it ({@link DirectWrites}); the
+   * header, the data's last partial block and the padding go through the page cache.
+   *
+   * @return the file offset of the chunk's data
+   */
+  private long writeChunkEntry(String name, ByteBuffer data) throws IOException {
+    ByteBuffer header = ByteBuffer.wrap(TarHeaders.formatChunk(name, data.remaining(), created, position));
+    long dataOffset = position + header.remaining();
+    int block = directWrites.alignment();
+    int body = data.remaining() / block * block;
+    if (body == 0 || dataOffset % block != 0) {
+      writeBuffered(header, data, padding(data.remaining()));
+      return dataOffset;
+    }
+    ByteBuffer tail = data.duplicate().position(data.position() + body);
+    int length = data.remaining();
+    writeBuffered(header);
+    if (!directWrites.write(dataOffset, data.duplicate().limit(data.position() + body))) {
+      writeback.wrote(body); // through the page cache after all: send it to the device early
+    }
+    position += body;
+    writeBuffered(tail, padding(length));
     return dataOffset;
   }
 
   private static final byte[] ZERO_RECORD = new byte[TarHeaders.RECORD];
 
-  private void writeFully(ByteBuffer... buffers) throws IOException {
+  private static ByteBuffer padding(int length) {
+    return ByteBuffer.wrap(ZERO_RECORD, 0, (int) Math.floorMod(-(long) length, (long) TarHeaders.RECORD));
+  }
+
+  /** Writes the buffers at {@link #position} through the page cache, and advances it. */
+  private void writeBuffered(ByteBuffer... buffers) throws IOException {
     long total = 0;
     for (ByteBuffer b : buffers) {
       total += b.remaining();
     }
+    channel.position(position);
     long done = 0;
     while (done < total) {
       done += channel.write(buffers);

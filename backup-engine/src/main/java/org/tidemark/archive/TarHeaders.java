@@ -34,9 +34,59 @@ final class TarHeaders {
 
   /** How many bytes {@link #format} gives for {@link #entry}: 512 unless a PAX header is needed. */
   static int length(String name, long size, long created) {
-    boolean plain = name.length() < 100 && name.chars().allMatch(c -> c < 0x80)
+    return plain(name, size, created) ? RECORD : format(entry(name, size, created)).length;
+  }
+
+  /** Chunks storing at least this many bytes have their data aligned to {@link #ALIGNMENT}. */
+  static final int ALIGNED_MIN = 1 << 20;
+  /** Where the data of a large chunk starts: a multiple of 4 KiB, so it can be written and read directly. */
+  static final int ALIGNMENT = 4096;
+
+  /**
+   * The header records of a chunk entry whose header starts at file offset {@code position}. A
+   * chunk storing at least {@value #ALIGNED_MIN} bytes gets a PAX extended header with a {@code
+   * comment} record (which tar readers ignore) just long enough for its data to start at a multiple
+   * of {@value #ALIGNMENT} bytes in the file; a smaller chunk gets the plain header of {@link
+   * #format(TarArchiveEntry)}.
+   */
+  static byte[] formatChunk(String name, long size, long created, long position) {
+    if (size < ALIGNED_MIN) {
+      return format(entry(name, size, created));
+    }
+    int record = 256; // the comment record's length, digits and newline included
+    for (int attempt = 0; attempt < 4; attempt++) {
+      TarArchiveEntry e = entry(name, size, created);
+      int digits = Integer.toString(record).length();
+      e.addPaxHeader("comment", "x".repeat(record - digits - 10)); // "NNN comment=xxx\n"
+      byte[] h = format(e);
+      int misaligned = (int) Math.floorMod(position + h.length, (long) ALIGNMENT);
+      if (misaligned == 0) {
+        return h;
+      }
+      record += ALIGNMENT - misaligned; // a multiple of 512: the PAX data grows by as many records
+    }
+    throw new IllegalStateException("no PAX padding aligns the data of " + name + " at " + position);
+  }
+
+  /**
+   * How many bytes {@link #formatChunk} gives: for a plain name, without formatting (the data of a
+   * large chunk starts at the first multiple of {@value #ALIGNMENT} at least three records on).
+   */
+  static int chunkLength(String name, long size, long created, long position) {
+    if (size < ALIGNED_MIN) {
+      return length(name, size, created);
+    }
+    if (plain(name, size, created)) {
+      long data = (position + 3 * RECORD + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+      return (int) (data - position);
+    }
+    return formatChunk(name, size, created, position).length;
+  }
+
+  /** Whether the entry fits a ustar header alone: a short ASCII name, octal size and time. */
+  private static boolean plain(String name, long size, long created) {
+    return name.length() < 100 && name.chars().allMatch(c -> c < 0x80)
         && size <= OCTAL_11 && created >= 0 && created <= OCTAL_11;
-    return plain ? RECORD : format(entry(name, size, created)).length;
   }
 
   private static final long OCTAL_11 = 077777777777L;

@@ -23,6 +23,7 @@ import org.tidemark.archive.Manifest;
 import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Workers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,7 +204,7 @@ public final class BackupRunner {
       for (long off = e.offset(); off < e.end(); off += request.chunkSize()) {
         int len = (int) Math.min(request.chunkSize(), e.end() - off);
         ByteBuffer[] buffers = free.isEmpty()
-            ? new ByteBuffer[] {ByteBuffer.allocateDirect(request.chunkSize()), ByteBuffer.allocateDirect(request.chunkSize())}
+            ? new ByteBuffer[] {DirectWrites.allocate(request.chunkSize()), DirectWrites.allocate(request.chunkSize())}
             : free.poll();
         read += len;
         long chunkOffset = off;
