@@ -98,12 +98,16 @@ public final class ArchiveReader implements Closeable {
       long next = layout.manifest.end(); // where the next entry's header starts
       for (ChunkRecord c : index.chunks()) {
         checkChunkRecord(path, c, manifest);
-        long dataOffset = next + TarHeaders.chunkLength(chunkName(c), c.storedLength(), manifest.created(), next);
-        if (c.dataOffset() != dataOffset) {
+        // a large chunk's data is 4 KiB-aligned; archives written before 2026-12-03 have plain headers
+        String name = chunkName(c);
+        long aligned = next + TarHeaders.chunkLength(name, c.storedLength(), manifest.created(), next);
+        long plain = next + TarHeaders.length(name, c.storedLength(), manifest.created());
+        if (c.dataOffset() != aligned && c.dataOffset() != plain) {
           throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
-              + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + dataOffset);
+              + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + aligned
+              + (aligned == plain ? "" : " (or " + plain + " without alignment)"));
         }
-        next = dataOffset + TarHeaders.padded(c.storedLength());
+        next = c.dataOffset() + TarHeaders.padded(c.storedLength());
       }
       if (next != layout.index.header()) {
         throw new ArchiveCorruptException(path, "the chunks the index lists end at " + next
