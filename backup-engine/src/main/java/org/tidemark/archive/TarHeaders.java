@@ -12,13 +12,20 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 /**
  * The header records of a tar entry, as Commons Compress formats them: one 512-byte ustar
  * header, preceded by a PAX extended header when the name is longer than ustar's 100 bytes or a
- * number does not fit its octal field. {@link ArchiveWriter} writes the data itself, so that chunk
- * bytes go to the file in one write each instead of through the tar stream's 512-byte records.
- * Thread-safe.
+ * number does not fit its octal field; for a large chunk, a PAX {@code comment} record that pads
+ * its data to a 4 KiB boundary ({@link #formatChunk}). {@link ArchiveWriter} writes the data
+ * itself, so that chunk bytes go to the file in one write each instead of through the tar stream's
+ * 512-byte records. Thread-safe.
  */
 final class TarHeaders {
   /** A tar record, the unit of headers and of data padding. */
   static final int RECORD = 512;
+  /** Chunks storing at least this many bytes have their data aligned to {@link #ALIGNMENT}. */
+  static final int ALIGNED_MIN = 1 << 20;
+  /** Where the data of a large chunk starts: a multiple of 4 KiB, so it can be written directly. */
+  static final int ALIGNMENT = 4096;
+  /** The largest number a ustar octal field of 12 bytes holds. */
+  private static final long OCTAL_11 = 077777777777L;
 
   private TarHeaders() {}
 
@@ -36,11 +43,6 @@ final class TarHeaders {
   static int length(String name, long size, long created) {
     return plain(name, size, created) ? RECORD : format(entry(name, size, created)).length;
   }
-
-  /** Chunks storing at least this many bytes have their data aligned to {@link #ALIGNMENT}. */
-  static final int ALIGNED_MIN = 1 << 20;
-  /** Where the data of a large chunk starts: a multiple of 4 KiB, so it can be written and read directly. */
-  static final int ALIGNMENT = 4096;
 
   /**
    * The header records of a chunk entry whose header starts at file offset {@code position}. A
@@ -88,8 +90,6 @@ final class TarHeaders {
     return name.length() < 100 && name.chars().allMatch(c -> c < 0x80)
         && size <= OCTAL_11 && created >= 0 && created <= OCTAL_11;
   }
-
-  private static final long OCTAL_11 = 077777777777L;
 
   /**
    * Why a 512-byte ustar header is not sound, or null when it is: POSIX's checksum (the sum of the
