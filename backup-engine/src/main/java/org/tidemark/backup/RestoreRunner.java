@@ -35,9 +35,9 @@ import org.slf4j.LoggerFactory;
  * each disk), opens every archive of it (checking structure and seals), plans each disk (newest
  * wins), then reads each needed chunk once, checking its CRC-32C, and writes its pieces into a
  * thin image through the {@link org.tidemark.disk.DiskImageWriter} of the requested {@link
- * ImageFormat} ({@code DISK.raw} or {@code DISK.qcow2}); zero ranges stay holes or unallocated. Chunks are read, checked and decompressed on the
- * {@link Workers}. Images are written under temporary names and renamed only
- * when complete; a corrupt chunk stops the restore with {@link
+ * ImageFormat} ({@code DISK.raw} or {@code DISK.qcow2}); zero ranges stay holes or unallocated.
+ * Chunks are read, checked and decompressed on the {@link Workers}. Images are written under
+ * temporary names and renamed only when complete; a corrupt chunk stops the restore with {@link
  * org.tidemark.archive.ArchiveCorruptException} and leaves no image behind. Existing files are
  * refused up front unless {@code overwrite} is set.
  *
@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RestoreRunner {
   private static final Logger LOG = LoggerFactory.getLogger(RestoreRunner.class);
+  /** Chunks read and decoded ahead of the writer. */
+  static final int IN_FLIGHT = 8;
   private final Repository repository;
 
   /** A runner reading from {@code repository}. */
@@ -155,9 +157,8 @@ public final class RestoreRunner {
    * the calling thread, in plan order. One writer: parallel writes into one file only contend for
    * its inode lock, burning a core while the other copies. At most {@value #IN_FLIGHT} chunks are in
    * flight, each in a reused direct buffer aligned for direct I/O, so chunk bytes go from the archive
-   * file through the decompressor to the image file without a copy through the Java heap (and, for
-   * a raw image, around the page cache). The first failure stops
-   * the rest.
+   * file through the decompressor to the image file without a copy through the Java heap (and
+   * around the page cache where the file system allows it). The first failure stops the rest.
    */
   private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
       Progress progress) throws IOException {
@@ -183,9 +184,6 @@ public final class RestoreRunner {
       pool.shutdownNow();
     }
   }
-
-  /** Chunks read and decoded ahead of the writer. */
-  static final int IN_FLIGHT = 8;
 
   /** A chunk being read and decoded into {@code buffer}. */
   private record Decoding(RestorePlanner.ChunkRead read, ByteBuffer buffer, Future<?> done) {}
