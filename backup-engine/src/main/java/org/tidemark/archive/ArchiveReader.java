@@ -25,8 +25,9 @@ import org.tidemark.internal.JsonText.JsonShapeException;
  * checks the seal (the SHA-256 of {@code checkpoint.xml}, {@code manifest.json} and {@code
  * index.json}) and that the chunks the index lists tile the archive as the writer lays them out;
  * chunk data are read later, on demand, each checked against its CRC-32C. {@link
- * #checkTarHeaders} reads every chunk's tar header as well (for {@link ArchiveVerifier}). Metadata entries are limited to {@value #MAX_METADATA} bytes and chunks to
- * {@link ArchiveWriter#MAX_CHUNK} guest bytes, whatever the file claims.
+ * #checkTarHeaders} reads every chunk's tar header as well (for {@link ArchiveVerifier}).
+ * Metadata entries are limited to {@value #MAX_METADATA} bytes and chunks to {@link
+ * ArchiveWriter#MAX_CHUNK} guest bytes, whatever the file claims.
  *
  * <p>Thread-safe after {@code open}: {@link #readChunk} uses positional reads and may be called
  * from several threads at once.

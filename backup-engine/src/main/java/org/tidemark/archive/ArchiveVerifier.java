@@ -1,12 +1,10 @@
 package org.tidemark.archive;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.tidemark.internal.Workers;
@@ -66,19 +64,11 @@ public final class ArchiveVerifier {
         }));
       }
       for (Future<Finding> check : checks) {
-        Finding f = check.get();
+        Finding f = Workers.await(check, "verify", "checking a chunk of " + archive + " failed");
         if (f != null) {
           findings.add(f);
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("verify interrupted");
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException("checking a chunk of " + archive + " failed: " + e.getCause(), e.getCause());
     } finally {
       pool.shutdownNow();
     }

@@ -78,7 +78,7 @@ public final class ArchiveWriter implements Closeable {
     this.temp = temp;
     this.channel = channel;
     this.writeback = new EarlyWriteback(channel);
-    this.directWrites = DirectWrites.open(temp, channel);
+    this.directWrites = DirectWrites.open(temp, channel, writeback);
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -218,16 +218,14 @@ public final class ArchiveWriter implements Closeable {
     long dataOffset = position + header.remaining();
     int block = directWrites.alignment();
     int body = data.remaining() / block * block;
-    if (body == 0 || dataOffset % block != 0) {
+    if (!directWrites.isDirect() || body == 0 || dataOffset % block != 0) {
       writeBuffered(header, data, padding(data.remaining()));
       return dataOffset;
     }
     ByteBuffer tail = data.duplicate().position(data.position() + body);
     int length = data.remaining();
     writeBuffered(header);
-    if (!directWrites.write(dataOffset, data.duplicate().limit(data.position() + body))) {
-      writeback.wrote(body); // through the page cache after all: send it to the device early
-    }
+    directWrites.write(dataOffset, data.duplicate().limit(data.position() + body));
     position += body;
     writeBuffered(tail, padding(length));
     return dataOffset;

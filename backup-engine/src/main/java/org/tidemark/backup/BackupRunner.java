@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveWriter;
@@ -235,18 +234,8 @@ public final class BackupRunner {
   private static long writeNext(ArrayDeque<InFlight> inFlight, ArrayDeque<ByteBuffer[]> free, String disk,
       ArchiveWriter writer, Progress progress) throws IOException {
     InFlight next = inFlight.poll();
-    EncodedChunk c;
-    try {
-      c = next.chunk().get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("backup interrupted");
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io; // a read of the source failed: its own (typed) error, naming the image
-      }
-      throw new IOException("encoding a chunk of disk " + disk + " failed: " + e.getCause(), e.getCause());
-    }
+    // a failed read of the source comes back as its own (typed) error, naming the image
+    EncodedChunk c = Workers.await(next.chunk(), "backup", "encoding a chunk of disk " + disk + " failed");
     writer.writeChunk(disk, c);
     free.add(next.buffers());
     progress.advance(c.rawLength());

@@ -33,7 +33,6 @@ public final class RawImageWriter implements DiskImageWriter {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
-  private final EarlyWriteback writeback;
   private final DirectWrites directWrites;
   private final boolean overwrite;
   private final long size;
@@ -54,8 +53,7 @@ public final class RawImageWriter implements DiskImageWriter {
     this.target = target;
     this.temp = temp;
     this.channel = channel;
-    this.writeback = new EarlyWriteback(channel);
-    this.directWrites = DirectWrites.open(temp, channel);
+    this.directWrites = DirectWrites.open(temp, channel, new EarlyWriteback(channel));
     this.overwrite = overwrite;
   }
 
@@ -118,9 +116,7 @@ public final class RawImageWriter implements DiskImageWriter {
         data.position(end);
       } else {
         markData(pos, next);
-        if (!directWrites.write(pos, data.duplicate().limit(end))) {
-          writeback.wrote(next - pos); // through the page cache: send it to the device early
-        }
+        directWrites.write(pos, data.duplicate().limit(end));
         data.position(end);
       }
       pos = next;

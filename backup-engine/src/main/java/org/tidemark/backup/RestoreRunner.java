@@ -1,7 +1,6 @@
 package org.tidemark.backup;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -12,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveException;
@@ -191,18 +189,7 @@ public final class RestoreRunner {
   private static void writeNext(ArrayDeque<Decoding> inFlight, ArrayDeque<ByteBuffer> free, DiskImageWriter out,
       Progress progress) throws IOException {
     Decoding next = inFlight.poll();
-    try {
-      next.done().get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("restore interrupted");
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException("restoring a chunk failed: " + cause, cause);
-    }
+    Workers.await(next.done(), "restore", "restoring a chunk failed");
     long bytes = 0;
     for (RestorePiece piece : next.read().pieces()) {
       int from = (int) (piece.offset() - next.read().chunk().offset());

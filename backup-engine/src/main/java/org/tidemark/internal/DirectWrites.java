@@ -35,34 +35,37 @@ public final class DirectWrites implements AutoCloseable {
 
   private final Path path;
   private final FileChannel buffered;
+  private final EarlyWriteback writeback;
   private final int alignment;
   private volatile FileChannel direct;
 
-  private DirectWrites(Path path, FileChannel buffered, FileChannel direct, int alignment) {
+  private DirectWrites(Path path, FileChannel buffered, EarlyWriteback writeback, FileChannel direct, int alignment) {
     this.path = path;
     this.buffered = buffered;
+    this.writeback = writeback;
     this.direct = direct;
     this.alignment = alignment;
   }
 
   /**
    * Direct writes to {@code path}, a file that {@code buffered} (open for writing) already has open;
-   * when the file system does not take them, a plain wrapper of {@code buffered}.
+   * when the file system does not take them, a plain wrapper of {@code buffered}. What goes through
+   * {@code buffered} is counted by {@code writeback}, which sends it to the device early.
    */
-  public static DirectWrites open(Path path, FileChannel buffered) {
+  public static DirectWrites open(Path path, FileChannel buffered, EarlyWriteback writeback) {
     if (Boolean.getBoolean("tidemark.noDirectIo")) {
-      return new DirectWrites(path, buffered, null, 1);
+      return new DirectWrites(path, buffered, writeback, null, 1);
     }
     try {
       long block = Files.getFileStore(path).getBlockSize();
       if (block <= 0 || block > MAX_ALIGNMENT || Long.bitCount(block) != 1) {
-        return new DirectWrites(path, buffered, null, 1);
+        return new DirectWrites(path, buffered, writeback, null, 1);
       }
       FileChannel direct = FileChannel.open(path, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-      return new DirectWrites(path, buffered, direct, (int) block);
+      return new DirectWrites(path, buffered, writeback, direct, (int) block);
     } catch (IOException | UnsupportedOperationException e) {
       LOG.debug("{}: no direct I/O ({}); writing through the page cache", path, e.toString());
-      return new DirectWrites(path, buffered, null, 1);
+      return new DirectWrites(path, buffered, writeback, null, 1);
     }
   }
 
@@ -89,7 +92,8 @@ public final class DirectWrites implements AutoCloseable {
 
   /**
    * Writes all remaining bytes of {@code data} at {@code position}: directly when aligned and
-   * possible, through the regular channel otherwise. Advances {@code data} to its limit.
+   * possible, through the regular channel otherwise (counted for early writeback). Advances {@code
+   * data} to its limit.
    *
    * @return whether the bytes went around the page cache
    */
@@ -104,7 +108,7 @@ public final class DirectWrites implements AutoCloseable {
       } catch (IOException e) {
         // retried through the page cache: if that works, the file system does not take direct writes
         try {
-          writeFully(buffered, position, data);
+          writeBuffered(position, data);
         } catch (IOException again) {
           again.addSuppressed(e);
           throw again; // a real failure (a full disk): reported as the regular write saw it
@@ -115,8 +119,15 @@ public final class DirectWrites implements AutoCloseable {
         return false;
       }
     }
-    writeFully(buffered, position, data);
+    writeBuffered(position, data);
     return false;
+  }
+
+  /** Through the page cache, counted for early writeback. */
+  private void writeBuffered(long position, ByteBuffer data) throws IOException {
+    int n = data.remaining();
+    writeFully(buffered, position, data);
+    writeback.wrote(n);
   }
 
   private boolean aligned(long position, ByteBuffer data) {

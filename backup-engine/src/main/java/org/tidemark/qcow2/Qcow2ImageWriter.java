@@ -88,7 +88,6 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
-  private final org.tidemark.internal.EarlyWriteback writeback;
   private final org.tidemark.internal.DirectWrites directWrites;
   private final boolean overwrite;
   private final long size;
@@ -105,8 +104,8 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     this.target = target;
     this.temp = temp;
     this.channel = channel;
-    this.writeback = new org.tidemark.internal.EarlyWriteback(channel);
-    this.directWrites = org.tidemark.internal.DirectWrites.open(temp, channel);
+    this.directWrites = org.tidemark.internal.DirectWrites.open(
+        temp, channel, new org.tidemark.internal.EarlyWriteback(channel));
     this.overwrite = overwrite;
     this.size = size;
     long guestClusters = (size + CLUSTER_SIZE - 1) >>> CLUSTER_BITS;
@@ -173,7 +172,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       if (isZero(data, base + (int) (guest - offset), n)) {
         long host = lookup(cluster); // zeros: only an allocated cluster needs them written
         if (host != 0) {
-          writeFully(data.slice(base + (int) (guest - offset), n), (host << CLUSTER_BITS) + (guest & (CLUSTER_SIZE - 1)));
+          directWrites.write((host << CLUSTER_BITS) + (guest & (CLUSTER_SIZE - 1)), data.slice(base + (int) (guest - offset), n));
         }
         guest += n;
         continue;
@@ -198,8 +197,8 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
           j++;
         }
         long stretchEnd = Math.min(runEnd, (cluster + j) << CLUSTER_BITS);
-        writeFully(data.slice(base + (int) (g - offset), (int) (stretchEnd - g)),
-            ((long) hosts[i] << CLUSTER_BITS) + (g & (CLUSTER_SIZE - 1)));
+        directWrites.write(((long) hosts[i] << CLUSTER_BITS) + (g & (CLUSTER_SIZE - 1)),
+            data.slice(base + (int) (g - offset), (int) (stretchEnd - g)));
         g = stretchEnd;
         i = j;
       }
@@ -210,13 +209,6 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
 
   private static boolean isZero(ByteBuffer data, int at, int n) {
     return data.slice(at, n).mismatch(ZEROS.slice(0, n)) == -1;
-  }
-
-  private void writeFully(ByteBuffer src, long at) throws IOException {
-    int n = src.remaining();
-    if (!directWrites.write(at, src)) {
-      writeback.wrote(n); // through the page cache: send it to the device early
-    }
   }
 
   private Object lock(int l1Index) {
