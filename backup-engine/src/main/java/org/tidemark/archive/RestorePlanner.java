@@ -3,6 +3,7 @@ package org.tidemark.archive;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,23 +28,20 @@ public final class RestorePlanner {
     }
 
     /**
-     * The chunks to read, each once, with the pieces each one supplies: ordered by archive (newest
-     * first) and, within an archive, by position in the file, so each archive is read forwards.
+     * The chunks to read, each once, with the pieces each one supplies, in the order the restored
+     * image needs them: by the guest offset of each chunk's first piece. An image written in that
+     * order is written front to back, and each archive is still read forwards (its chunks of a disk
+     * lie in the file in guest order, and a chunk's pieces lie within its own guest range).
      */
     public List<ChunkRead> reads() {
-      Map<Long, Map<Long, List<RestorePiece>>> bySource = new TreeMap<>();
-      Map<Long, ChunkRecord> chunkAt = new java.util.HashMap<>();
+      Map<ChunkKey, List<RestorePiece>> byChunk = new LinkedHashMap<>();
       for (RestorePiece p : pieces) {
         if (!p.zero()) {
-          long key = ((long) p.source() << 48) ^ p.chunk().dataOffset();
-          chunkAt.put(key, p.chunk());
-          bySource.computeIfAbsent((long) p.source(), k -> new TreeMap<>())
-              .computeIfAbsent(p.chunk().dataOffset(), k -> new ArrayList<>()).add(p);
+          byChunk.computeIfAbsent(new ChunkKey(p.source(), p.chunk()), k -> new ArrayList<>()).add(p);
         }
       }
-      List<ChunkRead> reads = new ArrayList<>();
-      bySource.forEach((source, chunks) -> chunks.forEach((dataOffset, ps) -> reads.add(
-          new ChunkRead(source.intValue(), chunkAt.get((source << 48) ^ dataOffset), ps))));
+      List<ChunkRead> reads = new ArrayList<>(byChunk.size());
+      byChunk.forEach((key, ps) -> reads.add(new ChunkRead(key.source(), key.chunk(), ps)));
       return reads;
     }
 
@@ -71,6 +69,9 @@ public final class RestorePlanner {
       pieces = List.copyOf(pieces);
     }
   }
+
+  /** A chunk of one archive of the chain (chunk records are values: equal chunks are the same). */
+  private record ChunkKey(int source, ChunkRecord chunk) {}
 
   /** One archive of the chain as the planner sees it. */
   public record Layer(Path archive, Manifest manifest, List<ChunkRecord> chunks) {}

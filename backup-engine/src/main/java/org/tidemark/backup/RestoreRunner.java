@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -151,53 +152,91 @@ public final class RestoreRunner {
   }
 
   /**
-   * Reads, checks and decompresses every chunk on the {@link Workers}, and writes its pieces from
-   * the calling thread, in plan order. One writer: parallel writes into one file only contend for
-   * its inode lock, burning a core while the other copies. At most {@value #IN_FLIGHT} chunks are in
-   * flight, each in a reused direct buffer aligned for direct I/O, so chunk bytes go from the archive
-   * file through the decompressor to the image file without a copy through the Java heap (and
-   * around the page cache where the file system allows it). The first failure stops the rest.
+   * Reads, checks and decompresses every chunk on the {@link Workers}, and writes the image from
+   * the calling thread, front to back. One writer: parallel writes into one file only contend for
+   * its inode lock, burning a core while the other copies. Front to back: the pieces of the chain
+   * are written in guest order, so that those adjacent in the guest leave as one write ({@link
+   * GatheringWriter}) instead of one small write each.
+   *
+   * <p>Chunks are read in the order the image first needs them ({@link
+   * RestorePlanner.DiskPlan#reads()}), up to {@value #IN_FLIGHT} ahead of the writer, each into a
+   * direct buffer aligned for direct I/O (bytes go from the archive through the decompressor to the
+   * image without a copy through the Java heap, and around the page cache where the file system
+   * allows it). A buffer is reused once every piece of its chunk is written. Memory stays bounded:
+   * besides the chunks read ahead, the chunks still held are those whose guest range spans the
+   * writer's position, at most one per archive of the chain. The first failure stops the rest.
    */
   private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
       Progress progress) throws IOException {
     int bufferSize = reads.stream().mapToInt(r -> r.chunk().rawLength()).max().orElse(0);
-    ExecutorService pool = Workers.pool("tidemark-restore", Workers.count(reads.size()));
-    ArrayDeque<Decoding> inFlight = new ArrayDeque<>();
+    List<Slot> slots = new ArrayList<>();
+    for (int i = 0; i < reads.size(); i++) {
+      for (RestorePiece piece : reads.get(i).pieces()) {
+        slots.add(new Slot(piece, i));
+      }
+    }
+    slots.sort(Comparator.comparingLong(s -> s.piece().offset()));
+    Decoding[] decodings = new Decoding[reads.size()];
     ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    GatheringWriter writer = new GatheringWriter(out);
+    ExecutorService pool = Workers.pool("tidemark-restore", Workers.count(reads.size()));
     try {
-      for (RestorePlanner.ChunkRead read : reads) {
-        ByteBuffer buffer = free.isEmpty() ? DirectWrites.allocate(bufferSize) : free.poll();
-        inFlight.add(new Decoding(read, buffer, pool.submit(() -> {
-          readers.get(read.source()).readChunk(read.chunk(), buffer.clear());
-          return null;
-        })));
-        if (inFlight.size() >= IN_FLIGHT) {
-          writeNext(inFlight, free, out, progress);
+      int submitted = 0;
+      int frontier = 0; // the newest read the writer has reached (reads are in order of first need)
+      for (Slot slot : slots) {
+        frontier = Math.max(frontier, slot.read());
+        for (; submitted < reads.size() && submitted <= frontier + IN_FLIGHT; submitted++) {
+          RestorePlanner.ChunkRead read = reads.get(submitted);
+          ByteBuffer buffer = free.isEmpty() ? DirectWrites.allocate(bufferSize) : free.poll();
+          decodings[submitted] = new Decoding(buffer, read.pieces().size(), pool.submit(() -> {
+            readers.get(read.source()).readChunk(read.chunk(), buffer.clear());
+            return null;
+          }));
         }
+        Decoding d = decodings[slot.read()];
+        Workers.await(d.done(), "restore", "restoring a chunk failed");
+        RestorePiece piece = slot.piece();
+        int from = (int) (piece.offset() - reads.get(slot.read()).chunk().offset());
+        writer.write(piece.offset(), d.buffer().duplicate().limit(from + (int) piece.length()).position(from), () -> {
+          if (d.pieceWritten()) {
+            free.add(d.buffer());
+          }
+        });
+        progress.advance(piece.length());
       }
-      while (!inFlight.isEmpty()) {
-        writeNext(inFlight, free, out, progress);
-      }
+      writer.flush();
     } finally {
       pool.shutdownNow();
     }
   }
 
-  /** A chunk being read and decoded into {@code buffer}. */
-  private record Decoding(RestorePlanner.ChunkRead read, ByteBuffer buffer, Future<?> done) {}
+  /** A guest piece of the image and the index of the read that supplies it. */
+  private record Slot(RestorePiece piece, int read) {}
 
-  private static void writeNext(ArrayDeque<Decoding> inFlight, ArrayDeque<ByteBuffer> free, DiskImageWriter out,
-      Progress progress) throws IOException {
-    Decoding next = inFlight.poll();
-    Workers.await(next.done(), "restore", "restoring a chunk failed");
-    long bytes = 0;
-    for (RestorePiece piece : next.read().pieces()) {
-      int from = (int) (piece.offset() - next.read().chunk().offset());
-      out.write(piece.offset(), next.buffer().duplicate().limit(from + (int) piece.length()).position(from));
-      bytes += piece.length();
+  /** A chunk being read and decoded into {@code buffer}, and how many of its pieces are not written. */
+  private static final class Decoding {
+    private final ByteBuffer buffer;
+    private final Future<?> done;
+    private int unwritten;
+
+    Decoding(ByteBuffer buffer, int pieces, Future<?> done) {
+      this.buffer = buffer;
+      this.unwritten = pieces;
+      this.done = done;
     }
-    free.add(next.buffer());
-    progress.advance(bytes);
+
+    ByteBuffer buffer() {
+      return buffer;
+    }
+
+    Future<?> done() {
+      return done;
+    }
+
+    /** Counts one piece written; true when it was the last (the buffer is free again). */
+    boolean pieceWritten() {
+      return --unwritten == 0;
+    }
   }
 
   /** Writes the {@code <domain>} element of the archive's checkpoint, as a top-level document. */

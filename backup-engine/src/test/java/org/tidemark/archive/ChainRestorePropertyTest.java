@@ -3,13 +3,16 @@ package org.tidemark.archive;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.stream.LongStream;
@@ -91,6 +94,23 @@ class ChainRestorePropertyTest {
     assertArrayEquals(model, restore(repo.chain("vm", Optional.empty())), "newest");
   }
 
+  /**
+   * The reads come in the order the image first needs them (by the guest offset of each chunk's
+   * first piece), and that order still reads each archive forwards.
+   */
+  private static void assertReadOrder(RestorePlanner.DiskPlan plan) {
+    long firstNeed = -1;
+    Map<Integer, Long> lastDataOffset = new HashMap<>();
+    for (RestorePlanner.ChunkRead read : plan.reads()) {
+      long first = read.pieces().get(0).offset();
+      assertTrue(first > firstNeed, "reads in order of first need: " + first + " after " + firstNeed);
+      firstNeed = first;
+      Long previous = lastDataOffset.put(read.source(), read.chunk().dataOffset());
+      assertTrue(previous == null || previous < read.chunk().dataOffset(),
+          "archive " + read.source() + " read forwards: " + read.chunk().dataOffset() + " after " + previous);
+    }
+  }
+
   /** Restores disk vda by executing the plan, reading each needed chunk once. */
   static byte[] restore(List<StoredBackup> chain) throws IOException {
     List<ArchiveReader> readers = new ArrayList<>();
@@ -120,6 +140,7 @@ class ChainRestorePropertyTest {
       assertEquals(plan.dataBytes(), fromChunks, "every data piece is in exactly one read");
       assertEquals(plan.reads().size(), plan.reads().stream().map(rd -> rd.source() + "@" + rd.chunk().dataOffset()).distinct().count());
       assertEquals(plan.virtualSize(), pos);
+      assertReadOrder(plan);
       return out;
     } finally {
       for (ArchiveReader rd : readers) {

@@ -122,6 +122,7 @@ class QemuChainBackupTest {
       assertTrue(qcow2Data <= sourceData + (1 << 20),
           "cp" + p + ": qcow2 restore is thin (" + qcow2Data + " bytes of data, source had " + sourceData + " allocated)");
       assertTrue(Files.size(qcow2) <= qcow2Data + (1 << 20), "cp" + p + ": metadata within 1 MiB (" + Files.size(qcow2) + ")");
+      assertHostOrderFollowsGuestOrder(qcow2, "cp" + p);
       System.out.printf("cp%d: source %d bytes allocated, raw restore %d bytes of data, qcow2 restore %d bytes of data"
           + " in a %d-byte file%n", p, sourceData, restoredData, qcow2Data, Files.size(qcow2));
       try (Qcow2Image q = Qcow2Image.open(qcow2); org.tidemark.disk.DiskSource r0 = org.tidemark.disk.Images.open(restored)) {
@@ -132,6 +133,28 @@ class QemuChainBackupTest {
         assertTrue(java.util.Arrays.equals(a, b), "cp" + p + ": our reader reads the qcow2 as the raw restore");
       }
     }
+  }
+
+  /**
+   * The restore writes the image front to back, so its data clusters lie in the file in guest
+   * order (as {@code qemu-img convert} lays them out), however the chain cut them: by qemu-img map,
+   * each data extent's host offset is above the previous one's.
+   */
+  private static void assertHostOrderFollowsGuestOrder(Path qcow2, String what) throws Exception {
+    com.fasterxml.jackson.databind.JsonNode map = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(Qemu.run("qemu-img", "map", "--output=json", "-f", "qcow2", qcow2.toString()));
+    long previousEnd = -1;
+    int extents = 0;
+    for (com.fasterxml.jackson.databind.JsonNode e : map) {
+      if (e.get("data").asBoolean()) {
+        long host = e.get("offset").asLong();
+        assertTrue(host >= previousEnd, what + ": guest " + e.get("start").asLong() + " lies at host " + host
+            + ", before the data of the guest range in front of it (ending at host " + previousEnd + ")");
+        previousEnd = host + e.get("length").asLong();
+        extents++;
+      }
+    }
+    assertTrue(extents > 1, what + ": qemu-img map shows " + extents + " data extents");
   }
 
   /** qemu-img map of a raw file: its data and holes as the file system reports them. */
