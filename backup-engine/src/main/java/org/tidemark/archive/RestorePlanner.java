@@ -1,8 +1,10 @@
 package org.tidemark.archive;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,20 +31,66 @@ public final class RestorePlanner {
 
     /**
      * The chunks to read, each once, with the pieces each one supplies, in the order the restored
-     * image needs them: by the guest offset of each chunk's first piece. An image written in that
-     * order is written front to back, and each archive is still read forwards (its chunks of a disk
-     * lie in the file in guest order, and a chunk's pieces lie within its own guest range).
+     * image needs them: {@link #reads(int)} with no limit on the chunks held.
      */
     public List<ChunkRead> reads() {
-      Map<ChunkKey, List<RestorePiece>> byChunk = new LinkedHashMap<>();
+      return reads(Integer.MAX_VALUE);
+    }
+
+    /**
+     * The chunks to read, with the pieces each read supplies, in the order an image written front
+     * to back needs them: by the guest offset of each read's first piece. Each archive is read
+     * forwards (its chunks of a disk lie in the file in guest order, and a chunk's pieces lie
+     * within its own guest range), except where a chunk is read again.
+     *
+     * <p>A writer going front to back holds a chunk from its first piece to its last; newer
+     * archives' pieces may lie between them, so at one guest offset it may hold one chunk per
+     * archive of the chain. At most {@code maxHeld} are held here: when one more would be, the
+     * held chunk needed again farthest ahead is let go, and read a second time where its next
+     * piece is. Without such a limit each chunk is read once.
+     *
+     * @param maxHeld the most chunks held at once between their first and last piece, at least 1
+     */
+    public List<ChunkRead> reads(int maxHeld) {
+      if (maxHeld < 1) {
+        throw new IllegalArgumentException("maxHeld " + maxHeld);
+      }
+      Map<ChunkKey, ArrayDeque<RestorePiece>> ahead = new HashMap<>(); // each chunk's pieces not yet reached
       for (RestorePiece p : pieces) {
         if (!p.zero()) {
-          byChunk.computeIfAbsent(new ChunkKey(p.source(), p.chunk()), k -> new ArrayList<>()).add(p);
+          ahead.computeIfAbsent(new ChunkKey(p.source(), p.chunk()), k -> new ArrayDeque<>()).add(p);
         }
       }
-      List<ChunkRead> reads = new ArrayList<>(byChunk.size());
-      byChunk.forEach((key, ps) -> reads.add(new ChunkRead(key.source(), key.chunk(), ps)));
-      return reads;
+      List<Map.Entry<ChunkKey, List<RestorePiece>>> reads = new ArrayList<>();
+      Map<ChunkKey, List<RestorePiece>> held = new LinkedHashMap<>(); // the reads whose chunk is held
+      for (RestorePiece p : pieces) {
+        if (p.zero()) {
+          continue;
+        }
+        ChunkKey key = new ChunkKey(p.source(), p.chunk());
+        List<RestorePiece> read = held.get(key);
+        if (read == null) {
+          read = new ArrayList<>();
+          reads.add(Map.entry(key, read));
+          held.put(key, read);
+        }
+        read.add(p);
+        ArrayDeque<RestorePiece> rest = ahead.get(key);
+        rest.poll();
+        if (rest.isEmpty()) {
+          held.remove(key);
+        }
+        while (held.size() > maxHeld) {
+          ChunkKey farthest = null;
+          for (ChunkKey k : held.keySet()) {
+            if (farthest == null || ahead.get(k).peek().offset() > ahead.get(farthest).peek().offset()) {
+              farthest = k;
+            }
+          }
+          held.remove(farthest);
+        }
+      }
+      return reads.stream().map(e -> new ChunkRead(e.getKey().source(), e.getKey().chunk(), e.getValue())).toList();
     }
 
     /** The pieces that read as zeros, in guest order. */

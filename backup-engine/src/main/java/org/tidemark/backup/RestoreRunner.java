@@ -46,6 +46,11 @@ public final class RestoreRunner {
   private static final Logger LOG = LoggerFactory.getLogger(RestoreRunner.class);
   /** Chunks read and decoded ahead of the writer. */
   static final int IN_FLIGHT = 8;
+  /**
+   * Bytes of chunk buffers held at most between a chunk's first and last piece ({@link
+   * RestorePlanner.DiskPlan#reads(int)}): 16 chunks of 4 MiB, 4 of 16 MiB, at least one chunk.
+   */
+  static final int HELD_BYTES = 64 << 20;
   private final Repository repository;
 
   /** A runner reading from {@code repository}. */
@@ -141,13 +146,16 @@ public final class RestoreRunner {
       RestorePlanner.DiskPlan plan, List<ArchiveReader> readers, RestoreRequest request, Progress progress)
       throws IOException {
     Path image = imagePath(request.directory(), plan.disk(), request.format());
-    LOG.info("restoring disk {} ({} bytes of data from {} chunks) to {} ({})", plan.disk(), plan.dataBytes(),
-        plan.reads().size(), image, request.format());
+    int largest = plan.pieces().stream().filter(p -> !p.zero()).mapToInt(p -> p.chunk().rawLength()).max().orElse(1);
+    List<RestorePlanner.ChunkRead> reads = plan.reads(Math.max(1, HELD_BYTES / largest));
+    long chunks = reads.stream().map(r -> List.of(r.source(), r.chunk().dataOffset())).distinct().count();
+    LOG.info("restoring disk {} ({} bytes of data from {} chunks, {} reads) to {} ({})", plan.disk(), plan.dataBytes(),
+        chunks, reads.size(), image, request.format());
     try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
-      copyChunks(plan.reads(), readers, out, progress);
+      copyChunks(reads, readers, out, progress);
       out.commit();
     }
-    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), plan.reads().size(),
+    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
         request.format());
   }
 
@@ -162,9 +170,12 @@ public final class RestoreRunner {
    * RestorePlanner.DiskPlan#reads()}), up to {@value #IN_FLIGHT} ahead of the writer, each into a
    * direct buffer aligned for direct I/O (bytes go from the archive through the decompressor to the
    * image without a copy through the Java heap, and around the page cache where the file system
-   * allows it). A buffer is reused once every piece of its chunk is written. Memory stays bounded:
-   * besides the chunks read ahead, the chunks still held are those whose guest range spans the
-   * writer's position, at most one per archive of the chain. The first failure stops the rest.
+   * allows it). A buffer is reused once every piece of its read is written. Memory stays bounded:
+   * besides the chunks read ahead, the writer holds those whose guest range spans its position
+   * (one per archive of the chain at most), and no more than {@value #HELD_BYTES} bytes of them:
+   * past that, the plan reads a chunk again instead of holding it. With the chunk being written and
+   * the one a gathered write may still point into, a restore has at most 26 buffers of 4 MiB chunks
+   * (104 MiB) or 14 of 16 MiB ones, however long the chain. The first failure stops the rest.
    */
   private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
       Progress progress) throws IOException {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -49,6 +50,74 @@ class ChainRestorePropertyTest {
     return out;
   }
 
+  /**
+   * Writes the archive of checkpoint {@code name}: the extents' bytes as the model holds them now,
+   * cut into chunks of {@code chunk} bytes, each stored with zstd or as it is. Full when {@code
+   * parent} is null.
+   */
+  private static ParentRef writeArchive(Repository repo, String name, long created, ParentRef parent,
+      List<ExtentRecord> extents, byte[] model, int chunk, Random r) throws IOException {
+    boolean full = parent == null;
+    DiskManifest dm = new DiskManifest("vda", full ? DiskManifest.FULL : DiskManifest.INCREMENTAL,
+        full ? "no-base-backup" : "incremental", "", model.length, 512, extents);
+    Manifest m = Manifest.of("test", "vm", name, created, parent, List.of(dm));
+    try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", name), new byte[] {'x'}, m)) {
+      for (ExtentRecord e : extents) {
+        for (long off = e.offset(); !e.zero() && off < e.end(); off += chunk) {
+          int len = (int) Math.min(chunk, e.end() - off);
+          byte[] raw = Arrays.copyOfRange(model, (int) off, (int) off + len);
+          w.writeChunk("vda", EncodedChunk.encode(off, raw, len, r.nextBoolean() ? Codec.ZSTD : Codec.NONE));
+        }
+      }
+      return new ParentRef(name, w.commit().getFileName().toString());
+    }
+  }
+
+  /**
+   * Nested cuts: the full backup's one chunk [0, 64K) is cut by cp1's chunk [16K, 48K), itself cut
+   * by cp2's [24K, 32K). Written front to back, at 24K both older chunks are held. With room for
+   * one, the plan lets go of the full backup's chunk (needed again at 48K, after cp1's at 32K) and
+   * reads it a second time there; with room for two, each chunk is read once.
+   */
+  @Test
+  void nestedCutsReadTheChunkNeededFarthestAheadAgain() throws IOException {
+    Random r = new Random(7);
+    int k = 1024;
+    Repository repo = Repository.at(dir);
+    byte[] model = new byte[64 * k];
+    List<List<ExtentRecord>> layers = List.of(List.of(new ExtentRecord(0, 64 * k, false)),
+        List.of(new ExtentRecord(16 * k, 32 * k, false)), List.of(new ExtentRecord(24 * k, 8 * k, false)));
+    ParentRef parent = null;
+    for (int p = 0; p < layers.size(); p++) {
+      for (ExtentRecord e : layers.get(p)) {
+        byte[] data = new byte[(int) e.length()];
+        r.nextBytes(data);
+        System.arraycopy(data, 0, model, (int) e.offset(), data.length);
+      }
+      parent = writeArchive(repo, "cp" + p, 1000 + p, parent, layers.get(p), model, 64 * k, r);
+    }
+    List<StoredBackup> chain = repo.chain("vm", Optional.empty());
+    assertArrayEquals(model, restore(chain));
+    List<RestorePlanner.Layer> planned = new ArrayList<>();
+    for (StoredBackup b : chain) {
+      try (ArchiveReader rd = ArchiveReader.open(b.path())) {
+        planned.add(new RestorePlanner.Layer(b.path(), rd.manifest(), rd.chunks()));
+      }
+    }
+    RestorePlanner.DiskPlan plan = RestorePlanner.plan("vda", planned);
+    // source 0 is the newest (cp2), 2 the full backup; each read as "source:first piece+bytes..."
+    assertEquals(List.of("2:0+16384", "1:16384+8192,32768+16384", "0:24576+8192", "2:49152+16384"),
+        described(plan.reads(1)));
+    assertEquals(List.of("2:0+16384,49152+16384", "1:16384+8192,32768+16384", "0:24576+8192"),
+        described(plan.reads(2)));
+    assertEquals(described(plan.reads(2)), described(plan.reads()));
+  }
+
+  private static List<String> described(List<RestorePlanner.ChunkRead> reads) {
+    return reads.stream().map(rd -> rd.source() + ":" + String.join(",",
+        rd.pieces().stream().map(p -> p.offset() + "+" + p.length()).toList())).toList();
+  }
+
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void everyPointOfTheChainRestoresTheModel(long seed) throws IOException {
@@ -71,20 +140,7 @@ class ChainRestorePropertyTest {
         System.arraycopy(data, 0, model, (int) e.offset(), data.length);
       }
       expectedAt.add(model.clone());
-      String name = "cp" + p;
-      DiskManifest dm = new DiskManifest("vda", full ? DiskManifest.FULL : DiskManifest.INCREMENTAL,
-          full ? "no-base-backup" : "incremental", "", size, 512, extents);
-      Manifest m = Manifest.of("test", "vm", name, 1000 + p, parent, List.of(dm));
-      try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", name), new byte[] {'x'}, m)) {
-        for (ExtentRecord e : extents) {
-          for (long off = e.offset(); !e.zero() && off < e.end(); off += chunk) {
-            int len = (int) Math.min(chunk, e.end() - off);
-            byte[] raw = Arrays.copyOfRange(model, (int) off, (int) off + len);
-            w.writeChunk("vda", EncodedChunk.encode(off, raw, len, r.nextBoolean() ? Codec.ZSTD : Codec.NONE));
-          }
-        }
-        parent = new ParentRef(name, w.commit().getFileName().toString());
-      }
+      parent = writeArchive(repo, "cp" + p, 1000 + p, parent, extents, model, chunk, r);
     }
     for (int p = 0; p < points; p++) {
       List<StoredBackup> chain = repo.chain("vm", Optional.of("cp" + p));
@@ -98,10 +154,10 @@ class ChainRestorePropertyTest {
    * The reads come in the order the image first needs them (by the guest offset of each chunk's
    * first piece), and that order still reads each archive forwards.
    */
-  private static void assertReadOrder(RestorePlanner.DiskPlan plan) {
+  private static void assertReadOrder(List<RestorePlanner.ChunkRead> reads) {
     long firstNeed = -1;
     Map<Integer, Long> lastDataOffset = new HashMap<>();
-    for (RestorePlanner.ChunkRead read : plan.reads()) {
+    for (RestorePlanner.ChunkRead read : reads) {
       long first = read.pieces().get(0).offset();
       assertTrue(first > firstNeed, "reads in order of first need: " + first + " after " + firstNeed);
       firstNeed = first;
@@ -111,7 +167,44 @@ class ChainRestorePropertyTest {
     }
   }
 
-  /** Restores disk vda by executing the plan, reading each needed chunk once. */
+  /** Writes the image from the reads (each chunk read as often as it is listed); checks every data piece is in one read. */
+  private static byte[] execute(RestorePlanner.DiskPlan plan, List<RestorePlanner.ChunkRead> reads,
+      List<ArchiveReader> readers) throws IOException {
+    byte[] out = new byte[(int) plan.virtualSize()];
+    byte[] buf = new byte[ArchiveWriter.MAX_CHUNK];
+    long fromChunks = 0;
+    for (RestorePlanner.ChunkRead read : reads) {
+      readers.get(read.source()).readChunk(read.chunk(), buf);
+      for (RestorePiece piece : read.pieces()) {
+        System.arraycopy(buf, (int) (piece.offset() - read.chunk().offset()), out, (int) piece.offset(), (int) piece.length());
+        fromChunks += piece.length();
+      }
+    }
+    assertEquals(plan.dataBytes(), fromChunks, "every data piece is in exactly one read");
+    return out;
+  }
+
+  /** The most reads a writer going front to back holds at once, each from its first piece to its last. */
+  private static int maxHeldWritingFrontToBack(List<RestorePlanner.ChunkRead> reads) {
+    TreeMap<Long, Integer> events = new TreeMap<>(); // guest offset -> change in reads held
+    for (RestorePlanner.ChunkRead read : reads) {
+      List<RestorePiece> ps = read.pieces();
+      events.merge(ps.get(0).offset(), 1, Integer::sum);
+      events.merge(ps.get(ps.size() - 1).end(), -1, Integer::sum);
+    }
+    int held = 0;
+    int most = 0;
+    for (int change : events.values()) {
+      held += change;
+      most = Math.max(most, held);
+    }
+    return most;
+  }
+
+  /**
+   * Restores disk vda by executing the plan, reading each needed chunk once; the same with at most
+   * one and at most two chunks held, where chunks are read again, must give the same bytes.
+   */
   static byte[] restore(List<StoredBackup> chain) throws IOException {
     List<ArchiveReader> readers = new ArrayList<>();
     try {
@@ -122,25 +215,23 @@ class ChainRestorePropertyTest {
         layers.add(new RestorePlanner.Layer(b.path(), rd.manifest(), rd.chunks()));
       }
       RestorePlanner.DiskPlan plan = RestorePlanner.plan("vda", layers);
-      byte[] out = new byte[(int) plan.virtualSize()];
       long pos = 0;
       for (RestorePiece piece : plan.pieces()) {
         assertEquals(pos, piece.offset(), "pieces tile the disk");
         pos = piece.end();
       }
-      byte[] buf = new byte[ArchiveWriter.MAX_CHUNK];
-      long fromChunks = 0;
-      for (RestorePlanner.ChunkRead read : plan.reads()) {
-        readers.get(read.source()).readChunk(read.chunk(), buf);
-        for (RestorePiece piece : read.pieces()) {
-          System.arraycopy(buf, (int) (piece.offset() - read.chunk().offset()), out, (int) piece.offset(), (int) piece.length());
-          fromChunks += piece.length();
-        }
-      }
-      assertEquals(plan.dataBytes(), fromChunks, "every data piece is in exactly one read");
-      assertEquals(plan.reads().size(), plan.reads().stream().map(rd -> rd.source() + "@" + rd.chunk().dataOffset()).distinct().count());
       assertEquals(plan.virtualSize(), pos);
-      assertReadOrder(plan);
+      List<RestorePlanner.ChunkRead> once = plan.reads();
+      assertEquals(once.size(), once.stream().map(rd -> rd.source() + "@" + rd.chunk().dataOffset()).distinct().count(),
+          "without a limit, each chunk is read once");
+      assertReadOrder(once);
+      byte[] out = execute(plan, once, readers);
+      for (int maxHeld : new int[] {1, 2}) {
+        List<RestorePlanner.ChunkRead> limited = plan.reads(maxHeld);
+        // held between first and last piece: at most maxHeld, and the one being written
+        assertTrue(maxHeldWritingFrontToBack(limited) <= maxHeld + 1, "at most " + maxHeld + " chunks held");
+        assertArrayEquals(out, execute(plan, limited, readers), "restored with at most " + maxHeld + " chunks held");
+      }
       return out;
     } finally {
       for (ArchiveReader rd : readers) {
