@@ -53,6 +53,9 @@ public final class ArchiveWriter implements Closeable {
   /** The chunk size Tidemark uses by default. */
   public static final int DEFAULT_CHUNK = 4 << 20;
 
+  /** Bytes gathered before a write: small entries leave together, in writes of this size. */
+  static final int STAGE = 8 << 20;
+
   static final String CHECKPOINT_ENTRY = "checkpoint.xml";
   static final String MANIFEST_ENTRY = "manifest.json";
   static final String INDEX_ENTRY = "index.json";
@@ -63,8 +66,10 @@ public final class ArchiveWriter implements Closeable {
   private final FileChannel channel;
   private final EarlyWriteback writeback;
   private final DirectWrites directWrites;
-  /** Bytes written so far: where the next entry's header starts. */
+  /** Bytes the archive holds so far, staged ones included: where the next entry's header starts. */
   private long position;
+  /** Bytes appended but not yet written to the file, from {@code position - staged.position()}. */
+  private final ByteBuffer staged = DirectWrites.allocate(STAGE);
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final List<ChunkRecord> index = new ArrayList<>();
@@ -165,7 +170,8 @@ public final class ArchiveWriter implements Closeable {
     ArchiveJson.Seal seal = new ArchiveJson.Seal(
         Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
     writeEntry(SEAL_ENTRY, ByteBuffer.wrap(ArchiveJson.seal(seal)));
-    writeBuffered(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
+    append(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
+    writeStaged();
     directWrites.close();
     Publish.forceAndPublish(channel, temp, target, false);
     committed = true;
@@ -194,22 +200,23 @@ public final class ArchiveWriter implements Closeable {
 
   /**
    * Appends one metadata entry: its header, formatted by Commons Compress ({@link TarHeaders}), its
-   * data, and zeros up to the next 512-byte record, in one gathering write.
+   * data, and zeros up to the next 512-byte record.
    *
    * @return the file offset of the entry's data
    */
   private long writeEntry(String name, ByteBuffer data) throws IOException {
     ByteBuffer header = ByteBuffer.wrap(TarHeaders.format(TarHeaders.entry(name, data.remaining(), created)));
     long dataOffset = position + header.remaining();
-    writeBuffered(header, data, padding(data.remaining()));
+    append(header, data, padding(data.remaining()));
     return dataOffset;
   }
 
   /**
    * Appends one chunk entry. A large chunk's data starts at a multiple of 4 KiB ({@link
-   * TarHeaders#formatChunk}): its whole 4 KiB blocks go to the device around the page cache when
-   * the buffer is direct and aligned and the file system allows it ({@link DirectWrites}); the
-   * header, the data's last partial block and the padding go through the page cache.
+   * TarHeaders#formatChunk}): what is staged before it (its header last) and its whole 4 KiB blocks
+   * leave in one gathering write around the page cache when its buffer is direct and aligned and
+   * the file system allows it ({@link DirectWrites}); the data's last partial block and the padding
+   * are staged. A small chunk is staged whole.
    *
    * @return the file offset of the chunk's data
    */
@@ -218,16 +225,16 @@ public final class ArchiveWriter implements Closeable {
     long dataOffset = position + header.remaining();
     int block = directWrites.alignment();
     int body = data.remaining() / block * block;
-    if (!directWrites.isDirect() || body == 0 || dataOffset % block != 0) {
-      writeBuffered(header, data, padding(data.remaining()));
+    int length = data.remaining();
+    if (!directWrites.isDirect() || length < TarHeaders.ALIGNED_MIN || body == 0 || dataOffset % block != 0) {
+      append(header, data.duplicate(), padding(length));
       return dataOffset;
     }
-    ByteBuffer tail = data.duplicate().position(data.position() + body);
-    int length = data.remaining();
-    writeBuffered(header);
-    directWrites.write(dataOffset, data.duplicate().limit(data.position() + body));
+    append(header); // the stage now ends at dataOffset, a block boundary, and starts at one
+    directWrites.write(position - staged.position(), staged.flip(), data.duplicate().limit(data.position() + body));
+    staged.clear();
     position += body;
-    writeBuffered(tail, padding(length));
+    append(data.duplicate().position(data.position() + body), padding(length));
     return dataOffset;
   }
 
@@ -237,19 +244,30 @@ public final class ArchiveWriter implements Closeable {
     return ByteBuffer.wrap(ZERO_RECORD, 0, (int) Math.floorMod(-(long) length, (long) TarHeaders.RECORD));
   }
 
-  /** Writes the buffers at {@link #position} through the page cache, and advances it. */
-  private void writeBuffered(ByteBuffer... buffers) throws IOException {
-    long total = 0;
-    for (ByteBuffer b : buffers) {
-      total += b.remaining();
+  /**
+   * Appends the buffers' remaining bytes at {@link #position} (without moving the buffers) through
+   * the stage: a direct buffer of {@value #STAGE} bytes that starts at a block boundary of the
+   * file and is written whole (around the page cache where allowed) each time it fills.
+   */
+  private void append(ByteBuffer... parts) throws IOException {
+    for (ByteBuffer part : parts) {
+      ByteBuffer rest = part.duplicate();
+      while (rest.hasRemaining()) {
+        int n = Math.min(rest.remaining(), staged.remaining());
+        staged.put(rest.slice(rest.position(), n));
+        rest.position(rest.position() + n);
+        position += n;
+        if (!staged.hasRemaining()) {
+          writeStaged();
+        }
+      }
     }
-    channel.position(position);
-    long done = 0;
-    while (done < total) {
-      done += channel.write(buffers);
-    }
-    position += total;
-    writeback.wrote(total);
+  }
+
+  /** Writes what is staged; the stage then starts at {@link #position}. */
+  private void writeStaged() throws IOException {
+    directWrites.write(position - staged.position(), staged.flip());
+    staged.clear();
   }
 
   private void ensureOpen() {

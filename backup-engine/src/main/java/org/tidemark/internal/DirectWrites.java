@@ -123,6 +123,64 @@ public final class DirectWrites implements AutoCloseable {
     return false;
   }
 
+  /**
+   * Writes all remaining bytes of {@code parts}, one after the other, from {@code position}: in one
+   * gathering write around the page cache when every part is aligned and that is possible, through
+   * the regular channel otherwise (counted for early writeback). Advances each part to its limit.
+   * Gathering writes are serialised with each other (they use the channel's position); positional
+   * {@link #write(long, ByteBuffer)} calls may run beside them.
+   *
+   * @return whether the bytes went around the page cache
+   */
+  public synchronized boolean write(long position, ByteBuffer... parts) throws IOException {
+    FileChannel d = direct;
+    boolean aligned = d != null && position % alignment == 0;
+    long total = 0;
+    for (ByteBuffer part : parts) {
+      aligned &= aligned(0, part);
+      total += part.remaining();
+    }
+    if (aligned) {
+      ByteBuffer[] attempt = new ByteBuffer[parts.length];
+      for (int i = 0; i < parts.length; i++) {
+        attempt[i] = parts[i].duplicate();
+      }
+      try {
+        d.position(position);
+        for (long done = 0; done < total; ) {
+          done += d.write(attempt);
+        }
+        for (ByteBuffer part : parts) {
+          part.position(part.limit());
+        }
+        return true;
+      } catch (IOException e) {
+        try {
+          writeBuffered(position, parts, total);
+        } catch (IOException again) {
+          again.addSuppressed(e);
+          throw again;
+        }
+        LOG.debug("{}: a direct write failed ({}); writing through the page cache from now on", path, e.toString());
+        direct = null;
+        d.close();
+        return false;
+      }
+    }
+    writeBuffered(position, parts, total);
+    return false;
+  }
+
+  private void writeBuffered(long position, ByteBuffer[] parts, long total) throws IOException {
+    synchronized (buffered) {
+      buffered.position(position);
+      for (long done = 0; done < total; ) {
+        done += buffered.write(parts);
+      }
+    }
+    writeback.wrote(total);
+  }
+
   /** Through the page cache, counted for early writeback. */
   private void writeBuffered(long position, ByteBuffer data) throws IOException {
     int n = data.remaining();

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ArchiveRoundTripTest {
   @TempDir Path dir;
@@ -124,6 +125,38 @@ class ArchiveRoundTripTest {
         assertEquals(ByteBuffer.wrap(d.guest, (int) c.offset(), c.rawLength()), ByteBuffer.wrap(buf, 0, c.rawLength()));
       }
       assertFalse(r.chunks(longName).isEmpty());
+    }
+  }
+
+  /**
+   * The writer stages small entries and writes them in large blocks, and sends large chunks'
+   * aligned data around the page cache: the file is byte for byte the one written entirely
+   * through the page cache ({@code -Dtidemark.noDirectIo=true}), whether the stage fills many
+   * times (20 MiB of 300 kB chunks) or chunks are large (1.1 MB, aligned) or both in one archive.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {300_000, 1_100_000})
+  void stagedAndDirectWritesGiveTheBytesOfPlainWrites(int chunk) throws Exception {
+    List<ArchiveFixtures.Disk> disks = List.of(ArchiveFixtures.Disk.dense("vda", 21, 20 << 20),
+        ArchiveFixtures.Disk.dense("vdb", 22, 3_000_001));
+    Path direct = ArchiveFixtures.write(dir.resolve("direct.tar"), disks, chunk, Codec.NONE);
+    Path plain;
+    System.setProperty("tidemark.noDirectIo", "true");
+    try {
+      plain = ArchiveFixtures.write(dir.resolve("plain.tar"), disks, chunk, Codec.NONE);
+    } finally {
+      System.clearProperty("tidemark.noDirectIo");
+    }
+    assertTrue(Files.size(plain) > ArchiveWriter.STAGE, "the stage fills");
+    assertEquals(-1, Files.mismatch(plain, direct), "the same bytes");
+    try (ArchiveReader r = ArchiveReader.open(direct)) {
+      assertEquals(List.of(), ArchiveVerifier.verify(direct));
+      ArchiveFixtures.Disk d = disks.get(0);
+      byte[] buf = new byte[chunk];
+      for (ChunkRecord c : r.chunks("vda")) {
+        r.readChunk(c, buf);
+        assertEquals(ByteBuffer.wrap(d.guest, (int) c.offset(), c.rawLength()), ByteBuffer.wrap(buf, 0, c.rawLength()));
+      }
     }
   }
 

@@ -43,10 +43,23 @@ class DirectWritesTest {
         long at = aligned ? (long) a * r.nextInt(size / a - 16) : r.nextInt(size - length);
         byte[] bytes = new byte[length];
         r.nextBytes(bytes);
-        ByteBuffer data = r.nextBoolean() ? DirectWrites.allocate(length).put(bytes).flip() : ByteBuffer.wrap(bytes);
-        boolean wentDirect = w.write(at, data);
-        assertFalse(data.hasRemaining(), "the buffer is consumed");
-        assertTrue(!wentDirect || (data.isDirect() && aligned), "only aligned direct buffers go around the cache");
+        boolean wentDirect;
+        if (r.nextInt(3) > 0) {
+          ByteBuffer data = r.nextBoolean() ? DirectWrites.allocate(length).put(bytes).flip() : ByteBuffer.wrap(bytes);
+          wentDirect = w.write(at, data);
+          assertFalse(data.hasRemaining(), "the buffer is consumed");
+          assertTrue(!wentDirect || (data.isDirect() && aligned), "only aligned direct buffers go around the cache");
+        } else { // a gathering write of up to three parts, each in its own buffer
+          int cut1 = aligned ? a * r.nextInt(length / a + 1) : r.nextInt(length + 1);
+          int cut2 = cut1 + (aligned ? a * r.nextInt((length - cut1) / a + 1) : r.nextInt(length - cut1 + 1));
+          ByteBuffer[] parts = {part(bytes, 0, cut1, r), part(bytes, cut1, cut2, r), part(bytes, cut2, length, r)};
+          boolean allDirect = java.util.Arrays.stream(parts).allMatch(b -> b.isDirect() || !b.hasRemaining());
+          wentDirect = w.write(at, parts);
+          for (ByteBuffer b : parts) {
+            assertFalse(b.hasRemaining(), "every part is consumed");
+          }
+          assertTrue(!wentDirect || (allDirect && aligned), "only aligned direct parts go around the cache");
+        }
         direct += wentDirect ? 1 : 0;
         System.arraycopy(bytes, 0, model, (int) at, length);
       }
@@ -57,6 +70,12 @@ class DirectWritesTest {
       assertEquals(0, actual[i]);
     }
     assumeTrue(direct > 0, "the file system of " + dir + " does not take direct writes");
+  }
+
+  /** Bytes [from, to) of {@code bytes} in a direct (aligned) or a heap buffer. */
+  private static ByteBuffer part(byte[] bytes, int from, int to, Random r) {
+    return r.nextBoolean() ? DirectWrites.allocate(to - from).put(bytes, from, to - from).flip()
+        : ByteBuffer.wrap(bytes, from, to - from).slice();
   }
 
   @Test
@@ -72,6 +91,11 @@ class DirectWritesTest {
       assertFalse(w.write(0, DirectWrites.allocate(w.alignment() - 1)), "unaligned length");
       assertFalse(w.write(0, DirectWrites.allocate(w.alignment() + 1).position(1)), "unaligned address");
       assertFalse(w.write(0, ByteBuffer.allocate(w.alignment())), "heap buffer");
+      assertTrue(w.write(0, DirectWrites.allocate(w.alignment()), DirectWrites.allocate(2 * w.alignment())), "gathered");
+      assertFalse(w.write(0, DirectWrites.allocate(w.alignment()), DirectWrites.allocate(w.alignment() - 1)),
+          "a gathered part of unaligned length");
+      assertFalse(w.write(0, DirectWrites.allocate(w.alignment()), ByteBuffer.allocate(w.alignment())),
+          "a gathered heap part");
       assertTrue(w.isDirect(), "refusals by alignment do not turn direct writes off");
     }
     assertEquals(3 * Files.getFileStore(file).getBlockSize(), Files.size(file), "the first write ended at 3 blocks");
