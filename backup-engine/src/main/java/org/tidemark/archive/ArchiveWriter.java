@@ -64,7 +64,6 @@ public final class ArchiveWriter implements Closeable {
   private final Path target;
   private final Path temp;
   private final FileChannel channel;
-  private final EarlyWriteback writeback;
   private final DirectWrites directWrites;
   /** Bytes the archive holds so far, staged ones included: where the next entry's header starts. */
   private long position;
@@ -82,8 +81,7 @@ public final class ArchiveWriter implements Closeable {
     this.created = created;
     this.temp = temp;
     this.channel = channel;
-    this.writeback = new EarlyWriteback(channel);
-    this.directWrites = DirectWrites.open(temp, channel, writeback);
+    this.directWrites = DirectWrites.open(temp, channel, new EarlyWriteback(channel));
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

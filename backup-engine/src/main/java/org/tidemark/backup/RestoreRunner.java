@@ -152,7 +152,7 @@ public final class RestoreRunner {
     LOG.info("restoring disk {} ({} bytes of data from {} chunks, {} reads) to {} ({})", plan.disk(), plan.dataBytes(),
         chunks, reads.size(), image, request.format());
     try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
-      copyChunks(reads, readers, out, progress);
+      copyChunks(reads, largest, readers, out, progress);
       out.commit();
     }
     return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
@@ -160,7 +160,8 @@ public final class RestoreRunner {
   }
 
   /**
-   * Reads, checks and decompresses every chunk on the {@link Workers}, and writes the image from
+   * Reads, checks and decompresses every chunk on the {@link Workers} into buffers of {@code
+   * bufferSize} bytes (the largest chunk's raw length), and writes the image from
    * the calling thread, front to back. One writer: parallel writes into one file only contend for
    * its inode lock, burning a core while the other copies. Front to back: the pieces of the chain
    * are written in guest order, so that those adjacent in the guest leave as one write ({@link
@@ -177,9 +178,8 @@ public final class RestoreRunner {
    * the one a gathered write may still point into, a restore has at most 26 buffers of 4 MiB chunks
    * (104 MiB) or 14 of 16 MiB ones, however long the chain. The first failure stops the rest.
    */
-  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, List<ArchiveReader> readers, DiskImageWriter out,
-      Progress progress) throws IOException {
-    int bufferSize = reads.stream().mapToInt(r -> r.chunk().rawLength()).max().orElse(0);
+  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, int bufferSize, List<ArchiveReader> readers,
+      DiskImageWriter out, Progress progress) throws IOException {
     List<Slot> slots = new ArrayList<>();
     for (int i = 0; i < reads.size(); i++) {
       for (RestorePiece piece : reads.get(i).pieces()) {

@@ -106,16 +106,7 @@ public final class DirectWrites implements AutoCloseable {
         data.position(data.limit());
         return true;
       } catch (IOException e) {
-        // retried through the page cache: if that works, the file system does not take direct writes
-        try {
-          writeBuffered(position, data);
-        } catch (IOException again) {
-          again.addSuppressed(e);
-          throw again; // a real failure (a full disk): reported as the regular write saw it
-        }
-        LOG.debug("{}: a direct write failed ({}); writing through the page cache from now on", path, e.toString());
-        direct = null;
-        d.close();
+        fallBack(d, e, () -> writeBuffered(position, data));
         return false;
       }
     }
@@ -155,23 +146,43 @@ public final class DirectWrites implements AutoCloseable {
         }
         return true;
       } catch (IOException e) {
-        try {
-          writeBuffered(position, parts, total);
-        } catch (IOException again) {
-          again.addSuppressed(e);
-          throw again;
-        }
-        LOG.debug("{}: a direct write failed ({}); writing through the page cache from now on", path, e.toString());
-        direct = null;
-        d.close();
+        fallBack(d, e, () -> writeBuffered(position, parts));
         return false;
       }
     }
-    writeBuffered(position, parts, total);
+    writeBuffered(position, parts);
     return false;
   }
 
-  private void writeBuffered(long position, ByteBuffer[] parts, long total) throws IOException {
+  /** A write through the regular channel. */
+  private interface BufferedWrite {
+    void run() throws IOException;
+  }
+
+  /**
+   * After direct write {@code failure} on {@code d}: retries through the page cache; if that works,
+   * the file system does not take direct writes, and every later write goes through the page cache.
+   * If the retry fails too, that is a real failure (a full disk), reported as the regular write saw
+   * it.
+   */
+  private void fallBack(FileChannel d, IOException failure, BufferedWrite retry) throws IOException {
+    try {
+      retry.run();
+    } catch (IOException again) {
+      again.addSuppressed(failure);
+      throw again;
+    }
+    LOG.debug("{}: a direct write failed ({}); writing through the page cache from now on", path, failure.toString());
+    direct = null;
+    d.close();
+  }
+
+  /** The parts one after the other through the page cache, counted for early writeback. */
+  private void writeBuffered(long position, ByteBuffer[] parts) throws IOException {
+    long total = 0;
+    for (ByteBuffer part : parts) {
+      total += part.remaining();
+    }
     synchronized (buffered) {
       buffered.position(position);
       for (long done = 0; done < total; ) {
