@@ -60,6 +60,11 @@ final class BackupCommand implements Callable<Integer> {
       description = "Chunk compression: zstd (default), deflate or none.")
   String compress;
 
+  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = "0",
+      description = {"When another tidemark run holds the domain's lock, wait up to SECONDS for it (default: "
+          + "${DEFAULT-VALUE}, refuse at once with exit code 8)."})
+  long lockWaitSeconds;
+
   @Mixin OutputOptions output;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -67,6 +72,10 @@ final class BackupCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     output.configureLogging();
+    if (lockWaitSeconds < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--lock-wait " + lockWaitSeconds
+          + ": expected 0 or more seconds");
+    }
     Codec codec;
     try {
       codec = Codec.fromId(compress);
@@ -87,7 +96,7 @@ final class BackupCommand implements Callable<Integer> {
     files.startHostValidation();
     BackupResult result;
     try {
-      result = new BackupRunner(Repository.at(repo)).run(request, TerminalProgress.forOptions(output),
+      result = new BackupRunner(Repository.at(repo), java.time.Duration.ofSeconds(lockWaitSeconds)).run(request, TerminalProgress.forOptions(output),
           files::awaitHostValidation);
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses

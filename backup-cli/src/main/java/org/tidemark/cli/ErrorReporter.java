@@ -56,6 +56,12 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof org.tidemark.archive.ArchiveException) {
       return ExitCodes.INVALID_INPUT;
     }
+    if (e instanceof org.tidemark.archive.RepositoryLockedException) {
+      return ExitCodes.LOCKED;
+    }
+    if (e instanceof org.tidemark.disk.ImageInUseException) {
+      return ExitCodes.DISK_IN_USE;
+    }
     if (e instanceof FileAlreadyExistsException) {
       return ExitCodes.WOULD_OVERWRITE;
     }

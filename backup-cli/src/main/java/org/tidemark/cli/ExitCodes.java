@@ -22,6 +22,16 @@ public final class ExitCodes {
   /** An existing file would have been overwritten; nothing was written. Use --force to allow it. */
   public static final int WOULD_OVERWRITE = 7;
   /**
+   * Another Tidemark run holds the domain's repository lock (a backup still running, perhaps an
+   * overlapping cron job); nothing was done. {@code --lock-wait} queues behind it instead.
+   */
+  public static final int LOCKED = 8;
+  /**
+   * A disk image is in use by a running QEMU (QEMU's image locks): reading its file would copy a
+   * torn, stale image; nothing was written. Back the domain up live through libvirt, or shut it down.
+   */
+  public static final int DISK_IN_USE = 9;
+  /**
    * Interrupted by Ctrl-C (SIGINT; SIGTERM gives 143): nothing half-written is left under a final
    * name, and the temporary files of the run are removed.
    */
@@ -44,6 +54,8 @@ public final class ExitCodes {
         "  5   I/O error (missing file, permission denied, disk full)",
         "  6   partial success: done, but some disk fell back to a full backup",
         "  7   refused to overwrite an existing file (use --force)",
+        "  8   another tidemark run holds the domain's repository lock; nothing done (see --lock-wait)",
+        "  9   a disk image is in use by a running QEMU; nothing written (back it up live, or shut it down)",
         "  70  internal error (a bug: rerun with --debug and report it)",
         "  130 interrupted by Ctrl-C: temporary files removed, nothing half-written kept",
         "  143 terminated by SIGTERM (same cleanup)");

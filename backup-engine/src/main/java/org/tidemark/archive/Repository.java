@@ -229,7 +229,21 @@ public final class Repository {
   }
 
   /**
-   * Deletes the temporary files that killed writers left in a domain's folder.
+   * Locks a domain's folder for a writer ({@link RepositoryLock}): a backup, prune or
+   * consolidation of the domain holds it from its first look at the folder to its last change.
+   *
+   * @param operation what the holder does, for the message a refused run prints
+   * @param wait how long to wait for another holder; {@link java.time.Duration#ZERO} refuses at once
+   * @throws RepositoryLockedException when another run still holds it after {@code wait}
+   */
+  public RepositoryLock lock(String domain, String operation, java.time.Duration wait) throws IOException {
+    return RepositoryLock.acquire(domainDir(domain), domain, operation, wait);
+  }
+
+  /**
+   * Deletes the temporary files that killed writers left in a domain's folder. Call it only while
+   * holding the domain's {@link #lock}: a live writer's temporary file is not a leftover, and only
+   * the lock tells the two apart.
    *
    * @return the files removed
    */

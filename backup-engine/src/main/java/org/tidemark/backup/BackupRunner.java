@@ -21,6 +21,7 @@ import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Manifest;
 import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
+import org.tidemark.archive.RepositoryLock;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Workers;
@@ -43,10 +44,20 @@ public final class BackupRunner {
   static final int IN_FLIGHT = 8;
 
   private final Repository repository;
+  private final Duration lockWait;
 
-  /** A runner writing into {@code repository}. */
+  /** A runner writing into {@code repository}, refusing at once when another run holds the domain's lock. */
   public BackupRunner(Repository repository) {
+    this(repository, Duration.ZERO);
+  }
+
+  /**
+   * A runner writing into {@code repository} that waits up to {@code lockWait} for another run
+   * holding the domain's lock ({@link Repository#lock}) to finish.
+   */
+  public BackupRunner(Repository repository, Duration lockWait) {
     this.repository = repository;
+    this.lockWait = java.util.Objects.requireNonNull(lockWait, "lockWait");
   }
 
   /**
@@ -64,12 +75,21 @@ public final class BackupRunner {
    * written and before the archive is committed.
    *
    * @throws BackupAbortedException when {@code beforeCommit} threw: the archive was discarded
+   * @throws org.tidemark.archive.RepositoryLockedException when another run holds the domain's lock
    * @throws java.nio.file.FileAlreadyExistsException when the repository already has this backup
    * @throws IOException when an image or the repository cannot be read or written
    */
   public BackupResult run(BackupRequest request, Progress progress, BeforeCommit beforeCommit) throws IOException {
-    Instant started = Instant.now();
     String domain = request.checkpoint().domain().orElseThrow().name();
+    try (RepositoryLock lock = repository.lock(domain, "backup of " + request.checkpoint().name(), lockWait)) {
+      return runLocked(request, progress, beforeCommit, domain);
+    }
+  }
+
+  /** The backup, with the domain's lock held: no other writer works on its folder meanwhile. */
+  private BackupResult runLocked(BackupRequest request, Progress progress, BeforeCommit beforeCommit, String domain)
+      throws IOException {
+    Instant started = Instant.now();
     for (Path leftover : repository.removeLeftovers(domain)) {
       LOG.warn("removed {}, left by a backup that did not finish", leftover);
     }

@@ -22,9 +22,22 @@ public final class RawImage implements DiskSource {
     this.size = channel.size();
   }
 
-  /** Opens a raw image read-only. */
+  /**
+   * Opens a raw image read-only, refusing one that another process writes and holding it against
+   * writers while open ({@link ImageLocks}).
+   *
+   * @throws ImageInUseException when a running QEMU holds the image for writing
+   */
   public static RawImage open(Path path) throws IOException {
-    return new RawImage(path, FileChannel.open(path, StandardOpenOption.READ));
+    ImageLocks.checkNotInUse(path);
+    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    try {
+      ImageLocks.hold(path, channel);
+      return new RawImage(path, channel);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
   }
 
   @Override

@@ -253,8 +253,11 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   }
 
   /**
-   * Opens an image read-only and reads its header, L1 table and bitmap directory.
+   * Opens an image read-only and reads its header, L1 table and bitmap directory. An image (or
+   * backing file) that another process writes, by QEMU's image locks, is refused, and the image
+   * is held against writers while open ({@link org.tidemark.disk.ImageLocks}).
    *
+   * @throws org.tidemark.disk.ImageInUseException when a running QEMU holds the image for writing
    * @throws CorruptImageException when a structure is malformed
    * @throws UnsupportedImageException when the image uses a feature this reader refuses
    */
@@ -272,8 +275,10 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     }
     List<Path> chain = new ArrayList<>(above);
     chain.add(real);
+    org.tidemark.disk.ImageLocks.checkNotInUse(path);
     FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
     try {
+      org.tidemark.disk.ImageLocks.hold(path, ch);
       return new Qcow2Image(path, ch, chain);
     } catch (IOException | RuntimeException e) {
       ch.close();

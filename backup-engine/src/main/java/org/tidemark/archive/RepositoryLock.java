@@ -1,0 +1,155 @@
+package org.tidemark.archive;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The lock of one domain's folder in a repository: at most one writer (backup, prune,
+ * consolidation) works on a domain at a time, in any process on any host that sees the folder
+ * with working record locks.
+ *
+ * <p>The lock is an exclusive record lock ({@code fcntl}, through {@link FileChannel#tryLock()})
+ * on the file {@code DOMAIN/.lock}, which is created when missing and never deleted (deleting it
+ * would let two runs lock two different files). The kernel releases the lock when its process
+ * ends, however it ends: a run killed with {@code kill -9} leaves no stale lock. The holder
+ * writes one line into the file (PID, host, operation, start time) that a refused run quotes.
+ * Inside one JVM the lock is exclusive too (a second {@link #acquire} of a held folder is
+ * refused, as from another process).
+ *
+ * <p>Readers (list, verify, restore) take no lock: a writer makes an archive visible only by an
+ * atomic rename of a complete file, and only ever removes its own temporary files or, holding
+ * this lock, those of writers that died.
+ *
+ * <p>Thread-safe. Close it to release.
+ */
+public final class RepositoryLock implements Closeable {
+  /** The lock file's name inside the domain's folder. */
+  public static final String FILE_NAME = ".lock";
+  private static final Duration POLL = Duration.ofMillis(200);
+  /** Folders locked by this JVM (a record lock does not exclude its own process). */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+  private final Path file;
+  private final FileChannel channel;
+  private final FileLock lock;
+
+  private RepositoryLock(Path file, FileChannel channel, FileLock lock) {
+    this.file = file;
+    this.channel = channel;
+    this.lock = lock;
+  }
+
+  /**
+   * Locks a domain's folder, creating it and its lock file when missing.
+   *
+   * @param domainDir the domain's folder
+   * @param domain the domain's name, for messages
+   * @param operation what the holder does, recorded for a refused run ("backup of cp2")
+   * @param wait how long to wait for another holder to finish; zero refuses at once
+   * @throws RepositoryLockedException when another run holds the lock after {@code wait}
+   */
+  static RepositoryLock acquire(Path domainDir, String domain, String operation, Duration wait) throws IOException {
+    Files.createDirectories(domainDir);
+    Path file = domainDir.resolve(FILE_NAME);
+    Path key = file.toAbsolutePath().normalize();
+    Instant deadline = Instant.now().plus(wait);
+    while (true) {
+      RepositoryLock l = tryAcquire(file, key, operation);
+      if (l != null) {
+        return l;
+      }
+      if (!Instant.now().isBefore(deadline)) {
+        throw new RepositoryLockedException(file, domain, holderOf(file));
+      }
+      try {
+        Thread.sleep(Math.min(POLL.toMillis(), Math.max(1, Duration.between(Instant.now(), deadline).toMillis())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while waiting for the lock of domain '" + domain + "'");
+      }
+    }
+  }
+
+  private static RepositoryLock tryAcquire(Path file, Path key, String operation) throws IOException {
+    if (!HELD.add(key)) {
+      return null;
+    }
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        channel.close();
+        HELD.remove(key);
+        return null;
+      }
+      String line = "PID " + ProcessHandle.current().pid() + " on " + hostName() + ", " + operation + ", since "
+          + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\n";
+      channel.truncate(0);
+      channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)), 0);
+      return new RepositoryLock(key, channel, lock);
+    } catch (IOException | RuntimeException e) {
+      if (channel != null) {
+        channel.close();
+      }
+      HELD.remove(key);
+      throw e;
+    }
+  }
+
+  /** The holder's line, or null when the file cannot be read. */
+  private static String holderOf(Path file) {
+    try {
+      byte[] b = Files.readAllBytes(file);
+      String s = new String(b, 0, Math.min(b.length, 512), StandardCharsets.UTF_8).strip();
+      return s.replaceAll("\\p{Cntrl}", "?");
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The kernel's host name (no name service asked: that can stall). */
+  private static String hostName() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+    } catch (IOException | RuntimeException e) {
+      String env = System.getenv("HOSTNAME");
+      return env != null ? env : "unknown host";
+    }
+  }
+
+  /** The lock file. */
+  public Path file() {
+    return file;
+  }
+
+  /** Releases the lock (the file stays). */
+  @Override
+  public void close() throws IOException {
+    try {
+      if (lock.isValid()) {
+        lock.release();
+      }
+      channel.close();
+    } finally {
+      HELD.remove(file);
+    }
+  }
+}
