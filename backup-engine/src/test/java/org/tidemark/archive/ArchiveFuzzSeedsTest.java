@@ -72,6 +72,18 @@ class ArchiveFuzzSeedsTest {
     Manifest fullCp2 = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(
         new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "first", 4096, 512, vdaExtents)));
     out.put(RESTORE_SEEDS.resolve("seed-full-one-disk"), bytes(write("full-cp2", fullCp2, Map.of("vda", vda), 2048, Codec.NONE)));
+    // large metadata: 512 extents and about 260 chunks of at most 512 bytes (index.bin of 6 KiB)
+    ArchiveFixtures.Disk scattered = new ArchiveFixtures.Disk("vda", 9, 128 << 10, 512);
+    Manifest many = Manifest.of("seed", "vm1", "cp1", 1, null, List.of(scattered.manifest(DiskManifest.FULL)));
+    out.put(ARCHIVE_SEEDS.resolve("seed-many-extents-and-chunks"),
+        bytes(write("many", many, Map.of("vda", scattered), 512, Codec.ZSTD)));
+    // format version 1 (index.json, aligned chunks), which readers still read
+    Path v2 = write("v2", full, Map.of("vda", vda, "vdb", vdb), 1024, Codec.ZSTD);
+    try {
+      out.put(ARCHIVE_SEEDS.resolve("seed-format-version-1"), ArchiveFixtures.asVersionOne(v2, true));
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
     return out;
   }
 
