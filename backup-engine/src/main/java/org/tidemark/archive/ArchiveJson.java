@@ -13,15 +13,18 @@ import org.tidemark.internal.JsonText.JsonShapeException;
  * gives their grammar). Reading is strict: every field present with its type, no unknown field.
  */
 final class ArchiveJson {
-  /** {@code index.json}: every chunk of the archive, in archive order. */
+  /** {@code index.json} of format version 1: every chunk of the archive, in archive order. */
   record Index(List<ChunkRecord> chunks) {
     Index {
       chunks = List.copyOf(chunks);
     }
   }
 
-  /** {@code seal.json}: the last entry; its presence says the archive was finished. */
-  record Seal(String format, int formatVersion, int chunks, String sha256) {}
+  /**
+   * {@code seal.json}: the last entry; its presence says the archive was finished. {@code
+   * indexBytes}, the length of {@code index.bin}, is in version 2 seals only (-1 for version 1).
+   */
+  record Seal(String format, int formatVersion, int chunks, long indexBytes, String sha256) {}
 
   private ArchiveJson() {}
 
@@ -88,6 +91,7 @@ final class ArchiveJson {
     return m;
   }
 
+  /** The {@code index.json} of format version 1 (this writer writes {@link BinaryIndex}; tests build old archives). */
   static byte[] index(List<ChunkRecord> chunks) {
     List<Object> list = new ArrayList<>(chunks.size());
     for (ChunkRecord c : chunks) {
@@ -121,6 +125,9 @@ final class ArchiveJson {
     doc.put("format", s.format());
     doc.put("formatVersion", s.formatVersion());
     doc.put("chunks", s.chunks());
+    if (s.formatVersion() >= 2) {
+      doc.put("indexBytes", s.indexBytes());
+    }
     doc.put("sha256", s.sha256());
     return JsonText.write(doc);
   }
@@ -131,8 +138,10 @@ final class ArchiveJson {
    */
   static Seal readSeal(byte[] json, SealVersionCheck check) throws JsonShapeException, ArchiveException {
     JsonObject o = JsonText.parseObject(json);
-    check.formatAndVersion(o.string("format"), o.intValue("formatVersion"));
-    Seal s = new Seal(o.string("format"), o.intValue("formatVersion"), o.intValue("chunks"), o.string("sha256"));
+    int version = o.intValue("formatVersion");
+    check.formatAndVersion(o.string("format"), version);
+    Seal s = new Seal(o.string("format"), version, o.intValue("chunks"), version >= 2 ? o.longValue("indexBytes") : -1,
+        o.string("sha256"));
     o.done();
     return s;
   }

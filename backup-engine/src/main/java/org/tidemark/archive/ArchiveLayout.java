@@ -10,20 +10,23 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 /**
  * Finds the four metadata entries of an archive without walking the headers of its chunks:
  * {@code checkpoint.xml} and {@code manifest.json} from the start of the file, {@code seal.json}
- * and {@code index.json} from its end. Opening an archive then costs a few reads whatever its
- * size, instead of one read per chunk (262 144 for a full backup of a 1 TiB disk, each a seek on
- * a cold cache).
+ * and the index from its end. Opening an archive then costs a few reads whatever its size,
+ * instead of one read per chunk (262 144 for a full backup of a 1 TiB disk, each a seek on a cold
+ * cache).
  *
  * <p>From the end, by the grammar of {@link ArchiveWriter}: the file is whole 512-byte records;
  * the last two are zeros; before them, the seal's data padded to a record; before that, the seal's
- * ustar header; before that, the index's data, JSON text padded with zeros, and its header. JSON
- * text holds no NUL byte, so the first record found going back from the seal that starts with the
- * NUL-terminated name {@code index.json} is the index's header; its size must then end its data
- * exactly at the seal's header. Every header read is checked (checksum, name, regular file, size).
+ * ustar header; before that, the index's data, padded with zeros, and its header. In format
+ * version 2 the seal gives the length of {@code index.bin}, which places its header exactly
+ * ({@link #binaryIndex}): binary data may hold any byte, so it is never searched. In version 1
+ * ({@link #jsonIndex}) the index is JSON text, which holds no NUL byte, so the first record found
+ * going back from the seal that starts with the NUL-terminated name {@code index.json} is the
+ * index's header; its size must then end its data exactly at the seal's header. Every header read
+ * is checked (checksum, name, regular file, size).
  *
  * <p>The chunk entries in between are not read here: the index, sealed with the other metadata,
- * says where each chunk's data is, {@link ArchiveReader} checks that they tile the space between
- * the manifest and the index exactly as the writer lays them out, and each chunk's data is checked
+ * says which chunks there are, {@link ArchiveReader} checks that they tile the space between the
+ * manifest and the index exactly as the writer lays them out, and each chunk's data is checked
  * against its CRC-32C when read. {@link ArchiveVerifier} also reads every chunk's tar header.
  */
 final class ArchiveLayout {
@@ -33,27 +36,36 @@ final class ArchiveLayout {
   /** How far back from the seal the index header is looked for at a time. */
   private static final int WINDOW = 256 << 10;
 
-  /** One metadata entry: where its header starts, and its data. */
-  record Entry(long header, long dataOffset, byte[] data) {
+  /**
+   * One metadata entry: where its header starts, where its data starts, its size, and its data
+   * (null for an entry not read into memory: {@code index.bin}, which is streamed).
+   */
+  record Entry(long header, long dataOffset, long size, byte[] data) {
+    Entry(long header, long dataOffset, byte[] data) {
+      this(header, dataOffset, data.length, data);
+    }
+
     /** The file offset just past the entry's padded data. */
     long end() {
-      return dataOffset + TarHeaders.padded(data.length);
+      return dataOffset + TarHeaders.padded(size);
     }
   }
 
+  private final Path path;
+  private final FileChannel channel;
   final Entry checkpoint;
   final Entry manifest;
-  final Entry index;
   final Entry seal;
 
-  private ArchiveLayout(Entry checkpoint, Entry manifest, Entry index, Entry seal) {
+  private ArchiveLayout(Path path, FileChannel channel, Entry checkpoint, Entry manifest, Entry seal) {
+    this.path = path;
+    this.channel = channel;
     this.checkpoint = checkpoint;
     this.manifest = manifest;
-    this.index = index;
     this.seal = seal;
   }
 
-  /** Reads the metadata entries of the archive at {@code path}, open as {@code channel}. */
+  /** Reads the checkpoint, manifest and seal entries of the archive at {@code path}, open as {@code channel}. */
   static ArchiveLayout read(Path path, FileChannel channel) throws IOException {
     long size = channel.size();
     if (size % RECORD != 0) {
@@ -74,8 +86,57 @@ final class ArchiveLayout {
       }
     }
     Entry seal = findSeal(path, channel, size, manifest.end());
-    Entry index = findIndex(path, channel, seal.header(), manifest.end());
-    return new ArchiveLayout(checkpoint, manifest, index, seal);
+    return new ArchiveLayout(path, channel, checkpoint, manifest, seal);
+  }
+
+  /**
+   * The {@code index.bin} entry of a version 2 archive, whose seal says it has {@code length}
+   * bytes: its header is the record that many bytes (padded) before the seal's header. Its data
+   * is not read.
+   */
+  Entry binaryIndex(long length) throws IOException {
+    long limit = ArchiveLimits.indexBytes(ArchiveLimits.MAX_CHUNKS);
+    if (length < ArchiveLimits.INDEX_HEADER || length > limit) {
+      throw new ArchiveCorruptException(path, "the seal gives index.bin " + length + " bytes (expected "
+          + ArchiveLimits.INDEX_HEADER + " to " + limit + ")");
+    }
+    long header = seal.header() - RECORD - TarHeaders.padded(length);
+    if (header < manifest.end()) {
+      throw new ArchiveCorruptException(path, "the seal gives index.bin " + length + " bytes, more than lie between "
+          + "manifest.json and the seal (" + (seal.header() - manifest.end()) + " bytes)");
+    }
+    TarArchiveEntry e = parseHeader(path, read(path, channel, header, RECORD), header, ArchiveWriter.INDEX_ENTRY);
+    if (e.getSize() != length) {
+      throw new ArchiveCorruptException(path, "index.bin at " + header + " claims " + e.getSize()
+          + " bytes, the seal " + length);
+    }
+    return new Entry(header, header + RECORD, length, null);
+  }
+
+  /** The {@code index.json} entry of a version 1 archive, found going back from the seal, with its data. */
+  Entry jsonIndex() throws IOException {
+    long sealHeader = seal.header();
+    long floor = manifest.end();
+    long limit = Math.max(floor, sealHeader - RECORD - TarHeaders.padded(ArchiveLimits.MAX_METADATA));
+    long windowEnd = sealHeader;
+    while (windowEnd > limit) {
+      long windowStart = Math.max(limit, windowEnd - WINDOW);
+      byte[] window = read(path, channel, windowStart, (int) (windowEnd - windowStart));
+      for (int at = window.length - RECORD; at >= 0; at -= RECORD) {
+        if (startsWithName(window, at, ArchiveWriter.V1_INDEX_ENTRY)) {
+          long header = windowStart + at;
+          TarArchiveEntry e = parseHeader(path, java.util.Arrays.copyOfRange(window, at, at + RECORD), header,
+              ArchiveWriter.V1_INDEX_ENTRY);
+          if (header + RECORD + TarHeaders.padded(e.getSize()) != sealHeader) {
+            throw new ArchiveCorruptException(path, "index.json at " + header + " claims " + e.getSize()
+                + " bytes, but the seal's header follows at " + sealHeader);
+          }
+          return new Entry(header, header + RECORD, read(path, channel, header + RECORD, (int) e.getSize()));
+        }
+      }
+      windowEnd = windowStart;
+    }
+    throw new ArchiveCorruptException(path, "no index.json entry before the seal at " + sealHeader);
   }
 
   private static Entry findSeal(Path path, FileChannel channel, long size, long floor) throws IOException {
@@ -97,29 +158,6 @@ final class ArchiveLayout {
     }
     throw new ArchiveCorruptException(path, "incomplete archive: no seal.json entry at the end"
         + " (the backup did not finish or the file was cut)");
-  }
-
-  private static Entry findIndex(Path path, FileChannel channel, long sealHeader, long floor) throws IOException {
-    long limit = Math.max(floor, sealHeader - RECORD - TarHeaders.padded(ArchiveReader.MAX_METADATA));
-    long windowEnd = sealHeader;
-    while (windowEnd > limit) {
-      long windowStart = Math.max(limit, windowEnd - WINDOW);
-      byte[] window = read(path, channel, windowStart, (int) (windowEnd - windowStart));
-      for (int at = window.length - RECORD; at >= 0; at -= RECORD) {
-        if (startsWithName(window, at, ArchiveWriter.INDEX_ENTRY)) {
-          long header = windowStart + at;
-          TarArchiveEntry e = parseHeader(path, java.util.Arrays.copyOfRange(window, at, at + RECORD), header,
-              ArchiveWriter.INDEX_ENTRY);
-          if (header + RECORD + TarHeaders.padded(e.getSize()) != sealHeader) {
-            throw new ArchiveCorruptException(path, "index.json at " + header + " claims " + e.getSize()
-                + " bytes, but the seal's header follows at " + sealHeader);
-          }
-          return new Entry(header, header + RECORD, read(path, channel, header + RECORD, (int) e.getSize()));
-        }
-      }
-      windowEnd = windowStart;
-    }
-    throw new ArchiveCorruptException(path, "no index.json entry before the seal at " + sealHeader);
   }
 
   /** The metadata entry whose header is at {@code at}, named {@code name}, with its data. */
@@ -153,9 +191,9 @@ final class ArchiveLayout {
     if (!e.isFile()) {
       throw new ArchiveCorruptException(path, "entry '" + name + "' at " + at + " is not a regular file");
     }
-    if (e.getSize() < 0 || e.getSize() > ArchiveReader.MAX_METADATA) {
+    if (e.getSize() < 0 || e.getSize() > ArchiveLimits.MAX_METADATA) {
       throw new ArchiveCorruptException(path, "entry '" + name + "' claims " + e.getSize()
-          + " bytes (expected at most " + ArchiveReader.MAX_METADATA + ")");
+          + " bytes (expected at most " + ArchiveLimits.MAX_METADATA + ")");
     }
     return e;
   }

@@ -22,25 +22,26 @@ import org.tidemark.internal.JsonText.JsonShapeException;
  * Reads a backup archive written by {@link ArchiveWriter} (format grammar there).
  *
  * <p>{@link #open} reads the metadata entries (from both ends of the file, {@link ArchiveLayout}),
- * checks the seal (the SHA-256 of {@code checkpoint.xml}, {@code manifest.json} and {@code
- * index.json}) and that the chunks the index lists tile the archive as the writer lays them out;
+ * checks the seal (the SHA-256 of {@code checkpoint.xml}, {@code manifest.json} and the index:
+ * {@code index.bin}, or {@code index.json} in format version 1) and that the chunks the index lists tile the archive as the writer lays them out;
  * chunk data are read later, on demand, each checked against its CRC-32C. {@link
  * #checkTarHeaders} reads every chunk's tar header as well (for {@link ArchiveVerifier}).
- * Metadata entries are limited to {@value #MAX_METADATA} bytes and chunks to {@link
- * ArchiveWriter#MAX_CHUNK} guest bytes, whatever the file claims.
+ * Metadata entries are limited to {@value #MAX_METADATA} bytes, chunks to {@link
+ * ArchiveWriter#MAX_CHUNK} guest bytes, and in version 2 the chunks, extents and disks to the
+ * limits of {@link ArchiveLimits} that the writer keeps, whatever the file claims.
  *
  * <p>Thread-safe after {@code open}: {@link #readChunk} uses positional reads and may be called
  * from several threads at once.
  */
 public final class ArchiveReader implements Closeable {
-  /** The largest metadata entry read, in bytes. */
-  public static final int MAX_METADATA = 64 << 20;
+  /** The largest metadata entry read, in bytes ({@link ArchiveLimits#MAX_METADATA}). */
+  public static final int MAX_METADATA = ArchiveLimits.MAX_METADATA;
   /** Compressed chunk bytes, per reading thread (their size is checked against the chunk limit first). */
   private static final ThreadLocal<ByteBuffer> STORED = ThreadLocal.withInitial(() -> ByteBuffer.allocate(0));
   /** The same, for reads into direct buffers. */
   private static final ThreadLocal<ByteBuffer> STORED_DIRECT = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
-  /** The largest disk a manifest may describe, in bytes (2^56, as for qcow2 images). */
-  public static final long MAX_VIRTUAL_SIZE = 1L << 56;
+  /** The largest disk a manifest may describe, in bytes ({@link ArchiveLimits#MAX_VIRTUAL_SIZE}). */
+  public static final long MAX_VIRTUAL_SIZE = ArchiveLimits.MAX_VIRTUAL_SIZE;
 
   private final Path path;
   private final FileChannel channel;
@@ -48,9 +49,13 @@ public final class ArchiveReader implements Closeable {
   private final Manifest manifest;
   private final List<ChunkRecord> chunks;
   private final Map<String, List<ChunkRecord>> chunksByDisk = new HashMap<>();
+  /** The index entry's name: {@code index.bin}, or {@code index.json} in format version 1. */
+  private final String indexEntry;
 
-  private ArchiveReader(Path path, FileChannel channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks) {
+  private ArchiveReader(Path path, FileChannel channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks,
+      String indexEntry) {
     this.path = path;
+    this.indexEntry = indexEntry;
     this.channel = channel;
     this.checkpointXml = checkpointXml;
     this.manifest = manifest;
@@ -64,7 +69,8 @@ public final class ArchiveReader implements Closeable {
    * Opens an archive and checks its structure and seal (not the chunk data): the metadata entries
    * (found from both ends of the file, see {@link ArchiveLayout}: a few reads, whatever the number
    * of chunks), the seal over them, and that the chunks the index lists tile the space between the
-   * manifest and the index exactly as the writer lays them out.
+   * manifest and the index exactly as the writer lays them out. Reads format versions 1 ({@code
+   * index.json}) and 2 ({@code index.bin}, decoded record by record as it is read).
    *
    * @throws ArchiveCorruptException when the structure or seal is wrong
    * @throws ArchiveVersionException when the archive is of a newer format version
@@ -80,44 +86,142 @@ public final class ArchiveReader implements Closeable {
       } catch (IOException | RuntimeException e) {
         throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
       }
-      Map<String, byte[]> metadata = new HashMap<>();
-      metadata.put(ArchiveWriter.CHECKPOINT_ENTRY, layout.checkpoint.data());
-      metadata.put(ArchiveWriter.MANIFEST_ENTRY, layout.manifest.data());
-      metadata.put(ArchiveWriter.INDEX_ENTRY, layout.index.data());
       ArchiveJson.Seal seal = readSeal(path, layout.seal.data());
-      checkSeal(path, seal, metadata);
+      boolean v1 = seal.formatVersion() == 1;
+      String indexName = v1 ? ArchiveWriter.V1_INDEX_ENTRY : ArchiveWriter.INDEX_ENTRY;
+      if (seal.chunks() < 0 || !v1 && seal.chunks() > ArchiveLimits.MAX_CHUNKS) {
+        throw new ArchiveCorruptException(path, "the seal lists " + seal.chunks() + " chunks (expected 0 to "
+            + ArchiveLimits.MAX_CHUNKS + ")");
+      }
+      if (!v1 && seal.indexBytes() != ArchiveLimits.indexBytes(seal.chunks())) {
+        throw new ArchiveCorruptException(path, "the seal gives index.bin " + seal.indexBytes() + " bytes for "
+            + seal.chunks() + " chunks (expected " + ArchiveLimits.indexBytes(seal.chunks()) + ")");
+      }
+      ArchiveLayout.Entry index = v1 ? layout.jsonIndex() : layout.binaryIndex(seal.indexBytes());
+      checkSeal(path, channel, seal, layout, index, indexName);
       Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, layout.manifest.data(), ArchiveJson::readManifest);
-      if (manifest.formatVersion() > Manifest.VERSION) {
-        throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
-      }
-      checkDisks(path, manifest);
-      ArchiveJson.Index index = parse(path, ArchiveWriter.INDEX_ENTRY, layout.index.data(), ArchiveJson::readIndex);
-      if (index.chunks().size() != seal.chunks()) {
-        throw new ArchiveCorruptException(path, "the index lists " + index.chunks().size() + " chunks, the seal "
-            + seal.chunks());
-      }
-      long next = layout.manifest.end(); // where the next entry's header starts
-      for (ChunkRecord c : index.chunks()) {
-        checkChunkRecord(path, c, manifest);
-        // a large chunk's data is 4 KiB-aligned; archives written before 2026-12-03 have plain headers
-        String name = chunkName(c);
-        long aligned = next + TarHeaders.chunkLength(name, c.storedLength(), manifest.created(), next);
-        long plain = next + TarHeaders.length(name, c.storedLength(), manifest.created());
-        if (c.dataOffset() != aligned && c.dataOffset() != plain) {
-          throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
-              + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + aligned
-              + (aligned == plain ? "" : " (or " + plain + " without alignment)"));
+      if (manifest.formatVersion() != seal.formatVersion()) {
+        if (manifest.formatVersion() > Manifest.VERSION) {
+          throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
         }
-        next = c.dataOffset() + TarHeaders.padded(c.storedLength());
+        throw new ArchiveCorruptException(path, "manifest.json is of format version " + manifest.formatVersion()
+            + ", the seal of version " + seal.formatVersion());
       }
-      if (next != layout.index.header()) {
-        throw new ArchiveCorruptException(path, "the chunks the index lists end at " + next
-            + ", the index's header is at " + layout.index.header());
+      String problem = ArchiveLimits.manifestProblem(manifest, !v1);
+      if (problem != null) {
+        throw new ArchiveCorruptException(path, "manifest.json: " + problem);
       }
-      return new ArchiveReader(path, channel, layout.checkpoint.data(), manifest, index.chunks());
+      List<ChunkRecord> chunks = v1
+          ? jsonChunks(path, layout, index, seal, manifest)
+          : binaryChunks(path, channel, layout, index, seal, manifest);
+      return new ArchiveReader(path, channel, layout.checkpoint.data(), manifest, chunks, indexName);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
+    }
+  }
+
+  /** The chunks of a version 1 archive, from {@code index.json}: each chunk's data aligned or not. */
+  private static List<ChunkRecord> jsonChunks(Path path, ArchiveLayout layout, ArchiveLayout.Entry index,
+      ArchiveJson.Seal seal, Manifest manifest) throws ArchiveCorruptException {
+    ArchiveJson.Index json = parse(path, ArchiveWriter.V1_INDEX_ENTRY, index.data(), ArchiveJson::readIndex);
+    if (json.chunks().size() != seal.chunks()) {
+      throw new ArchiveCorruptException(path, "the index lists " + json.chunks().size() + " chunks, the seal "
+          + seal.chunks());
+    }
+    long next = layout.manifest.end(); // where the next entry's header starts
+    for (ChunkRecord c : json.chunks()) {
+      checkChunkRecord(path, c, manifest);
+      // a large chunk's data is 4 KiB-aligned; version 1 archives written before 2026-12-03 have plain headers
+      String name = chunkName(c);
+      long aligned = next + TarHeaders.chunkLength(name, c.storedLength(), manifest.created(), next);
+      long plain = next + TarHeaders.length(name, c.storedLength(), manifest.created());
+      if (c.dataOffset() != aligned && c.dataOffset() != plain) {
+        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
+            + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + aligned
+            + (aligned == plain ? "" : " (or " + plain + " without alignment)"));
+      }
+      next = c.dataOffset() + TarHeaders.padded(c.storedLength());
+    }
+    checkTiling(path, next, index);
+    return json.chunks();
+  }
+
+  /**
+   * The chunks of a version 2 archive, decoded from {@code index.bin} as it is read, each placed
+   * where the writer lays it out (its header, aligned for a large chunk, right after the previous
+   * entry's padding).
+   */
+  private static List<ChunkRecord> binaryChunks(Path path, FileChannel channel, ArchiveLayout layout,
+      ArchiveLayout.Entry index, ArchiveJson.Seal seal, Manifest manifest) throws IOException {
+    ByteBuffer header = ByteBuffer.allocate(ArchiveLimits.INDEX_HEADER);
+    readFully(path, channel, header, index.dataOffset());
+    String problem = BinaryIndex.headerProblem(header.flip(), seal.chunks());
+    if (problem != null) {
+      throw new ArchiveCorruptException(path, "index.bin: " + problem);
+    }
+    List<ChunkRecord> chunks = new ArrayList<>(seal.chunks());
+    long[] next = {layout.manifest.end()}; // where the next entry's header starts
+    streamIndex(path, channel, index.dataOffset() + ArchiveLimits.INDEX_HEADER,
+        index.size() - ArchiveLimits.INDEX_HEADER, INDEX_BLOCK, block -> {
+          while (block.hasRemaining()) {
+            int at = block.position();
+            ChunkRecord c;
+            try {
+              c = BinaryIndex.decode(block, manifest, 0);
+            } catch (BinaryIndex.BadRecord e) {
+              throw new ArchiveCorruptException(path, "index.bin: record " + chunks.size() + ": " + e.getMessage());
+            }
+            checkChunkRecord(path, c, manifest);
+            long dataOffset = next[0] + TarHeaders.chunkLength(chunkName(c), c.storedLength(), manifest.created(), next[0]);
+            c = new ChunkRecord(c.disk(), c.offset(), c.rawLength(), c.storedLength(), c.codec(), c.crc32c(), dataOffset);
+            next[0] = dataOffset + TarHeaders.padded(c.storedLength());
+            if (next[0] > index.header()) {
+              throw new ArchiveCorruptException(path, "index.bin: record " + chunks.size() + " (at " + (index.dataOffset()
+                  + ArchiveLimits.INDEX_HEADER + at) + "): the chunks run past the index's header at " + index.header());
+            }
+            chunks.add(c);
+          }
+        });
+    checkTiling(path, next[0], index);
+    return chunks;
+  }
+
+  private static void checkTiling(Path path, long next, ArchiveLayout.Entry index) throws ArchiveCorruptException {
+    if (next != index.header()) {
+      throw new ArchiveCorruptException(path, "the chunks the index lists end at " + next
+          + ", the index's header is at " + index.header());
+    }
+  }
+
+  /** Bytes of {@code index.bin} read at a time: whole records. */
+  private static final int INDEX_BLOCK = ArchiveLimits.INDEX_RECORD * (1 << 15);
+
+  private interface Block {
+    void accept(ByteBuffer block) throws IOException;
+  }
+
+  /** Reads {@code length} bytes from {@code from} in blocks of at most {@code blockSize}, each passed on. */
+  private static void streamIndex(Path path, FileChannel channel, long from, long length, int blockSize, Block sink)
+      throws IOException {
+    ByteBuffer b = ByteBuffer.allocate((int) Math.min(blockSize, length));
+    for (long done = 0; done < length; ) {
+      b.clear().limit((int) Math.min(b.capacity(), length - done));
+      readFully(path, channel, b, from + done);
+      done += b.flip().remaining();
+      sink.accept(b);
+    }
+  }
+
+  private static void readFully(Path path, FileChannel channel, ByteBuffer b, long at) throws IOException {
+    long start = at;
+    while (b.hasRemaining()) {
+      int n = channel.read(b, at);
+      if (n < 0) {
+        throw new ArchiveCorruptException(path, "the file ends at " + at + ", inside the index that starts before "
+            + start);
+      }
+      at += n;
     }
   }
 
@@ -140,8 +244,7 @@ public final class ArchiveReader implements Closeable {
       throw new ArchiveCorruptException(path, "the tar has " + entries.size() + " entries, the index lists "
           + chunks.size() + " chunks (expected " + (chunks.size() + 4) + " entries)");
     }
-    String[] names = {ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY, ArchiveWriter.INDEX_ENTRY,
-        ArchiveWriter.SEAL_ENTRY};
+    String[] names = {ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY, indexEntry, ArchiveWriter.SEAL_ENTRY};
     int[] positions = {0, 1, entries.size() - 2, entries.size() - 1};
     for (int i = 0; i < 4; i++) {
       if (!entries.get(positions[i]).getName().equals(names[i])) {
@@ -188,26 +291,36 @@ public final class ArchiveReader implements Closeable {
         if (version > Manifest.VERSION) {
           throw new ArchiveVersionException(path, version, Manifest.VERSION);
         }
+        if (version < 1) {
+          throw new ArchiveCorruptException(path, "seal.json: format version " + version + " (expected 1 to "
+              + Manifest.VERSION + ")");
+        }
       });
     } catch (JsonShapeException e) {
       throw new ArchiveCorruptException(path, ArchiveWriter.SEAL_ENTRY + " is not valid: " + e.getMessage(), e);
     }
   }
 
-  private static void checkSeal(Path path, ArchiveJson.Seal seal, Map<String, byte[]> metadata) throws ArchiveCorruptException {
+  /** The SHA-256 of checkpoint.xml, manifest.json and the index (streamed when binary) is the seal's. */
+  private static void checkSeal(Path path, FileChannel channel, ArchiveJson.Seal seal, ArchiveLayout layout,
+      ArchiveLayout.Entry index, String indexName) throws IOException {
     MessageDigest sha;
     try {
       sha = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    sha.update(metadata.get(ArchiveWriter.CHECKPOINT_ENTRY));
-    sha.update(metadata.get(ArchiveWriter.MANIFEST_ENTRY));
-    sha.update(metadata.get(ArchiveWriter.INDEX_ENTRY));
+    sha.update(layout.checkpoint.data());
+    sha.update(layout.manifest.data());
+    if (index.data() != null) {
+      sha.update(index.data());
+    } else {
+      streamIndex(path, channel, index.dataOffset(), index.size(), INDEX_BLOCK, sha::update);
+    }
     String actual = java.util.HexFormat.of().formatHex(sha.digest());
     if (!actual.equals(seal.sha256())) {
-      throw new ArchiveCorruptException(path, "seal mismatch: checkpoint.xml, manifest.json and index.json hash to "
-          + actual + ", the seal says " + seal.sha256());
+      throw new ArchiveCorruptException(path, "seal mismatch: checkpoint.xml, manifest.json and " + indexName
+          + " hash to " + actual + ", the seal says " + seal.sha256());
     }
   }
 
@@ -240,29 +353,6 @@ public final class ArchiveReader implements Closeable {
         () -> new ArchiveCorruptException(path, where + ": the manifest has no such disk"));
     if (c.offset() < 0 || c.offset() > disk.virtualSize() - c.rawLength()) { // c.end() could overflow
       throw new ArchiveCorruptException(path, where + ": beyond the disk's virtual size " + disk.virtualSize());
-    }
-  }
-
-  /**
-   * Each disk's name can be a file name (a restore writes {@code NAME.raw} in its output folder, so
-   * a name with a slash or a leading dot could write elsewhere), appears once, and its virtual size
-   * is between 0 and {@value #MAX_VIRTUAL_SIZE}.
-   */
-  private static void checkDisks(Path path, Manifest manifest) throws ArchiveCorruptException {
-    java.util.Set<String> names = new java.util.HashSet<>();
-    for (DiskManifest d : manifest.disks()) {
-      String n = d.name();
-      if (n.isEmpty() || n.startsWith(".") || n.length() > 255 || n.chars().anyMatch(c -> c == '/' || c == '\\' || c < 0x20)) {
-        throw new ArchiveCorruptException(path, "manifest.json: disk name '" + n.replaceAll("\\p{Cntrl}", "?")
-            + "' cannot name a file (expected 1 to 255 characters, no '/', '\\' or control characters, no leading '.')");
-      }
-      if (!names.add(n)) {
-        throw new ArchiveCorruptException(path, "manifest.json: disk '" + n + "' appears twice");
-      }
-      if (d.virtualSize() < 0 || d.virtualSize() > MAX_VIRTUAL_SIZE) {
-        throw new ArchiveCorruptException(path, "manifest.json: disk '" + n + "' has virtual size " + d.virtualSize()
-            + " (expected 0 to " + MAX_VIRTUAL_SIZE + ")");
-      }
     }
   }
 

@@ -10,10 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.EarlyWriteback;
@@ -25,17 +23,23 @@ import org.tidemark.internal.Publish;
  * <p>The archive is a POSIX tar that {@code tar tvf} lists:
  *
  * <pre>
- * Archive      --&gt; checkpoint.xml, manifest.json, Chunk*, index.json, seal.json, end-of-archive
+ * Archive      --&gt; checkpoint.xml, manifest.json, Chunk*, index.bin, seal.json, end-of-archive
  * Chunk        --&gt; entry "disks/{disk}/{guest offset, 16 hex digits}.{raw|zst|zz}": the chunk's
  *                  guest bytes, compressed on their own with the codec the extension names; a
  *                  chunk storing 1 MiB or more has a PAX header with a "comment" record padding
  *                  its data to start at a multiple of 4 KiB
  * manifest.json --&gt; {@link Manifest}: disks, kinds, reasons, sizes, extents (known before copying)
- * index.json   --&gt; {"chunks": [{@link ChunkRecord}...]}: per chunk its disk, guest offset, raw and
- *                  stored lengths, codec, CRC-32C of the raw bytes, and the file offset of its data
- * seal.json    --&gt; {"format", "formatVersion", "chunks": N,
- *                   "sha256": SHA-256 of checkpoint.xml || manifest.json || index.json}
+ * index.bin    --&gt; {@link BinaryIndex}: a 16-byte header and 24 bytes per chunk: its disk, guest
+ *                  offset, raw and stored lengths, codec and CRC-32C of the raw bytes
+ * seal.json    --&gt; {"format", "formatVersion": 2, "chunks": N, "indexBytes": 16 + 24 N,
+ *                   "sha256": SHA-256 of checkpoint.xml || manifest.json || index.bin}
  * </pre>
+ *
+ * <p>This is format version {@value Manifest#VERSION}; {@link ArchiveReader} also reads version 1,
+ * whose index is {@code index.json} and whose chunks may lack the alignment padding. Every entry
+ * stays within the limits of {@link ArchiveLimits}, which the reader applies too: the manifest is
+ * checked when the archive is created, the chunk count as chunks are added, and an archive that
+ * would break a limit fails with {@link ArchiveLimitException} before anything is committed.
  *
  * <p>The chunks of each disk cover its data extents exactly, in guest order; zero extents have no
  * chunk. Nothing is written under the final name until {@link #commit()}: the archive is written
@@ -48,8 +52,8 @@ import org.tidemark.internal.Publish;
  * encoded on other threads with {@link EncodedChunk#encode}.
  */
 public final class ArchiveWriter implements Closeable {
-  /** The largest chunk, in guest bytes. */
-  public static final int MAX_CHUNK = 16 << 20;
+  /** The largest chunk, in guest bytes ({@link ArchiveLimits#MAX_CHUNK}). */
+  public static final int MAX_CHUNK = ArchiveLimits.MAX_CHUNK;
   /** The chunk size Tidemark uses by default. */
   public static final int DEFAULT_CHUNK = 4 << 20;
 
@@ -58,7 +62,10 @@ public final class ArchiveWriter implements Closeable {
 
   static final String CHECKPOINT_ENTRY = "checkpoint.xml";
   static final String MANIFEST_ENTRY = "manifest.json";
-  static final String INDEX_ENTRY = "index.json";
+  /** The index of format version 2, binary. */
+  static final String INDEX_ENTRY = "index.bin";
+  /** The index of format version 1, JSON. */
+  static final String V1_INDEX_ENTRY = "index.json";
   static final String SEAL_ENTRY = "seal.json";
 
   private final Path target;
@@ -71,7 +78,7 @@ public final class ArchiveWriter implements Closeable {
   private final ByteBuffer staged = DirectWrites.allocate(STAGE);
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
-  private final List<ChunkRecord> index = new ArrayList<>();
+  private final BinaryIndex.Builder index = new BinaryIndex.Builder();
   private final long created;
   private boolean committed;
   private boolean closed;
@@ -97,11 +104,25 @@ public final class ArchiveWriter implements Closeable {
    * @param checkpointXml the checkpoint, formatted with its domain, as libvirt would write it
    * @param manifest what the archive will hold
    * @throws FileAlreadyExistsException when {@code target} exists
+   * @throws ArchiveLimitException when the checkpoint or the manifest breaks a limit of {@link
+   *     ArchiveLimits} (nothing is written)
+   * @throws IllegalArgumentException when the manifest is not of format version {@value Manifest#VERSION}
    */
   public static ArchiveWriter create(Path target, byte[] checkpointXml, Manifest manifest) throws IOException {
+    if (manifest.formatVersion() != Manifest.VERSION || !Manifest.FORMAT.equals(manifest.format())) {
+      throw new IllegalArgumentException("manifest of format " + manifest.format() + " version "
+          + manifest.formatVersion() + " (this writer writes " + Manifest.FORMAT + " version " + Manifest.VERSION + ")");
+    }
     if (Files.exists(target)) {
       throw new FileAlreadyExistsException(target.toString(), null, "a backup archive already exists there");
     }
+    String problem = ArchiveLimits.manifestProblem(manifest, true);
+    if (problem != null) {
+      throw new ArchiveLimitException(target, "the manifest cannot be written: " + problem);
+    }
+    byte[] manifestJson = ArchiveJson.manifest(manifest);
+    checkMetadata(target, CHECKPOINT_ENTRY, checkpointXml.length);
+    checkMetadata(target, MANIFEST_ENTRY, manifestJson.length);
     Path temp = Publish.tempFor(target);
     FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     ArchiveWriter w;
@@ -112,11 +133,12 @@ public final class ArchiveWriter implements Closeable {
       throw e;
     }
     try {
-      for (DiskManifest d : manifest.disks()) {
-        w.cursors.put(d.name(), new DiskCursor(d));
+      for (int i = 0; i < manifest.disks().size(); i++) {
+        DiskManifest d = manifest.disks().get(i);
+        w.cursors.put(d.name(), new DiskCursor(d, i));
       }
       w.metadataEntry(CHECKPOINT_ENTRY, checkpointXml);
-      w.metadataEntry(MANIFEST_ENTRY, ArchiveJson.manifest(manifest));
+      w.metadataEntry(MANIFEST_ENTRY, manifestJson);
       return w;
     } catch (IOException | RuntimeException e) {
       w.close();
@@ -139,6 +161,7 @@ public final class ArchiveWriter implements Closeable {
    * (or at its first data extent) and stay within one data extent.
    *
    * @throws IllegalArgumentException when the chunk is not the next one the manifest calls for
+   * @throws ArchiveLimitException when the archive already holds {@link ArchiveLimits#MAX_CHUNKS} chunks
    */
   public void writeChunk(String disk, EncodedChunk chunk) throws IOException {
     ensureOpen();
@@ -146,10 +169,13 @@ public final class ArchiveWriter implements Closeable {
     if (cursor == null) {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
     }
+    if (index.count() >= ArchiveLimits.MAX_CHUNKS) {
+      throw new ArchiveLimitException(target, "disk '" + disk + "': the chunk at guest offset " + chunk.offset()
+          + " would be chunk " + (index.count() + 1) + " (an archive holds at most " + ArchiveLimits.MAX_CHUNKS + ")");
+    }
     cursor.accept(chunk.offset(), chunk.rawLength());
-    long dataOffset = writeChunkEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
-    index.add(new ChunkRecord(
-        disk, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec().id(), chunk.crc32c(), dataOffset));
+    writeChunkEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
+    index.add(cursor.number, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec(), chunk.crc32c());
   }
 
   /**
@@ -164,10 +190,17 @@ public final class ArchiveWriter implements Closeable {
     for (DiskCursor c : cursors.values()) {
       c.checkComplete();
     }
-    metadataEntry(INDEX_ENTRY, ArchiveJson.index(index));
-    ArchiveJson.Seal seal = new ArchiveJson.Seal(
-        Manifest.FORMAT, Manifest.VERSION, index.size(), java.util.HexFormat.of().formatHex(metadataDigest.digest()));
-    writeEntry(SEAL_ENTRY, ByteBuffer.wrap(ArchiveJson.seal(seal)));
+    long indexBytes = ArchiveLimits.indexBytes(index.count());
+    checkMetadata(target, INDEX_ENTRY, indexBytes);
+    ByteBuffer[] indexData = index.buffers();
+    for (ByteBuffer b : indexData) {
+      metadataDigest.update(b.duplicate());
+    }
+    writeEntry(INDEX_ENTRY, indexBytes, indexData);
+    ArchiveJson.Seal seal = new ArchiveJson.Seal(Manifest.FORMAT, Manifest.VERSION, index.count(), indexBytes,
+        java.util.HexFormat.of().formatHex(metadataDigest.digest()));
+    byte[] sealJson = ArchiveJson.seal(seal);
+    writeEntry(SEAL_ENTRY, sealJson.length, ByteBuffer.wrap(sealJson));
     append(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
     writeStaged();
     directWrites.close();
@@ -191,22 +224,28 @@ public final class ArchiveWriter implements Closeable {
     }
   }
 
+  /** A metadata entry of {@code length} bytes fits the reader's limit, or nothing is committed. */
+  private static void checkMetadata(Path target, String name, long length) throws ArchiveLimitException {
+    if (length > ArchiveLimits.MAX_METADATA) {
+      throw new ArchiveLimitException(target, name + " would take " + length + " bytes (a reader takes at most "
+          + ArchiveLimits.MAX_METADATA + ")");
+    }
+  }
+
   private void metadataEntry(String name, byte[] bytes) throws IOException {
     metadataDigest.update(bytes);
-    writeEntry(name, ByteBuffer.wrap(bytes));
+    writeEntry(name, bytes.length, ByteBuffer.wrap(bytes));
   }
 
   /**
-   * Appends one metadata entry: its header, formatted by Commons Compress ({@link TarHeaders}), its
-   * data, and zeros up to the next 512-byte record.
-   *
-   * @return the file offset of the entry's data
+   * Appends one metadata entry of {@code length} bytes, the remaining bytes of {@code data}: its
+   * header, formatted by Commons Compress ({@link TarHeaders}), its data, and zeros up to the next
+   * 512-byte record.
    */
-  private long writeEntry(String name, ByteBuffer data) throws IOException {
-    ByteBuffer header = ByteBuffer.wrap(TarHeaders.format(TarHeaders.entry(name, data.remaining(), created)));
-    long dataOffset = position + header.remaining();
-    append(header, data, padding(data.remaining()));
-    return dataOffset;
+  private void writeEntry(String name, long length, ByteBuffer... data) throws IOException {
+    append(ByteBuffer.wrap(TarHeaders.format(TarHeaders.entry(name, length, created))));
+    append(data);
+    append(padding((int) (length % TarHeaders.RECORD)));
   }
 
   /**
@@ -216,9 +255,8 @@ public final class ArchiveWriter implements Closeable {
    * the file system allows it ({@link DirectWrites}); the data's last partial block and the padding
    * are staged. A small chunk is staged whole.
    *
-   * @return the file offset of the chunk's data
    */
-  private long writeChunkEntry(String name, ByteBuffer data) throws IOException {
+  private void writeChunkEntry(String name, ByteBuffer data) throws IOException {
     ByteBuffer header = ByteBuffer.wrap(TarHeaders.formatChunk(name, data.remaining(), created, position));
     long dataOffset = position + header.remaining();
     int block = directWrites.alignment();
@@ -226,14 +264,13 @@ public final class ArchiveWriter implements Closeable {
     int length = data.remaining();
     if (!directWrites.isDirect() || length < TarHeaders.ALIGNED_MIN || body == 0 || dataOffset % block != 0) {
       append(header, data.duplicate(), padding(length));
-      return dataOffset;
+      return;
     }
     append(header); // the stage now ends at dataOffset, a block boundary, and starts at one
     directWrites.write(position - staged.position(), staged.flip(), data.duplicate().limit(data.position() + body));
     staged.clear();
     position += body;
     append(data.duplicate().position(data.position() + body), padding(length));
-    return dataOffset;
   }
 
   private static final byte[] ZERO_RECORD = new byte[TarHeaders.RECORD];
@@ -277,12 +314,15 @@ public final class ArchiveWriter implements Closeable {
   /** Tracks where the next chunk of a disk must start, walking its data extents. */
   private static final class DiskCursor {
     private final String disk;
+    /** The disk's position in the manifest: how the index names it. */
+    final int number;
     private final Iterator<ExtentRecord> extents;
     private ExtentRecord current;
     private long next;
 
-    DiskCursor(DiskManifest d) {
+    DiskCursor(DiskManifest d, int number) {
       this.disk = d.name();
+      this.number = number;
       this.extents = d.extents().stream().filter(e -> !e.zero()).iterator();
       advance();
     }

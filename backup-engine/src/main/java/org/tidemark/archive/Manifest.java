@@ -29,8 +29,11 @@ public record Manifest(
 
   /** The format name every manifest carries. */
   public static final String FORMAT = "tidemark-backup";
-  /** The newest format version this code reads and the one it writes. */
-  public static final int VERSION = 1;
+  /**
+   * The newest format version this code reads and the one it writes: 2 (binary index, chunks of
+   * 1 MiB or more aligned, limits of {@link ArchiveLimits}); version 1 is read too.
+   */
+  public static final int VERSION = 2;
 
   /** Checks the fields and freezes the list. */
   public Manifest {

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import org.tidemark.archive.ArchiveLimitException;
+import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
@@ -102,7 +104,8 @@ public final class BackupRunner {
           name -> openOnce(open, request, name).facts());
       LOG.info("backup of {}/{}: {}", domain, request.checkpoint().name(), plan.isIncremental()
           ? "incremental since " + plan.base().orElseThrow().checkpoint().name() : "full");
-      List<DiskManifest> disks = new ArrayList<>();
+      List<DiskPlan> copied = new ArrayList<>();
+      List<List<ExtentRecord>> planned = new ArrayList<>();
       for (DiskPlan d : plan.disks()) {
         if (d.decision().isFallback()) {
           LOG.warn("disk {}: full copy instead of incremental: {}", d.disk(), d.reason());
@@ -114,12 +117,38 @@ public final class BackupRunner {
         }
         OpenDisk disk = openOnce(open, request, d.disk());
         long size = disk.source().virtualSize();
+        if (size > ArchiveLimits.MAX_DISK_SIZE) {
+          throw new ArchiveLimitException(target, String.format("disk '%s' has %d bytes (%.1f TiB); a backup copies"
+              + " disks of at most %d bytes (%d TiB)", d.disk(), size, size / (double) (1L << 40),
+              ArchiveLimits.MAX_DISK_SIZE, ArchiveLimits.MAX_DISK_SIZE >> 40));
+        }
         boolean incremental = d.decision() == DiskDecision.INCREMENTAL;
         List<ExtentRecord> extents = incremental
             ? ExtentMath.incremental(disk.source().dirtyExtents(d.bitmaps()), disk.source().allocation(), size)
             : ExtentMath.full(disk.source().allocation(), size);
-        disks.add(new DiskManifest(d.disk(), incremental ? DiskManifest.INCREMENTAL : DiskManifest.FULL,
-            d.decision().code(), d.reason(), size, request.chunkSize(), extents));
+        copied.add(d);
+        planned.add(bounded(d.disk(), extents, ArchiveLimits.MAX_EXTENTS));
+      }
+      int[] budgets = ExtentMath.budgets(planned.stream().mapToInt(List::size).toArray(), ArchiveLimits.MAX_EXTENTS);
+      for (int i = 0; i < planned.size(); i++) {
+        planned.set(i, bounded(copied.get(i).disk(), planned.get(i), budgets[i]));
+      }
+      int chunkSize = ExtentMath.chunkSize(request.chunkSize(), planned);
+      if (chunkSize < 0) {
+        throw new ArchiveLimitException(target, "the disks hold too much data for one archive: "
+            + ExtentMath.chunks(planned, ArchiveLimits.MAX_CHUNK) + " chunks of " + ArchiveLimits.MAX_CHUNK
+            + " bytes (an archive holds at most " + ArchiveLimits.MAX_CHUNKS + "); back the disks up separately");
+      }
+      if (chunkSize != request.chunkSize()) {
+        LOG.info("chunks of {} bytes instead of {}: an archive holds at most {} chunks", chunkSize,
+            request.chunkSize(), ArchiveLimits.MAX_CHUNKS);
+      }
+      List<DiskManifest> disks = new ArrayList<>();
+      for (int i = 0; i < copied.size(); i++) {
+        DiskPlan d = copied.get(i);
+        disks.add(new DiskManifest(d.disk(), d.decision() == DiskDecision.INCREMENTAL ? DiskManifest.INCREMENTAL
+            : DiskManifest.FULL, d.decision().code(), d.reason(), open.get(d.disk()).source().virtualSize(), chunkSize,
+            planned.get(i)));
       }
       ParentRef parent = plan.isIncremental()
           ? plan.base().map(b -> new ParentRef(b.checkpoint().name(), b.archiveId())).orElseThrow()
@@ -132,7 +161,7 @@ public final class BackupRunner {
       try (ArchiveWriter writer = ArchiveWriter.create(target, request.checkpointXml(), manifest)) {
         for (DiskManifest dm : disks) {
           DiskPlan dp = plan.disks().stream().filter(p -> p.disk().equals(dm.name())).findFirst().orElseThrow();
-          results.add(copy(dm, dp, open.get(dm.name()), writer, request, encoders, progress));
+          results.add(copy(dm, dp, open.get(dm.name()), writer, request.codec(), chunkSize, encoders, progress));
         }
         try {
           beforeCommit.check();
@@ -161,6 +190,18 @@ public final class BackupRunner {
         throw first;
       }
     }
+  }
+
+  /** The disk's extents, at most {@code max} of them ({@link ExtentMath#bound}), saying so when they were merged. */
+  private static List<ExtentRecord> bounded(String disk, List<ExtentRecord> extents, int max) {
+    List<ExtentRecord> out = ExtentMath.bound(extents, max);
+    if (out.size() < extents.size()) {
+      long before = extents.stream().filter(e -> !e.zero()).mapToLong(ExtentRecord::length).sum();
+      long after = out.stream().filter(e -> !e.zero()).mapToLong(ExtentRecord::length).sum();
+      LOG.info("disk {}: {} extents merged into {} (an archive lists at most {}): {} more bytes copied", disk,
+          extents.size(), out.size(), max, after - before);
+    }
+    return out;
   }
 
   private static OpenDisk openOnce(Map<String, OpenDisk> open, BackupRequest request, String disk) throws IOException {
@@ -210,7 +251,7 @@ public final class BackupRunner {
    * chunk in flight, plus the pair being read.
    */
   private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, OpenDisk disk, ArchiveWriter writer,
-      BackupRequest request, ExecutorService encoders, Progress progress) throws IOException {
+      org.tidemark.archive.Codec codec, int chunkSize, ExecutorService encoders, Progress progress) throws IOException {
     ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     ArrayDeque<ByteBuffer[]> free = new ArrayDeque<>();
     long read = 0;
@@ -220,10 +261,10 @@ public final class BackupRunner {
       if (e.zero()) {
         continue;
       }
-      for (long off = e.offset(); off < e.end(); off += request.chunkSize()) {
-        int len = (int) Math.min(request.chunkSize(), e.end() - off);
+      for (long off = e.offset(); off < e.end(); off += chunkSize) {
+        int len = (int) Math.min(chunkSize, e.end() - off);
         ByteBuffer[] buffers = free.isEmpty()
-            ? new ByteBuffer[] {DirectWrites.allocate(request.chunkSize()), DirectWrites.allocate(request.chunkSize())}
+            ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), DirectWrites.allocate(chunkSize)}
             : free.poll();
         read += len;
         long chunkOffset = off;
@@ -231,7 +272,7 @@ public final class BackupRunner {
         inFlight.add(new InFlight(buffers, encoders.submit(() -> {
           ByteBuffer raw = buffers[0].clear().limit(len);
           disk.source().readFully(chunkOffset, raw);
-          return EncodedChunk.encode(chunkOffset, raw.flip(), request.codec(), buffers[1].clear());
+          return EncodedChunk.encode(chunkOffset, raw.flip(), codec, buffers[1].clear());
         })));
         if (inFlight.size() >= IN_FLIGHT) {
           stored += writeNext(inFlight, free, dm.name(), writer, progress);

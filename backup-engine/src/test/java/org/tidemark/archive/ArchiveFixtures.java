@@ -82,4 +82,70 @@ final class ArchiveFixtures {
   }
 
   private ArchiveFixtures() {}
+
+  /**
+   * The archive at {@code v2} rewritten in format version 1: the manifest of version 1, the same
+   * chunks behind plain ustar headers (through Commons Compress's tar stream) or, with {@code
+   * aligned}, as the version 2 writer lays them out, then {@code index.json} with every chunk's
+   * data offset and a seal of version 1 (no {@code indexBytes}) over the JSON index.
+   */
+  static byte[] asVersionOne(Path v2, boolean aligned) throws Exception {
+    java.util.Map<String, byte[]> data = new java.util.LinkedHashMap<>();
+    try (org.apache.commons.compress.archivers.tar.TarFile tar = new org.apache.commons.compress.archivers.tar.TarFile(v2)) {
+      for (org.apache.commons.compress.archivers.tar.TarArchiveEntry e : tar.getEntries()) {
+        try (java.io.InputStream in = tar.getInputStream(e)) {
+          data.put(e.getName(), in.readAllBytes());
+        }
+      }
+    }
+    List<ChunkRecord> chunks;
+    Manifest m;
+    try (ArchiveReader r = ArchiveReader.open(v2)) {
+      chunks = r.chunks();
+      m = r.manifest();
+    }
+    Manifest v1 = new Manifest(m.format(), 1, m.toolVersion(), m.domain(), m.checkpoint(), m.created(), m.parent(),
+        m.disks());
+    byte[] manifest = ArchiveJson.manifest(v1);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
+        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(out, 512);
+    tar.setLongFileMode(org.apache.commons.compress.archivers.tar.TarArchiveOutputStream.LONGFILE_POSIX);
+    java.util.function.BiConsumer<String, byte[]> put = (name, bytes) -> {
+      try {
+        if (aligned && name.startsWith("disks/")) {
+          out.write(TarHeaders.formatChunk(name, bytes.length, m.created(), out.size()));
+          out.write(bytes);
+          out.write(new byte[(int) (TarHeaders.padded(bytes.length) - bytes.length)]);
+          return;
+        }
+        tar.putArchiveEntry(TarHeaders.entry(name, bytes.length, m.created()));
+        tar.write(bytes);
+        tar.closeArchiveEntry();
+        tar.flush();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    put.accept(ArchiveWriter.CHECKPOINT_ENTRY, data.get(ArchiveWriter.CHECKPOINT_ENTRY));
+    put.accept(ArchiveWriter.MANIFEST_ENTRY, manifest);
+    List<ChunkRecord> index = new ArrayList<>();
+    for (ChunkRecord c : chunks) {
+      String name = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), Codec.fromId(c.codec()));
+      int header = aligned ? TarHeaders.chunkLength(name, c.storedLength(), m.created(), out.size()) : 512;
+      index.add(new ChunkRecord(c.disk(), c.offset(), c.rawLength(), c.storedLength(), c.codec(), c.crc32c(),
+          out.size() + header));
+      put.accept(name, data.get(name));
+    }
+    byte[] indexJson = ArchiveJson.index(index);
+    put.accept(ArchiveWriter.V1_INDEX_ENTRY, indexJson);
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    sha.update(data.get(ArchiveWriter.CHECKPOINT_ENTRY));
+    sha.update(manifest);
+    sha.update(indexJson);
+    put.accept(ArchiveWriter.SEAL_ENTRY, ArchiveJson.seal(new ArchiveJson.Seal(Manifest.FORMAT, 1, index.size(), -1,
+        java.util.HexFormat.of().formatHex(sha.digest()))));
+    tar.finish();
+    return out.toByteArray();
+  }
 }

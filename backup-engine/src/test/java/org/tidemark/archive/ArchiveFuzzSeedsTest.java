@@ -72,17 +72,56 @@ class ArchiveFuzzSeedsTest {
     Manifest fullCp2 = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(
         new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "first", 4096, 512, vdaExtents)));
     out.put(RESTORE_SEEDS.resolve("seed-full-one-disk"), bytes(write("full-cp2", fullCp2, Map.of("vda", vda), 2048, Codec.NONE)));
+    // large metadata: 512 extents and about 260 chunks of at most 512 bytes (index.bin of 6 KiB)
+    ArchiveFixtures.Disk scattered = new ArchiveFixtures.Disk("vda", 9, 128 << 10, 512);
+    Manifest many = Manifest.of("seed", "vm1", "cp1", 1, null, List.of(scattered.manifest(DiskManifest.FULL)));
+    out.put(ARCHIVE_SEEDS.resolve("seed-many-extents-and-chunks"),
+        bytes(write("many", many, Map.of("vda", scattered), 512, Codec.ZSTD)));
+    // format version 1 (index.json, aligned chunks), which readers still read
+    Path v2 = write("v2", full, Map.of("vda", vda, "vdb", vdb), 1024, Codec.ZSTD);
+    try {
+      out.put(ARCHIVE_SEEDS.resolve("seed-format-version-1"), ArchiveFixtures.asVersionOne(v2, true));
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
     return out;
   }
 
-  /** Regression inputs the writer writes from a hostile manifest, which readers must refuse. */
+  /**
+   * Regression inputs from a hostile manifest, which readers must refuse. The writer refuses such a
+   * manifest itself, so the archive is written with a harmless name of the same length, which is
+   * then replaced everywhere (manifest, chunk entry names, their tar header checksums) and the
+   * archive resealed: every byte as a hostile writer would have written it.
+   */
   Map<Path, byte[]> hostile() throws IOException {
     Map<Path, byte[]> out = new LinkedHashMap<>();
-    ArchiveFixtures.Disk escaping = ArchiveFixtures.Disk.dense("../escaped", 3, 1024);
+    ArchiveFixtures.Disk escaping = ArchiveFixtures.Disk.dense("xx_escaped", 3, 1024);
     Manifest m = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(escaping.manifest(DiskManifest.FULL)));
-    out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"),
-        bytes(write("escaping", m, Map.of("../escaped", escaping), 1024, Codec.NONE)));
+    byte[] archive = bytes(write("escaping", m, Map.of("xx_escaped", escaping), 1024, Codec.NONE));
+    out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"), renamed(archive, "xx_escaped", "../escaped"));
     return out;
+  }
+
+  /** {@code archive} with every occurrence of {@code from} replaced by {@code to} (same length), headers and seal fixed. */
+  static byte[] renamed(byte[] archive, String from, String to) {
+    byte[] a = from.getBytes(StandardCharsets.US_ASCII);
+    byte[] b = to.getBytes(StandardCharsets.US_ASCII);
+    byte[] out = archive.clone();
+    for (int i = 0; i + a.length <= out.length; i++) {
+      if (java.util.Arrays.equals(out, i, i + a.length, a, 0, a.length)) {
+        System.arraycopy(b, 0, out, i, b.length);
+        int record = i / TarHeaders.RECORD * TarHeaders.RECORD;
+        if (i - record < 100 && TarHeaders.checksumProblem(java.util.Arrays.copyOfRange(archive, record,
+            record + TarHeaders.RECORD)) == null) { // a name in a header: its checksum follows the new name
+          long sum = 0;
+          for (int k = 0; k < TarHeaders.RECORD; k++) {
+            sum += k >= 148 && k < 156 ? ' ' : out[record + k] & 0xff;
+          }
+          System.arraycopy(String.format("%06o\0 ", sum).getBytes(StandardCharsets.US_ASCII), 0, out, record + 148, 8);
+        }
+      }
+    }
+    return ArchiveReaderFuzzTest.reseal(out);
   }
 
   private static byte[] bytes(Path p) throws IOException {

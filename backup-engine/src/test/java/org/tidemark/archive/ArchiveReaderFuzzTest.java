@@ -78,7 +78,8 @@ class ArchiveReaderFuzzTest {
   }
 
   /**
-   * The input with its seal's SHA-256 recomputed over its (possibly mutated) metadata entries, or
+   * The input with its seal's SHA-256 recomputed over its (possibly mutated) metadata entries
+   * ({@code index.bin}, or {@code index.json} in a version 1 archive), or
    * null when its tar structure does not parse or it has no seal to rewrite.
    */
   static byte[] reseal(byte[] bytes) {
@@ -97,7 +98,8 @@ class ArchiveReaderFuzzTest {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-    for (String name : List.of(ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY, ArchiveWriter.INDEX_ENTRY)) {
+    String index = entries.containsKey(ArchiveWriter.INDEX_ENTRY) ? ArchiveWriter.INDEX_ENTRY : ArchiveWriter.V1_INDEX_ENTRY;
+    for (String name : List.of(ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY, index)) {
       TarArchiveEntry e = entries.get(name);
       if (e == null || !inside(bytes, e)) {
         return null;

@@ -54,6 +54,16 @@ class ArchiveResourceBoundsTest {
     return Files.write(dir.resolve(name), resealed);
   }
 
+  /** The archive with the int at {@code field} of the first record of {@code index.bin} set to {@code value}, resealed. */
+  private Path editedIndex(String name, int field, int value) throws Exception {
+    byte[] bytes = good.clone();
+    int at = (int) entry(bytes, ArchiveWriter.INDEX_ENTRY).getDataOffset() + ArchiveLimits.INDEX_HEADER + field;
+    java.nio.ByteBuffer.wrap(bytes).putInt(at, value);
+    byte[] resealed = ArchiveReaderFuzzTest.reseal(bytes);
+    assertTrue(resealed != null, "resealed");
+    return Files.write(dir.resolve(name), resealed);
+  }
+
   private static TarArchiveEntry entry(byte[] bytes, String name) throws Exception {
     try (TarFile tar = new TarFile(new org.apache.commons.compress.utils.SeekableInMemoryByteChannel(bytes))) {
       return tar.getEntries().stream().filter(x -> x.getName().equals(name)).findFirst().orElseThrow();
@@ -87,26 +97,43 @@ class ArchiveResourceBoundsTest {
     assertTrue(verifyAllocated < BOUND, "verify allocated " + verifyAllocated + " bytes (bound " + BOUND + ")");
   }
 
-  private static ObjectNode firstChunk(JsonNode index) {
-    return (ObjectNode) index.get("chunks").get(0);
-  }
-
   @Test
   void aChunkClaimingTwoGigabytesOfGuestData() throws Exception {
-    refused(edited("raw-length-max.tar", "index.json", i -> firstChunk(i).put("rawLength", Integer.MAX_VALUE)),
+    // index.bin record: u64 guest offset, u32 raw length (at 8), u32 stored length (at 12), ...
+    refused(editedIndex("raw-length-max.tar", 8, Integer.MAX_VALUE),
         "lengths raw 2147483647", "expected 0 < raw <= " + ArchiveWriter.MAX_CHUNK);
   }
 
   @Test
   void aChunkClaimingTwoGigabytesStored() throws Exception {
-    refused(edited("stored-length-max.tar", "index.json", i -> firstChunk(i).put("storedLength", Integer.MAX_VALUE)),
+    refused(editedIndex("stored-length-max.tar", 12, Integer.MAX_VALUE),
         "stored 2147483647", "expected 0 < raw <= " + ArchiveWriter.MAX_CHUNK);
   }
 
   @Test
   void aSealClaimingTwoBillionChunks() throws Exception {
     refused(edited("seal-chunks-max.tar", "seal.json", s -> ((ObjectNode) s).put("chunks", Integer.MAX_VALUE)),
-        "the seal 2147483647");
+        "the seal lists 2147483647 chunks", "expected 0 to " + ArchiveLimits.MAX_CHUNKS);
+  }
+
+  /** The most chunks an archive may hold, with the index length that goes with them: 48 MiB the file does not have. */
+  @Test
+  void aSealClaimingTheMostChunksInASmallFile() throws Exception {
+    long indexBytes = ArchiveLimits.indexBytes(ArchiveLimits.MAX_CHUNKS);
+    refused(edited("seal-chunks-limit.tar", "seal.json", s -> ((ObjectNode) s).put("chunks", ArchiveLimits.MAX_CHUNKS)
+        .put("indexBytes", indexBytes)), "the seal gives index.bin " + indexBytes + " bytes, more than lie between");
+  }
+
+  @Test
+  void aSealWhoseIndexLengthDisagreesWithItsChunkCount() throws Exception {
+    refused(edited("seal-index-bytes.tar", "seal.json", s -> ((ObjectNode) s).put("indexBytes", 1L << 40)),
+        "the seal gives index.bin 1099511627776 bytes for");
+  }
+
+  @Test
+  void anIndexRecordNamingADiskTheManifestLacks() throws Exception {
+    // u16 disk number at 20, codec and a zero byte after it
+    refused(editedIndex("disk-number.tar", 20, 0x7fff0000), "index.bin: record 0: disk number 32767 (the manifest has 2");
   }
 
   @Test

@@ -76,7 +76,7 @@ class ArchiveRoundTripTest {
     List<String> names = out.lines().toList();
     assertEquals("checkpoint.xml", names.get(0));
     assertEquals("manifest.json", names.get(1));
-    assertEquals("index.json", names.get(names.size() - 2));
+    assertEquals("index.bin", names.get(names.size() - 2));
     assertEquals("seal.json", names.get(names.size() - 1));
     assertTrue(names.subList(2, names.size() - 2).stream().allMatch(n -> n.matches("disks/vda/[0-9a-f]{16}\\.(zst|raw)")), out);
   }
@@ -161,71 +161,25 @@ class ArchiveRoundTripTest {
   }
 
   /**
-   * An archive laid out as Tidemark wrote them before 2026-12-03, every chunk behind a plain ustar
-   * header (no alignment padding), rebuilt here entry by entry with Commons Compress's tar stream:
-   * it still opens, verifies and reads back every guest byte.
+   * Format version 1 archives, as Tidemark wrote them before version 2: a JSON index ({@code
+   * index.json}, every chunk's data offset in it), a seal without {@code indexBytes}, and chunks
+   * either all behind plain ustar headers (written before 2026-12-03, the tar rebuilt here entry by
+   * entry with Commons Compress's tar stream) or with large chunks aligned to 4 KiB. Both still
+   * open, verify and read back every guest byte; the writer writes version 2.
    */
-  @Test
-  void archivesWithoutAlignedChunksStillOpen() throws Exception {
+  @ParameterizedTest(name = "aligned {0}")
+  @ValueSource(booleans = {false, true})
+  void formatVersionOneArchivesStillOpen(boolean aligned) throws Exception {
     ArchiveFixtures.Disk d = ArchiveFixtures.Disk.dense("vda", 5, 3 << 20);
-    Path aligned = ArchiveFixtures.write(dir.resolve("aligned.tar"), List.of(d), 1_100_000, Codec.NONE);
-    java.util.Map<String, byte[]> data = new java.util.LinkedHashMap<>();
-    try (org.apache.commons.compress.archivers.tar.TarFile tar = new org.apache.commons.compress.archivers.tar.TarFile(aligned)) {
-      for (org.apache.commons.compress.archivers.tar.TarArchiveEntry e : tar.getEntries()) {
-        try (java.io.InputStream in = tar.getInputStream(e)) {
-          data.put(e.getName(), in.readAllBytes());
-        }
-      }
-    }
-    List<ChunkRecord> oldIndex;
-    long created;
-    try (ArchiveReader r = ArchiveReader.open(aligned)) {
-      oldIndex = r.chunks();
-      created = r.manifest().created();
-      assertTrue(oldIndex.stream().anyMatch(c -> c.dataOffset() % 4096 == 0 && c.storedLength() >= TarHeaders.ALIGNED_MIN));
-    }
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    org.apache.commons.compress.archivers.tar.TarArchiveOutputStream tar =
-        new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(out, 512);
-    java.util.function.BiConsumer<String, byte[]> put = (name, bytes) -> {
-      try {
-        tar.putArchiveEntry(TarHeaders.entry(name, bytes.length, created));
-        tar.write(bytes);
-        tar.closeArchiveEntry();
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
-    put.accept(ArchiveWriter.CHECKPOINT_ENTRY, data.get(ArchiveWriter.CHECKPOINT_ENTRY));
-    put.accept(ArchiveWriter.MANIFEST_ENTRY, data.get(ArchiveWriter.MANIFEST_ENTRY));
-    List<ChunkRecord> index = new ArrayList<>();
-    for (ChunkRecord c : oldIndex) {
-      String name = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), Codec.fromId(c.codec()));
-      index.add(new ChunkRecord(c.disk(), c.offset(), c.rawLength(), c.storedLength(), c.codec(), c.crc32c(), out.size() + 512));
-      put.accept(name, data.get(name));
-    }
-    byte[] indexJson = ArchiveJson.index(index);
-    put.accept(ArchiveWriter.INDEX_ENTRY, indexJson);
-    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-    sha.update(data.get(ArchiveWriter.CHECKPOINT_ENTRY));
-    sha.update(data.get(ArchiveWriter.MANIFEST_ENTRY));
-    sha.update(indexJson);
-    put.accept(ArchiveWriter.SEAL_ENTRY, ArchiveJson.seal(new ArchiveJson.Seal(Manifest.FORMAT, Manifest.VERSION,
-        index.size(), java.util.HexFormat.of().formatHex(sha.digest()))));
-    tar.finish();
-    Path old = Files.write(dir.resolve("old.tar"), out.toByteArray());
+    Path v2 = ArchiveFixtures.write(dir.resolve("v2.tar"), List.of(d), 1_100_000, Codec.NONE);
+    Path old = Files.write(dir.resolve("old.tar"), ArchiveFixtures.asVersionOne(v2, aligned));
+    assertTrue(new String(Files.readAllBytes(old), java.nio.charset.StandardCharsets.ISO_8859_1).contains("index.json"));
 
     assertEquals(List.of(), ArchiveVerifier.verify(old));
-    // the aligned archive, read into an aligned direct buffer as a restore reads it
-    try (ArchiveReader r = ArchiveReader.open(aligned)) {
-      ByteBuffer direct = org.tidemark.internal.DirectWrites.allocate(2 << 20);
-      for (ChunkRecord c : r.chunks()) {
-        r.readChunk(c, direct.clear());
-        assertEquals(ByteBuffer.wrap(d.guest, (int) c.offset(), c.rawLength()), direct.flip());
-      }
-    }
     try (ArchiveReader r = ArchiveReader.open(old)) {
-      assertTrue(r.chunks().stream().anyMatch(c -> c.dataOffset() % 4096 != 0), "the old layout is not aligned");
+      assertEquals(1, r.manifest().formatVersion());
+      assertEquals(aligned, r.chunks().stream().allMatch(c -> c.storedLength() < TarHeaders.ALIGNED_MIN
+          || c.dataOffset() % 4096 == 0), "the layout of the chunks");
       byte[] buf = new byte[1_100_000];
       ByteBuffer direct = org.tidemark.internal.DirectWrites.allocate(2 << 20);
       for (ChunkRecord c : r.chunks()) {
@@ -234,6 +188,10 @@ class ArchiveRoundTripTest {
         r.readChunk(c, direct.clear());
         assertEquals(ByteBuffer.wrap(d.guest, (int) c.offset(), c.rawLength()), direct.flip());
       }
+    }
+    try (ArchiveReader r = ArchiveReader.open(v2)) {
+      assertEquals(Manifest.VERSION, r.manifest().formatVersion());
+      assertTrue(r.chunks().stream().anyMatch(c -> c.dataOffset() % 4096 == 0 && c.storedLength() >= TarHeaders.ALIGNED_MIN));
     }
   }
 
