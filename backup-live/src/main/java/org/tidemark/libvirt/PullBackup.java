@@ -1,0 +1,206 @@
+package org.tidemark.libvirt;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.libvirt.Domain;
+import org.libvirt.LibvirtException;
+import org.tidemark.nbd.NbdEndpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A libvirt pull-mode backup job of a running domain ({@code virDomainBackupBegin}): libvirt creates
+ * the new checkpoint together with the job, and exports each disk, frozen at that moment, over NBD
+ * on a Unix socket; guest writes made during the job do not reach the export (QEMU keeps the old
+ * blocks in a scratch file per disk). With a base checkpoint, each export also offers the context
+ * {@code qemu:dirty-bitmap:backup-DISK}: the blocks changed since the base.
+ *
+ * <p>{@link #close} always ends the job ({@code virDomainAbortJob}, which keeps the checkpoints),
+ * and removes the scratch files and the socket: call it on success, failure and interruption.
+ *
+ * <p>The job's files live in a work folder given by the caller: {@code nbd.sock} and {@code
+ * scratch-DISK.qcow2}. Not thread-safe.
+ */
+public final class PullBackup implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(PullBackup.class);
+  /** The export's socket in the work folder. */
+  static final String SOCKET = "nbd.sock";
+  /** How long {@link #close} waits for the aborted job to be gone. */
+  private static final long END_WAIT_NANOS = 30_000_000_000L;
+
+  private final Domain domain;
+  private final String domainName;
+  private final String checkpoint;
+  private final Optional<String> base;
+  private final List<String> disks;
+  private final Path workDir;
+  private boolean ended;
+
+  private PullBackup(Domain domain, String domainName, String checkpoint, Optional<String> base, List<String> disks,
+      Path workDir) {
+    this.domain = domain;
+    this.domainName = domainName;
+    this.checkpoint = checkpoint;
+    this.base = base;
+    this.disks = List.copyOf(disks);
+    this.workDir = workDir;
+  }
+
+  /**
+   * Begins a pull-mode backup job that creates checkpoint {@code checkpoint}.
+   *
+   * @param disks the disks (targets) to export; the others get {@code backup='no'}
+   * @param base the checkpoint an incremental job is since, or empty for a full one
+   * @param workDir a folder for the socket and scratch files (created; its path must be short
+   *     enough for a Unix socket, 107 bytes)
+   * @throws LibvirtBackupException when libvirt refuses the job
+   */
+  public static PullBackup begin(Domain domain, String checkpoint, Optional<String> base, List<String> disks,
+      Path workDir) throws IOException {
+    Objects.requireNonNull(checkpoint, "checkpoint");
+    String name = nameOf(domain);
+    Files.createDirectories(workDir);
+    Path socket = workDir.resolve(SOCKET).toAbsolutePath();
+    if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+      throw new IllegalArgumentException("work folder " + workDir + " is too deep for a Unix socket path");
+    }
+    PullBackup job = new PullBackup(domain, name, checkpoint, base, disks, workDir.toAbsolutePath());
+    String backupXml = job.backupXml(socket);
+    String checkpointXml = "<domaincheckpoint>\n  <name>" + Xml.escape(checkpoint) + "</name>\n</domaincheckpoint>\n";
+    try {
+      domain.backupBegin(backupXml, checkpointXml, 0);
+    } catch (LibvirtException e) {
+      job.removeFiles();
+      throw new LibvirtBackupException(name, "begin a backup job creating checkpoint '" + checkpoint + "'"
+          + base.map(b -> " since '" + b + "'").orElse(""), e);
+    }
+    LOG.info("domain {}: backup job begun, checkpoint {}{}", name, checkpoint, base.map(b -> " since " + b).orElse(""));
+    return job;
+  }
+
+  private String backupXml(Path socket) {
+    StringBuilder b = new StringBuilder("<domainbackup mode='pull'>\n");
+    base.ifPresent(x -> b.append("  <incremental>").append(Xml.escape(x)).append("</incremental>\n"));
+    b.append("  <server transport='unix' socket='").append(Xml.escape(socket.toString())).append("'/>\n");
+    b.append("  <disks>\n");
+    for (String d : disks) {
+      b.append("    <disk name='").append(Xml.escape(d)).append("' backup='yes' type='file'>\n")
+          .append("      <scratch file='").append(Xml.escape(scratch(d).toString())).append("'/>\n")
+          .append("    </disk>\n");
+    }
+    b.append("  </disks>\n</domainbackup>\n");
+    return b.toString();
+  }
+
+  private Path scratch(String disk) {
+    return workDir.resolve("scratch-" + disk + ".qcow2");
+  }
+
+  /** The export of {@code disk}: the job's socket, the export named after the disk. */
+  public NbdEndpoint endpoint(String disk) {
+    if (!disks.contains(disk)) {
+      throw new IllegalArgumentException("disk '" + disk + "' is not in the backup job (disks: " + disks + ")");
+    }
+    return NbdEndpoint.unix(workDir.resolve(SOCKET), disk);
+  }
+
+  /** The dirty-bitmap context name of {@code disk}'s export in an incremental job: {@code backup-DISK}. */
+  public static String dirtyBitmap(String disk) {
+    return "backup-" + disk;
+  }
+
+  /** The checkpoint this job created. */
+  public String checkpoint() {
+    return checkpoint;
+  }
+
+  /** The checkpoint an incremental job is since. */
+  public Optional<String> base() {
+    return base;
+  }
+
+  /** The disks exported. */
+  public List<String> disks() {
+    return disks;
+  }
+
+  /**
+   * The new checkpoint's XML as libvirt reports it ({@code virDomainCheckpointGetXMLDesc}), with
+   * its {@code <domain>}.
+   */
+  public String checkpointXml() throws IOException {
+    try {
+      return domain.checkpointLookupByName(checkpoint).getXMLDesc(0);
+    } catch (LibvirtException e) {
+      throw new LibvirtBackupException(domainName, "read checkpoint '" + checkpoint + "'", e);
+    }
+  }
+
+  /** Ends the job (the checkpoints stay) and removes its scratch files and socket. */
+  @Override
+  public void close() throws IOException {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    try {
+      domain.abortJob();
+      awaitNoJob();
+      LOG.info("domain {}: backup job ended", domainName);
+    } catch (LibvirtException e) {
+      // the job may be gone already (the domain stopped); an error here leaves nothing to undo
+      LOG.warn("domain {}: ending the backup job: {}", domainName, e.getMessage());
+    } finally {
+      removeFiles();
+    }
+  }
+
+  /**
+   * Waits until the domain has no job: libvirt answers the abort before QEMU's block jobs of the
+   * backup are gone, and a new job (the next backup) is refused until they are.
+   */
+  private void awaitNoJob() throws LibvirtException {
+    long deadline = System.nanoTime() + END_WAIT_NANOS;
+    while (domain.getJobInfo().getType() != 0) { // VIR_DOMAIN_JOB_NONE
+      if (System.nanoTime() > deadline) {
+        LOG.warn("domain {}: the backup job is still ending after {} s", domainName, END_WAIT_NANOS / 1_000_000_000L);
+        return;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void removeFiles() throws IOException {
+    for (String d : disks) {
+      Files.deleteIfExists(scratch(d));
+    }
+    Files.deleteIfExists(workDir.resolve(SOCKET));
+  }
+
+  private static String nameOf(Domain domain) throws LibvirtBackupException {
+    try {
+      return domain.getName();
+    } catch (LibvirtException e) {
+      throw new LibvirtBackupException("?", "read the domain's name", e);
+    }
+  }
+
+  /** XML attribute and text escaping for the documents this class writes. */
+  static final class Xml {
+    private Xml() {}
+
+    static String escape(String s) {
+      return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;").replace("\"", "&quot;");
+    }
+  }
+}
