@@ -141,8 +141,7 @@ public final class RestoreRunner {
 
   /**
    * Refuses existing outputs (unless overwriting), creates the output folder and removes the
-   * temporary files a killed restore left there: an image or definition being written ({@code
-   * .NAME.tmp-R}) and an image being written under its staging name ({@code ..NAME.tmp-R.tmp-S}).
+   * temporary files a killed restore left there ({@code .NAME.tmp-RANDOM}).
    */
   private static void prepareOutputs(RestoreRequest request, List<Path> outputs) throws IOException {
     if (!request.overwrite()) {
@@ -154,9 +153,7 @@ public final class RestoreRunner {
     }
     Files.createDirectories(request.directory());
     for (Path p : outputs) {
-      List<Path> leftovers = new ArrayList<>(Publish.leftoversOf(p));
-      leftovers.addAll(Publish.leftoversOf(p.resolveSibling(Publish.TEMP_PREFIX + p.getFileName())));
-      for (Path leftover : leftovers) {
+      for (Path leftover : Publish.leftoversOf(p)) {
         Files.deleteIfExists(leftover);
         LOG.warn("removed {}, left by a restore that did not finish", leftover);
       }
@@ -197,22 +194,21 @@ public final class RestoreRunner {
   }
 
   /**
-   * Writes one disk's image complete under a temporary name beside its target, recorded in {@code
-   * staged} (target to temporary file) for {@link #publishAll}.
+   * Writes one disk's image complete under its temporary name beside its target ({@link
+   * DiskImageWriter#finish()}), recorded in {@code staged} (target to temporary file) for {@link
+   * #publishAll}.
    */
   private static RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
       RestoreRequest request, Progress progress, Map<Path, Path> staged) throws IOException {
     Path image = imagePath(request.directory(), plan.disk(), request.format());
-    Path temp = Publish.tempFor(image);
-    staged.put(image, temp);
     int largest = plan.pieces().stream().filter(p -> !p.zero()).mapToInt(p -> p.chunk().rawLength()).max().orElse(1);
     List<RestorePlanner.ChunkRead> reads = plan.reads(Math.max(1, HELD_BYTES / largest));
     long chunks = reads.stream().map(r -> List.of(r.source(), r.chunk().dataOffset())).distinct().count();
     LOG.info("restoring disk {} ({} bytes of data from {} chunks, {} reads) to {} ({})", plan.disk(), plan.dataBytes(),
         chunks, reads.size(), image, request.format());
-    try (DiskImageWriter out = request.format().create(temp, plan.virtualSize(), true)) {
+    try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
       copyChunks(reads, largest, readers, out, progress);
-      out.commit();
+      staged.put(image, out.finish());
     }
     return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
         request.format());
