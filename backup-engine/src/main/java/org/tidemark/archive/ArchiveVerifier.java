@@ -10,10 +10,13 @@ import java.util.concurrent.Future;
 import org.tidemark.internal.Workers;
 
 /**
- * Checks an archive completely: its structure and seal, the consistency of its manifest (extents
- * sorted, disjoint, inside the disk; a full disk covered from 0 to its size), that the chunks of
- * each disk tile its data extents exactly, and every chunk's data against its CRC-32C. Reports
- * every problem found, not only the first. Stateless and thread-safe.
+ * Checks an archive completely: its structure and seal, the consistency of its manifest and index
+ * ({@link ArchiveConsistency}, the same rules a restore applies before writing: extents sorted,
+ * disjoint, inside the disk, a full disk covered from 0 to its size, the chunks of each disk
+ * tiling its data extents exactly, a parent named exactly when a disk is incremental), every
+ * chunk's tar header, and every chunk's data against its CRC-32C. Reports every problem found,
+ * not only the first. The links between archives of a chain are checked by {@link
+ * Repository#chain}. Stateless and thread-safe.
  */
 public final class ArchiveVerifier {
   private ArchiveVerifier() {}
@@ -32,10 +35,7 @@ public final class ArchiveVerifier {
       } catch (ArchiveCorruptException e) {
         findings.add(Finding.of(e));
       }
-      for (DiskManifest d : r.manifest().disks()) {
-        checkExtents(archive, d, findings);
-        checkChunkTiling(archive, d, r.chunks(d.name()), findings);
-      }
+      findings.addAll(ArchiveConsistency.check(r));
       checkChunks(archive, r, findings);
     } catch (ArchiveException e) {
       findings.add(Finding.of(e));
@@ -71,49 +71,6 @@ public final class ArchiveVerifier {
       }
     } finally {
       pool.shutdownNow();
-    }
-  }
-
-  /** Extents sorted, disjoint and inside the disk; a full disk covered entirely. */
-  static void checkExtents(Path archive, DiskManifest d, List<Finding> findings) {
-    long pos = 0;
-    for (ExtentRecord e : d.extents()) {
-      if (e.offset() < pos) {
-        findings.add(Finding.at(archive, d.name(), e.offset(), "extent overlaps or is out of order (previous ends at " + pos + ")"));
-      } else if (d.isFull() && e.offset() != pos) {
-        findings.add(Finding.at(archive, d.name(), pos, "full backup leaves guest bytes [" + pos + ", " + e.offset() + ") uncovered"));
-      }
-      if (e.end() > d.virtualSize()) {
-        findings.add(Finding.at(archive, d.name(), e.offset(), "extent ends at " + e.end() + ", past the virtual size " + d.virtualSize()));
-      }
-      pos = Math.max(pos, e.end());
-    }
-    if (d.isFull() && pos < d.virtualSize()) {
-      findings.add(Finding.at(archive, d.name(), pos, "full backup leaves guest bytes [" + pos + ", " + d.virtualSize() + ") uncovered"));
-    }
-  }
-
-  /** The disk's chunks, in order, cover its data extents exactly. */
-  static void checkChunkTiling(Path archive, DiskManifest d, List<ChunkRecord> chunks, List<Finding> findings) {
-    int i = 0;
-    for (ExtentRecord e : d.extents()) {
-      if (e.zero()) {
-        continue;
-      }
-      long pos = e.offset();
-      while (pos < e.end() && i < chunks.size() && chunks.get(i).offset() == pos && chunks.get(i).end() <= e.end()) {
-        pos = chunks.get(i).end();
-        i++;
-      }
-      if (pos < e.end()) {
-        findings.add(Finding.at(archive, d.name(), pos, "no chunk holds the data extent's bytes from here to " + e.end()));
-        while (i < chunks.size() && chunks.get(i).offset() < e.end()) {
-          i++;
-        }
-      }
-    }
-    for (; i < chunks.size(); i++) {
-      findings.add(Finding.at(archive, d.name(), chunks.get(i).offset(), "chunk lies outside the disk's data extents"));
     }
   }
 }

@@ -140,10 +140,22 @@ public final class Repository {
 
   /**
    * The chain a restore of {@code checkpoint} needs, newest first: its backup, then its parents,
-   * until every disk of the newest backup has a full copy.
+   * until every disk of the newest backup has a full copy. The links of the chain are checked
+   * ({@link ArchiveConsistency#checkChain}: each parent the one named, of the same domain, holding
+   * each incremental disk at the same size).
+   *
+   * <p>Without a checkpoint the point is the newest backup of the domain, and only that one: when
+   * the newest archive cannot be read, this fails (naming it and the points that can be restored
+   * instead) rather than fall back to an older point. An archive that cannot be read has no
+   * creation time; it counts as the newest when its file was last modified at or after the
+   * creation time (whole seconds) of the newest backup that can be read, a tie counting against
+   * the readable one.
    *
    * @param checkpoint the checkpoint to restore; empty for the newest backup
-   * @throws ArchiveException when there is no such backup, or a parent is missing or unreadable
+   * @throws ArchiveException when there is no such backup
+   * @throws ArchiveCorruptException when the newest archive (without a checkpoint) cannot be read,
+   *     or a parent is missing or unreadable
+   * @throws ArchiveInconsistentException when the links of the chain contradict each other
    */
   public List<StoredBackup> chain(String domain, Optional<String> checkpoint) throws IOException {
     Scan scan = scan(domain);
@@ -163,7 +175,21 @@ public final class Repository {
         throw missing(domain, scan, "no backups of domain '" + domain + "'");
       }
       head = scan.backups().get(scan.backups().size() - 1);
+      Optional<Finding> newer = unreadableNewerThan(scan, head);
+      if (newer.isPresent()) {
+        throw new ArchiveCorruptException(newer.get().archive(), "the newest backup of domain '" + domain
+            + "' cannot be read (" + newer.get().problem() + "); without --checkpoint a restore takes the newest point"
+            + " only: --checkpoint NAME restores an older one (restorable: " + restorable(scan, byId) + ")");
+      }
     }
+    List<StoredBackup> chain = resolve(scan, byId, head);
+    ArchiveInconsistentException.throwIfAny(ArchiveConsistency.checkChain(chain));
+    return chain;
+  }
+
+  /** The chain from {@code head} down to a full copy of each of its disks, newest first. */
+  private static List<StoredBackup> resolve(Scan scan, Map<String, StoredBackup> byId, StoredBackup head)
+      throws ArchiveCorruptException {
     List<StoredBackup> chain = new ArrayList<>();
     Set<String> needFull = new HashSet<>();
     head.manifest().disks().forEach(d -> needFull.add(d.name()));
@@ -186,6 +212,44 @@ public final class Repository {
       }
       b = next;
     }
+  }
+
+  /**
+   * The newest of the archives that cannot be read, if it was modified at or after the creation
+   * time of {@code newest}, the newest readable backup (see {@link #chain}).
+   */
+  private static Optional<Finding> unreadableNewerThan(Scan scan, StoredBackup newest) throws IOException {
+    Finding found = null;
+    long foundTime = Long.MIN_VALUE;
+    for (Finding f : scan.unreadable()) {
+      long modified;
+      try {
+        modified = Files.getLastModifiedTime(f.archive()).toMillis();
+      } catch (NoSuchFileException e) {
+        continue; // removed since the scan
+      }
+      if (modified >= newest.manifest().created() * 1000 && modified >= foundTime) {
+        found = f;
+        foundTime = modified;
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /** The checkpoints whose chains resolve and hold together, newest first. */
+  private static List<String> restorable(Scan scan, Map<String, StoredBackup> byId) {
+    List<String> out = new ArrayList<>();
+    for (int i = scan.backups().size() - 1; i >= 0; i--) {
+      StoredBackup b = scan.backups().get(i);
+      try {
+        if (ArchiveConsistency.checkChain(resolve(scan, byId, b)).isEmpty()) {
+          out.add(b.checkpoint());
+        }
+      } catch (ArchiveCorruptException e) {
+        // not restorable
+      }
+    }
+    return out;
   }
 
   /**

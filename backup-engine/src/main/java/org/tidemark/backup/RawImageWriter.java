@@ -154,10 +154,21 @@ public final class RawImageWriter implements DiskImageWriter {
   /** Forces the image to disk and gives it the target's name. */
   @Override
   public Path commit() throws IOException {
-    directWrites.close();
-    org.tidemark.internal.Publish.forceAndPublish(channel, temp, target, overwrite);
-    done = true;
+    org.tidemark.internal.Publish.publish(finish(), target, overwrite);
     return target;
+  }
+
+  /** Forces the image to disk and closes it under its temporary name, which it returns. */
+  @Override
+  public Path finish() throws IOException {
+    if (done) {
+      throw new IllegalStateException("already committed or closed: " + temp);
+    }
+    directWrites.close();
+    channel.force(true);
+    channel.close();
+    done = true;
+    return temp;
   }
 
   /** Discards the image unless it was committed. */

@@ -6,6 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.channels.FileChannel;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -14,7 +18,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import org.tidemark.archive.ArchiveConsistency;
 import org.tidemark.archive.ArchiveException;
+import org.tidemark.archive.ArchiveInconsistentException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
@@ -23,6 +29,7 @@ import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
+import org.tidemark.internal.Publish;
 import org.tidemark.internal.Workers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,14 +38,18 @@ import org.slf4j.LoggerFactory;
  * Restores a point of a backup chain to disk images, raw or qcow2 ({@link RestoreRequest#format()}).
  *
  * <p>It resolves the chain (the backup of the checkpoint and its parents down to a full copy of
- * each disk), opens every archive of it (checking structure and seals), plans each disk (newest
- * wins), then reads each needed chunk once, checking its CRC-32C, and writes its pieces into a
- * thin image through the {@link org.tidemark.disk.DiskImageWriter} of the requested {@link
- * ImageFormat} ({@code DISK.raw} or {@code DISK.qcow2}); zero ranges stay holes or unallocated.
- * Chunks are read, checked and decompressed on the {@link Workers}. Images are written under
- * temporary names and renamed only when complete; a corrupt chunk stops the restore with {@link
- * org.tidemark.archive.ArchiveCorruptException} and leaves no image behind. Existing files are
- * refused up front unless {@code overwrite} is set.
+ * each disk; without a checkpoint, the newest backup, and a failure when that one cannot be read,
+ * see {@link Repository#chain}), opens every archive of it (checking structure and seals) and
+ * applies to each the consistency rules {@code verify} applies ({@link ArchiveConsistency}), all
+ * before writing anything. It then plans each disk (newest wins), reads each needed chunk once,
+ * checking its CRC-32C, and writes its pieces into a thin image through the {@link
+ * org.tidemark.disk.DiskImageWriter} of the requested {@link ImageFormat} ({@code DISK.raw} or
+ * {@code DISK.qcow2}); zero ranges stay holes or unallocated. Chunks are read, checked and
+ * decompressed on the {@link Workers}. Every image and the domain definition are written under
+ * temporary names and all given their names only once every one of them is complete; a corrupt
+ * chunk of any disk stops the restore with {@link org.tidemark.archive.ArchiveCorruptException}
+ * and leaves nothing behind, not even the disks restored before it. Existing files are refused
+ * before anything is written unless {@code overwrite} is set.
  *
  * <p>Thread-safe: each {@link #run} is independent.
  */
@@ -92,46 +103,86 @@ public final class RestoreRunner {
           + head.manifest().disks().stream().map(DiskManifest::name).toList() + ")");
     }
     Path domainXml = domainXmlPath(request.directory(), request.domain());
-    if (!request.overwrite()) {
-      for (Path p : outputs(request, disks, domainXml)) {
-        if (Files.exists(p)) {
-          throw new FileAlreadyExistsException(p.toString(), null, "exists (use --force to overwrite)");
-        }
-      }
-    }
-    Files.createDirectories(request.directory());
-    for (Path p : outputs(request, disks, domainXml)) {
-      for (Path leftover : org.tidemark.internal.Publish.leftoversOf(p)) {
-        Files.deleteIfExists(leftover);
-        LOG.warn("removed {}, left by a restore that did not finish", leftover);
-      }
-    }
     List<ArchiveReader> readers = new ArrayList<>();
+    Map<Path, Path> staged = new LinkedHashMap<>(); // target -> complete file under a temporary name
     try {
       List<RestorePlanner.Layer> layers = new ArrayList<>();
       for (StoredBackup b : chain) {
         ArchiveReader r = ArchiveReader.open(b.path());
         readers.add(r);
+        ArchiveInconsistentException.throwIfAny(ArchiveConsistency.check(r));
         layers.add(new RestorePlanner.Layer(b.path(), r.manifest(), r.chunks()));
       }
       List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
       for (String disk : disks) {
         plans.add(RestorePlanner.plan(disk, layers));
       }
+      prepareOutputs(request, outputs(request, disks, domainXml));
       progress.start("restore " + request.domain() + "/" + head.checkpoint(),
           plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
       List<RestoreResult.DiskResult> results = new ArrayList<>();
       for (RestorePlanner.DiskPlan plan : plans) {
-        results.add(restoreDisk(plan, readers, request, progress));
+        results.add(restoreDisk(plan, readers, request, progress, staged));
       }
-      writeDomainXml(readers.get(0), domainXml, request.overwrite());
+      staged.put(domainXml, writeDomainXml(readers.get(0), domainXml));
+      publishAll(staged, request.overwrite());
       List<Path> paths = chain.stream().map(StoredBackup::path).toList();
       return new RestoreResult(head.checkpoint(), paths, results, domainXml, Duration.between(started, Instant.now()));
     } finally {
       progress.finish();
+      for (Path temp : staged.values()) {
+        Publish.discard(temp); // none left once published
+      }
       for (ArchiveReader r : readers) {
         r.close();
       }
+    }
+  }
+
+  /**
+   * Refuses existing outputs (unless overwriting), creates the output folder and removes the
+   * temporary files a killed restore left there ({@code .NAME.tmp-RANDOM}).
+   */
+  private static void prepareOutputs(RestoreRequest request, List<Path> outputs) throws IOException {
+    if (!request.overwrite()) {
+      for (Path p : outputs) {
+        if (Files.exists(p)) {
+          throw new FileAlreadyExistsException(p.toString(), null, "exists (use --force to overwrite)");
+        }
+      }
+    }
+    Files.createDirectories(request.directory());
+    for (Path p : outputs) {
+      for (Path leftover : Publish.leftoversOf(p)) {
+        Files.deleteIfExists(leftover);
+        LOG.warn("removed {}, left by a restore that did not finish", leftover);
+      }
+    }
+  }
+
+  /**
+   * Gives every complete output its name, the domain definition last. Without overwrite, a
+   * failure (a file that appeared meanwhile) removes the outputs this call already named, so the
+   * restore leaves nothing; with overwrite, the files it replaced are gone.
+   */
+  private static void publishAll(Map<Path, Path> staged, boolean overwrite) throws IOException {
+    List<Path> published = new ArrayList<>();
+    try {
+      for (Map.Entry<Path, Path> e : staged.entrySet()) {
+        Publish.publish(e.getValue(), e.getKey(), overwrite);
+        published.add(e.getKey());
+      }
+    } catch (IOException | RuntimeException e) {
+      if (!overwrite) {
+        for (Path p : published) {
+          try {
+            Files.deleteIfExists(p);
+          } catch (IOException suppressed) {
+            e.addSuppressed(suppressed);
+          }
+        }
+      }
+      throw e;
     }
   }
 
@@ -142,9 +193,13 @@ public final class RestoreRunner {
     return out;
   }
 
-  private static RestoreResult.DiskResult restoreDisk(
-      RestorePlanner.DiskPlan plan, List<ArchiveReader> readers, RestoreRequest request, Progress progress)
-      throws IOException {
+  /**
+   * Writes one disk's image complete under its temporary name beside its target ({@link
+   * DiskImageWriter#finish()}), recorded in {@code staged} (target to temporary file) for {@link
+   * #publishAll}.
+   */
+  private static RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
+      RestoreRequest request, Progress progress, Map<Path, Path> staged) throws IOException {
     Path image = imagePath(request.directory(), plan.disk(), request.format());
     int largest = plan.pieces().stream().filter(p -> !p.zero()).mapToInt(p -> p.chunk().rawLength()).max().orElse(1);
     List<RestorePlanner.ChunkRead> reads = plan.reads(Math.max(1, HELD_BYTES / largest));
@@ -153,7 +208,7 @@ public final class RestoreRunner {
         chunks, reads.size(), image, request.format());
     try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
       copyChunks(reads, largest, readers, out, progress);
-      out.commit();
+      staged.put(image, out.finish());
     }
     return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
         request.format());
@@ -250,12 +305,23 @@ public final class RestoreRunner {
     }
   }
 
-  /** Writes the {@code <domain>} element of the archive's checkpoint, as a top-level document. */
-  private static void writeDomainXml(ArchiveReader newest, Path target, boolean overwrite) throws IOException {
+  /**
+   * Writes the {@code <domain>} element of the archive's checkpoint, as a top-level document, under
+   * a temporary name beside {@code target}; returns that name.
+   */
+  private static Path writeDomainXml(ArchiveReader newest, Path target) throws IOException {
     String xml = new String(newest.checkpointXml(), StandardCharsets.UTF_8);
     String domain = DomainXmlExtractor.extract(xml);
-    Path temp = org.tidemark.internal.Publish.tempFor(target);
-    Files.writeString(temp, domain, StandardCharsets.UTF_8);
-    org.tidemark.internal.Publish.publish(temp, target, overwrite);
+    Path temp = Publish.tempFor(target);
+    try {
+      Files.writeString(temp, domain, StandardCharsets.UTF_8);
+      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+    } catch (IOException | RuntimeException e) {
+      Publish.discard(temp);
+      throw e;
+    }
+    return temp;
   }
 }

@@ -23,7 +23,7 @@ import java.nio.file.Path;
  *   <li>{@link #commit()} forces the image to disk and gives it the target's name atomically; it is
  *       called once, after every {@code write} has returned. Without overwrite, an existing target
  *       is refused both when the writer is created and at commit.
- *   <li>{@link #close()} without a commit discards the temporary file: a restore that fails leaves
+ *   <li>{@link #close()} without a commit (or a {@link #finish()}) discards the temporary file: a restore that fails leaves
  *       nothing under the target's name.
  * </ul>
  */
@@ -41,6 +41,15 @@ public interface DiskImageWriter extends Closeable {
 
   /** Finishes the image, forces it to disk and gives it the target's name; returns the target. */
   Path commit() throws IOException;
+
+  /**
+   * Finishes the image and forces it to disk as {@link #commit()} does, but leaves it under its
+   * temporary name ({@code .NAME.tmp-RANDOM} beside the target) and returns that name: the caller
+   * gives it the target's name ({@link org.tidemark.internal.Publish#publish}) or discards it
+   * ({@link org.tidemark.internal.Publish#discard}), so that several images can be named together
+   * once all are complete. Called once, instead of {@code commit}.
+   */
+  Path finish() throws IOException;
 
   /** Discards the image unless it was committed; idempotent. */
   @Override

@@ -264,6 +264,13 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
    */
   @Override
   public Path commit() throws IOException {
+    Publish.publish(finish(), target, overwrite);
+    return target;
+  }
+
+  /** As {@link #commit()}, but leaves the finished file under its temporary name, which it returns. */
+  @Override
+  public Path finish() throws IOException {
     if (done) {
       throw new IllegalStateException("already committed or closed: " + temp);
     }
@@ -342,9 +349,10 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       throw new IOException(temp + ": qcow2 image shorter than its refcounts say");
     }
     directWrites.close();
-    Publish.forceAndPublish(channel, temp, target, overwrite);
+    channel.force(true);
+    channel.close();
     done = true;
-    return target;
+    return temp;
   }
 
   /** Discards the image unless it was committed. */

@@ -124,6 +124,48 @@ class ArchiveFuzzSeedsTest {
     return ArchiveReaderFuzzTest.reseal(out);
   }
 
+  /**
+   * Restore inputs an editor could make from the sound ones: the manifest changed and the archive
+   * resealed ({@link Tampering}). Each case of {@link Tampering#cases()} edits the incremental seed
+   * (on cp1) when it edits cp2 there, the full one-disk seed when it edits cp1; a restore must
+   * refuse every one.
+   */
+  Map<Path, byte[]> tampered() throws IOException {
+    Map<Path, byte[]> sound = seeds();
+    Map<Path, byte[]> out = new LinkedHashMap<>();
+    for (Tampering.Case c : Tampering.cases()) {
+      byte[] from = sound.get(RESTORE_SEEDS.resolve(c.archive().equals("cp2.tar") ? "seed-incremental-on-cp1" : "seed-full-one-disk"));
+      Path p = Files.write(dir.resolve("tampered.tar"), from);
+      Tampering.rewriteManifest(p, c.edit());
+      out.put(RESTORE_SEEDS.resolve("resealed-" + c.name()), bytes(p));
+    }
+    return out;
+  }
+
+  @Test
+  void committedResealedSeedsAreRefusedByRestoreBeforeWriting() throws IOException {
+    boolean write = Boolean.getBoolean("tidemark.writeFuzzSeeds");
+    for (Map.Entry<Path, byte[]> s : tampered().entrySet()) {
+      if (write) {
+        Files.write(s.getKey(), s.getValue());
+      }
+      assertArrayEquals(s.getValue(), Files.readAllBytes(s.getKey()), s.getKey().toString());
+      Path repo = dir.resolve("repo-" + s.getKey().getFileName());
+      Files.createDirectories(repo.resolve("vm1"));
+      Files.copy(RESTORE_BASE, repo.resolve("vm1/cp1.tar"));
+      Files.write(repo.resolve("vm1/cp2.tar"), s.getValue());
+      ArchiveReader.open(repo.resolve("vm1/cp2.tar")).close(); // the seal matches
+      Path out = dir.resolve("out-" + s.getKey().getFileName());
+      org.tidemark.backup.RestoreRequest request =
+          new org.tidemark.backup.RestoreRequest("vm1", java.util.Optional.empty(), java.util.Optional.empty(), out, false);
+      ArchiveInconsistentException e = org.junit.jupiter.api.Assertions.assertThrows(ArchiveInconsistentException.class,
+          () -> new org.tidemark.backup.RestoreRunner(Repository.at(repo)).run(request, org.tidemark.backup.Progress.NONE),
+          s.getKey().toString());
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("cp2.tar"), e.getMessage());
+      org.junit.jupiter.api.Assertions.assertFalse(Files.exists(out), s.getKey() + ": the refused restore wrote");
+    }
+  }
+
   private static byte[] bytes(Path p) throws IOException {
     return Files.readAllBytes(p);
   }

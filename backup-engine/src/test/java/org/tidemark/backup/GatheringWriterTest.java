@@ -52,6 +52,11 @@ class GatheringWriterTest {
     }
 
     @Override
+    public Path finish() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void close() {}
   }
 
