@@ -80,14 +80,14 @@ public final class CheckpointXml {
    */
   public static Checkpoint parse(byte[] xml, String resource, Set<ParseOption> options, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
-    String text = SafeXml.read(xml, resource, "domaincheckpoint");
-    return interpret(validatedRoot(xml, resource, domainGrammar), text, resource, options);
+    String text = SafeXml.read(xml, resource);
+    return interpret(validatedRoot(text, resource, domainGrammar), text, resource, options);
   }
 
-  private static XmlElement validatedRoot(byte[] xml, String resource, DomainGrammar domainGrammar)
+  private static XmlElement validatedRoot(String text, String resource, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
     com.thaiopensource.validate.Schema domainSchema = domainGrammar.schema();
-    return SafeXml.parseValidated(xml, resource, MomentSchema.CHECKPOINT.checker(),
+    return SafeXml.parseValidated(text, resource, MomentSchema.CHECKPOINT.checker(),
         domainSchema == null ? null : MomentSchema.checker(domainSchema));
   }
 
@@ -105,8 +105,7 @@ public final class CheckpointXml {
    */
   public static Checkpoint parseCreate(byte[] xml, String resource, DomainDefinition domain, long now)
       throws CheckpointXmlException {
-    SafeXml.read(xml, resource, "domaincheckpoint");
-    XmlElement root = validatedRoot(xml, resource, DomainGrammar.host());
+    XmlElement root = validatedRoot(SafeXml.read(xml, resource), resource, DomainGrammar.host());
     String name = MomentXml.childText(root, "name").orElse(Long.toString(now));
     Checkpoint.Builder b = Checkpoint.builder().name(name).creationTime(now).domain(domain);
     MomentXml.childText(root, "description").ifPresent(b::description);
