@@ -16,7 +16,7 @@ import org.tidemark.model.DomainDefinition;
  *
  * <p><b>Parsing</b> always validates the document against Tidemark's checkpoint grammar (RELAX NG,
  * with Jing) before interpreting it; nothing turns that off. Documents are limited to {@value
- * #MAX_BYTES} bytes and {@value #MAX_DEPTH} levels of nesting; DTD declarations, entities and
+ * #MAX_BYTES} bytes of UTF-8 and {@value #MAX_DEPTH} levels of nesting; DTD declarations, entities and
  * external resources are refused (a bare {@code <!DOCTYPE domaincheckpoint>} is accepted, as
  * libvirt accepts it), so no document makes the parser read a file or expand entities. Parsing
  * is in libvirt's REDEFINE mode: name and creation time are required, and so is {@code <domain>}
