@@ -109,7 +109,8 @@ final class SafeXml {
       throw new CheckpointXmlException(resource, 1, 1, "the document is " + found + "; only UTF-8 is read (libvirt writes UTF-8)");
     }
     int start = hasUtf8Bom(xml) ? 3 : 0;
-    if (startsWith(xml, start, "<?xml")) {
+    // an XML declaration: "<?xml" and white space (not a processing instruction such as <?xml-stylesheet)
+    if (startsWith(xml, start, "<?xml") && xml.length > start + 5 && isXmlSpace(xml[start + 5])) {
       int end = start;
       while (end < xml.length - 1 && !(xml[end] == '?' && xml[end + 1] == '>')) {
         end++;
@@ -161,6 +162,10 @@ final class SafeXml {
       return "EBCDIC ('<?xm' in EBCDIC)";
     }
     return null;
+  }
+
+  private static boolean isXmlSpace(byte b) {
+    return b == ' ' || b == '\t' || b == '\n' || b == '\r';
   }
 
   private static boolean hasUtf8Bom(byte[] x) {

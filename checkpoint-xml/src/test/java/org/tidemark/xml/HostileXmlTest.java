@@ -134,7 +134,7 @@ class HostileXmlTest {
         + "  <creationTime>5</creationTime>\n</domaincheckpoint>\n";
     for (String head : new String[] {"", "<!DOCTYPE domaincheckpoint>\n", "<!DOCTYPE  domaincheckpoint >\n",
         "<?xml version='1.0' encoding='UTF-8'?>\n<!DOCTYPE domaincheckpoint>\n", "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n",
-        "\uFEFF<?xml version='1.0'?>\n"}) {
+        "\uFEFF<?xml version='1.0'?>\n", "<?xml-stylesheet href='x.css' encoding='latin1'?>\n"}) {
       var c = CheckpointXml.parse((head + body).getBytes(StandardCharsets.UTF_8), "ok.xml",
           Set.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN));
       assertEquals("a < b & c" + "&>'\"A".repeat(10_000), c.description().orElseThrow(), head);
