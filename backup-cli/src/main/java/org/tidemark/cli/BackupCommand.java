@@ -160,20 +160,20 @@ final class BackupCommand implements Callable<Integer> {
     }
     for (DiskPlan p : r.plan().disks()) {
       if (p.decision().isFallback()) {
-        spec.commandLine().getErr().println("tidemark: warning: disk " + p.disk() + " backed up in full: " + p.reason());
+        spec.commandLine().getErr().println(Printable.escape("tidemark: warning: disk " + p.disk() + " backed up in full: " + p.reason()));
       }
     }
     if (output.quiet) {
       return;
     }
-    out.println((r.plan().isIncremental() ? "incremental" : "full") + " backup of " + r.plan().checkpoint().name()
+    out.println(Printable.escape((r.plan().isIncremental() ? "incremental" : "full") + " backup of " + r.plan().checkpoint().name()
         + r.plan().base().map(b -> " since " + b.checkpoint().name()).orElse("") + " -> " + r.archive()
-        + " (" + Units.bytes(r.archiveBytes()) + ", " + r.duration().toMillis() / 1000.0 + " s)");
+        + " (" + Units.bytes(r.archiveBytes()) + ", " + r.duration().toMillis() / 1000.0 + " s)"));
     for (DiskPlan p : r.plan().disks()) {
       var d = r.disks().stream().filter(x -> x.disk().equals(p.disk())).findFirst();
-      out.printf("  %-6s %-11s %s%s%n", p.disk(), p.decision().kind().name().toLowerCase(java.util.Locale.ROOT),
+      out.printf("  %-6s %-11s %s%s%n", Printable.escape(p.disk()), p.decision().kind().name().toLowerCase(java.util.Locale.ROOT),
           d.map(x -> Units.bytes(x.bytesRead()) + " read, " + Units.bytes(x.bytesStored()) + " stored; ").orElse(""),
-          p.decision() == DiskDecision.INCREMENTAL ? p.reason() : p.decision().description());
+          Printable.escape(p.decision() == DiskDecision.INCREMENTAL ? p.reason() : p.decision().description()));
     }
     out.flush();
   }

@@ -2,8 +2,12 @@ package org.tidemark.cli;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -34,14 +38,66 @@ final class CheckpointCommand implements Runnable {
         spec.commandLine(), "Missing a subcommand: see 'tidemark checkpoint --help'.");
   }
 
-  /** Reads a file, or standard input for {@code -}. */
-  static byte[] read(String file) throws IOException {
+  /**
+   * Reads a checkpoint file, or standard input for {@code -}: at most {@link CheckpointXml#MAX_BYTES}
+   * bytes, never more. Only a regular file (or a link to one) is opened: a FIFO would block the
+   * open until a writer comes, a device may never end; both are refused by their type, unopened.
+   *
+   * @throws FileSystemException when the file is not a regular file (exit code 5)
+   * @throws CheckpointXmlException when it is larger than the limit (exit code 3)
+   */
+  static byte[] read(String file) throws IOException, CheckpointXmlException {
     if (file.equals("-")) {
       try (InputStream in = System.in) {
-        return in.readNBytes(CheckpointXml.MAX_BYTES + 1);
+        return bounded(in, file);
       }
     }
-    return Files.readAllBytes(Path.of(file));
+    Path path;
+    try {
+      path = Path.of(file);
+    } catch (InvalidPathException e) {
+      throw new NoSuchFileException(file, null, "not a path (" + e.getReason() + ")");
+    }
+    BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+    if (!attributes.isRegularFile()) {
+      throw new FileSystemException(file, null,
+          "not a regular file (" + kind(path, attributes) + "): give a file, or - for standard input");
+    }
+    if (attributes.size() > CheckpointXml.MAX_BYTES) {
+      throw new CheckpointXmlException(file, 0, 0,
+          "file of " + attributes.size() + " bytes is larger than the limit of " + CheckpointXml.MAX_BYTES);
+    }
+    try (InputStream in = Files.newInputStream(path)) {
+      return bounded(in, file); // bounded still: the file may grow after its size was read
+    }
+  }
+
+  private static byte[] bounded(InputStream in, String file) throws IOException, CheckpointXmlException {
+    byte[] xml = in.readNBytes(CheckpointXml.MAX_BYTES + 1);
+    if (xml.length > CheckpointXml.MAX_BYTES) {
+      throw new CheckpointXmlException(file, 0, 0, "more than " + CheckpointXml.MAX_BYTES + " bytes: larger than the limit");
+    }
+    return xml;
+  }
+
+  /** What a file that is not a regular file is, for messages. */
+  static String kind(Path path, BasicFileAttributes attributes) {
+    if (attributes.isDirectory()) {
+      return "a directory";
+    }
+    try {
+      int type = (Integer) Files.getAttribute(path, "unix:mode") & 0170000;
+      switch (type) {
+        case 0010000: return "a FIFO";
+        case 0020000: return "a character device";
+        case 0060000: return "a block device";
+        case 0140000: return "a socket";
+        default: break;
+      }
+    } catch (IOException | RuntimeException e) {
+      // no unix view here: say less
+    }
+    return "a special file";
   }
 
   /** Parses and validates one checkpoint file (REDEFINE mode). */
@@ -88,7 +144,7 @@ final class CheckpointCommand implements Runnable {
           throw new CommandLine.ParameterException(spec.commandLine(),
               "--domain-xml selects CREATE mode; it cannot be combined with --redefine or --allow-missing-domain");
         }
-        DomainDefinition domain = DomainXml.parse(Files.readAllBytes(domainXml), domainXml.toString());
+        DomainDefinition domain = DomainXml.parse(read(domainXml.toString()), domainXml.toString());
         c = CheckpointXml.parseCreate(read(file), file, domain, java.time.Instant.now().getEpochSecond());
       } else {
         c = parse(file, allowMissingDomain);
@@ -111,7 +167,7 @@ final class CheckpointCommand implements Runnable {
 
   @Command(name = "validate", mixinStandardHelpOptions = true,
       description = {"Check checkpoint files: each invalid one is reported as FILE:LINE:COL: message.",
-          "Exits 3 when any file is invalid."})
+          "Exits 3 when any file is invalid, 5 when any cannot be read (missing, not a regular file)."})
   static final class Validate implements Callable<Integer> {
     @Option(names = "--allow-missing-domain", description = "Accept checkpoints without <domain>.")
     boolean allowMissingDomain;
@@ -124,18 +180,22 @@ final class CheckpointCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       int bad = 0;
+      int unreadable = 0;
       for (String f : files) {
         try {
           parse(f, allowMissingDomain);
-          spec.commandLine().getOut().println(f + ": valid");
+          spec.commandLine().getOut().println(Printable.escape(f) + ": valid");
         } catch (CheckpointXmlException e) {
-          spec.commandLine().getErr().println(e.getMessage());
+          spec.commandLine().getErr().println(Printable.escape(e.getMessage()));
           bad++;
+        } catch (IOException e) { // reported like the others, and the next file checked
+          spec.commandLine().getErr().println("tidemark: " + Printable.escape(ErrorReporter.messageFor(e)));
+          unreadable++;
         }
       }
       spec.commandLine().getOut().flush();
       spec.commandLine().getErr().flush();
-      return bad == 0 ? ExitCodes.OK : ExitCodes.INVALID_INPUT;
+      return unreadable > 0 ? ExitCodes.IO_ERROR : bad > 0 ? ExitCodes.INVALID_INPUT : ExitCodes.OK;
     }
   }
 }

@@ -38,10 +38,28 @@ final class CheckpointFiles {
   /** A file's model, and whether it was parsed allowing a missing {@code <domain>}. */
   private record Read(Checkpoint checkpoint, boolean allowedMissingDomain) {}
 
+  /** Validates one file against libvirt's grammar (a seam for tests). */
+  interface HostCheck {
+    void check(byte[] xml, String file, Set<CheckpointXml.ParseOption> options) throws CheckpointXmlException;
+  }
+
   private final List<Parsed> files = new ArrayList<>();
   private final Map<Path, Read> read = new HashMap<>();
-  private final DomainGrammar host = DomainGrammar.host();
+  private final boolean hostHasGrammar;
+  private final HostCheck hostCheck;
   private CompletableFuture<Void> hostValidation = CompletableFuture.completedFuture(null);
+
+  CheckpointFiles() {
+    DomainGrammar host = DomainGrammar.host();
+    this.hostHasGrammar = host.schemaDirectory().isPresent();
+    this.hostCheck = (xml, file, options) -> CheckpointXml.parse(xml, file, options, host);
+  }
+
+  /** With another check of the second step, run whether the host has libvirt's schemas or not. */
+  CheckpointFiles(HostCheck hostCheck) {
+    this.hostHasGrammar = true;
+    this.hostCheck = hostCheck;
+  }
 
   /**
    * Reads and parses a checkpoint file (REDEFINE mode) against the structural grammar.
@@ -80,31 +98,48 @@ final class CheckpointFiles {
     }
   }
 
-  /** Starts validating every file read so far against libvirt's grammar, on a background thread. */
+  /**
+   * Starts validating every file read so far against libvirt's grammar, on a background thread.
+   * Whatever the thread meets, an {@link Error} included (an out-of-memory error, a stack
+   * overflow), it completes the validation: {@link #awaitHostValidation} never waits for a thread
+   * that died.
+   */
   void startHostValidation() {
-    if (host.schemaDirectory().isEmpty() || files.isEmpty()) {
+    if (!hostHasGrammar || files.isEmpty()) {
       return;
     }
     List<Parsed> todo = List.copyOf(files);
-    hostValidation = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    hostValidation = done;
+    Runnable validate = () -> {
+      String file = null;
       try {
         for (Parsed p : todo) {
-          CheckpointXml.parse(p.xml(), p.file(), p.options(), host);
+          file = p.file();
+          hostCheck.check(p.xml(), p.file(), p.options());
         }
-        hostValidation.complete(null);
-      } catch (CheckpointXmlException | RuntimeException e) {
-        hostValidation.completeExceptionally(e);
+        done.complete(null);
+      } catch (CheckpointXmlException e) {
+        done.completeExceptionally(e);
+      } catch (Throwable e) { // an Error too: the main thread waits on this future
+        done.completeExceptionally(new HostValidationFailure(file, e));
       }
-    }, "tidemark-validate");
-    t.setDaemon(true);
-    t.start();
+    };
+    try {
+      Thread t = new Thread(validate, "tidemark-validate");
+      t.setDaemon(true);
+      t.start();
+    } catch (Throwable e) { // no thread to be had: validate on this one
+      validate.run();
+    }
   }
 
   /**
    * Waits for the validation against libvirt's grammar.
    *
-   * @throws CheckpointXmlException the first file it refused, with line and column
+   * @throws CheckpointXmlException the first file it refused, with line and column; or the file
+   *     whose validation failed otherwise (an {@link Error} such as running out of memory), which
+   *     the command reports as invalid input (exit code 3)
    */
   void awaitHostValidation() throws CheckpointXmlException, InterruptedException {
     try {
@@ -113,10 +148,34 @@ final class CheckpointFiles {
       if (e.getCause() instanceof CheckpointXmlException x) {
         throw x;
       }
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
+      if (e.getCause() instanceof HostValidationFailure f) {
+        if (f.getCause() instanceof RuntimeException r) {
+          throw r; // a bug in the validation (exit code 70), no longer on the thread that met it
+        }
+        throw f.typed();
       }
-      throw new IllegalStateException(e.getCause());
+      throw new IllegalStateException("validation against libvirt's grammar failed", e.getCause());
+    }
+  }
+
+  /** A validation that ended otherwise than with a verdict, and the file it was on. */
+  private static final class HostValidationFailure extends Exception {
+    private final String file;
+
+    HostValidationFailure(String file, Throwable cause) {
+      super(cause);
+      this.file = file;
+    }
+
+    CheckpointXmlException typed() {
+      Throwable c = getCause();
+      String what = c instanceof OutOfMemoryError ? "ran out of memory"
+          : c instanceof StackOverflowError ? "overflowed its stack"
+          : "failed (" + c.getClass().getName() + (c.getMessage() == null ? "" : ": " + c.getMessage()) + ")";
+      CheckpointXmlException x = new CheckpointXmlException(file == null ? "-" : file, 0, 0,
+          "validating the document against libvirt's domain grammar " + what);
+      x.initCause(c);
+      return x;
     }
   }
 }

@@ -23,12 +23,13 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     PrintWriter err = commandLine.getErr();
     int code = exitCodeFor(e);
     if (e instanceof CommandLine.ParameterException pe) {
-      err.println("tidemark: " + pe.getMessage());
+      err.println("tidemark: " + Printable.escape(pe.getMessage()));
       pe.getCommandLine().usage(err);
       return code;
     }
     // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
-    err.println(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e));
+    // (control characters escaped: names and messages may come from a hostile file)
+    err.println(Printable.escape(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e)));
     if (code == ExitCodes.INTERNAL_ERROR) {
       err.println("tidemark: this is a bug; please report it with the output of --debug");
     }

@@ -78,21 +78,22 @@ final class ListCommand implements Callable<Integer> {
     return m;
   }
 
+  /** The text listing; every string from an archive is printed through {@link Printable#escape}. */
   @SuppressWarnings("unchecked")
   private void printText(List<Map<String, Object>> domains) {
     var out = spec.commandLine().getOut();
     for (Map<String, Object> d : domains) {
-      out.println("domain " + d.get("domain"));
+      out.println("domain " + Printable.escape(d.get("domain")));
       for (Map<String, Object> b : (List<Map<String, Object>>) d.get("backups")) {
-        out.printf("  %-20s %-11s %s  parent %-12s %10s%n", b.get("checkpoint"), b.get("kind"), b.get("created"),
-            b.get("parent") == null ? "-" : b.get("parent"), Units.bytes((Long) b.get("bytes")));
+        out.printf("  %-20s %-11s %s  parent %-12s %10s%n", Printable.escape(b.get("checkpoint")), b.get("kind"),
+            b.get("created"), b.get("parent") == null ? "-" : Printable.escape(b.get("parent")), Units.bytes((Long) b.get("bytes")));
         for (Map<String, Object> disk : (List<Map<String, Object>>) b.get("disks")) {
-          out.printf("      %-6s %-11s %10s  %s%n", disk.get("disk"), disk.get("kind"),
-              Units.bytes((Long) disk.get("dataBytes")), disk.get("reason"));
+          out.printf("      %-6s %-11s %10s  %s%n", Printable.escape(disk.get("disk")), Printable.escape(disk.get("kind")),
+              Units.bytes((Long) disk.get("dataBytes")), Printable.escape(disk.get("reason")));
         }
       }
       for (String u : (List<String>) d.get("unreadable")) {
-        out.println("  UNREADABLE " + u);
+        out.println("  UNREADABLE " + Printable.escape(u));
       }
     }
     out.flush();

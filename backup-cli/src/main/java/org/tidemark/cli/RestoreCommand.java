@@ -85,12 +85,13 @@ final class RestoreCommand implements Callable<Integer> {
       Json.print(spec.commandLine().getOut(), doc);
     } else if (!output.quiet) {
       var out = spec.commandLine().getOut();
-      out.println("restored " + domain + " at checkpoint " + r.checkpoint() + " from " + r.chain().size() + " archive(s)");
+      out.println("restored " + Printable.escape(domain) + " at checkpoint " + Printable.escape(r.checkpoint()) + " from "
+          + r.chain().size() + " archive(s)");
       for (RestoreResult.DiskResult d : r.disks()) {
-        out.println("  " + d.disk() + " -> " + d.image() + " (" + d.format() + ", " + Units.bytes(d.virtualSize()) + ", "
-            + Units.bytes(d.dataBytes()) + " of data)");
+        out.println("  " + Printable.escape(d.disk()) + " -> " + Printable.escape(d.image()) + " (" + d.format() + ", "
+            + Units.bytes(d.virtualSize()) + ", " + Units.bytes(d.dataBytes()) + " of data)");
       }
-      out.println("  domain XML -> " + r.domainXml());
+      out.println("  domain XML -> " + Printable.escape(r.domainXml()));
       out.flush();
     }
     return ExitCodes.OK;

@@ -17,7 +17,7 @@ final class TerminalProgress implements Progress {
   @Override
   public void start(String task, long totalBytes) {
     bar = new ProgressBarBuilder()
-        .setTaskName(task)
+        .setTaskName(Printable.escape(task)) // a domain or checkpoint name from a file
         .setInitialMax(totalBytes)
         .setUnit(" MiB", 1 << 20)
         .setStyle(ProgressBarStyle.ASCII)

@@ -79,7 +79,7 @@ final class VerifyCommand implements Callable<Integer> {
       doc.put("problems", problems);
       Json.print(spec.commandLine().getOut(), doc);
     } else {
-      findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + f));
+      findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + Printable.escape(f.toString())));
       if (!output.quiet) {
         spec.commandLine().getOut().println(findings.isEmpty()
             ? "verified " + verified.size() + " archive(s): all sound"

@@ -19,6 +19,12 @@ import java.util.stream.Stream;
  * A directory of backup archives: one folder per domain, one archive per backup, named after the
  * checkpoint it saved ({@code ROOT/DOMAIN/CHECKPOINT.tar}).
  *
+ * <p>Domain and checkpoint names are written into file names by {@link #fileName}: libvirt allows
+ * any domain name without a newline ({@code a/b}, {@code .hidden}, {@code ..}), so {@code %},
+ * {@code /}, control characters and a leading {@code .} are written as {@code %XX} (their
+ * code in hexadecimal: {@code a%2Fb}, {@code %2Ehidden}). Every other name is its own file name.
+ * The encoding is reversible ({@link #nameOf}) and no two names share a file name.
+ *
  * <p>There is no index file to go stale: every listing reads the archives themselves (their tar
  * headers and metadata entries, not their data). Hidden temporary files left by a writer that was
  * killed ({@code .NAME.tmp-*}) are never listed and are removed by {@link #removeLeftovers}. An
@@ -55,13 +61,17 @@ public final class Repository {
     }
   }
 
-  /** The domains that have a folder, sorted. */
+  /**
+   * The domains that have a folder, sorted by name. A folder whose name is not what {@link
+   * #fileName} writes for some name (a hidden one, or one with a stray {@code %}) is no domain's.
+   */
   public List<String> domains() throws IOException {
     if (!Files.isDirectory(root)) {
       throw new NoSuchFileException(root.toString(), null, "no such repository directory");
     }
     try (Stream<Path> s = Files.list(root)) {
-      return s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList();
+      return s.filter(Files::isDirectory).map(p -> nameOf(p.getFileName().toString())).flatMap(Optional::stream)
+          .sorted().toList();
     }
   }
 
@@ -123,8 +133,8 @@ public final class Repository {
    * folder read.
    */
   public Optional<StoredBackup> backupOf(String domain, String checkpoint) throws IOException {
-    if (isFileName(checkpoint)) {
-      Path p = domainDir(domain).resolve(checkpoint + SUFFIX);
+    if (!checkpoint.isEmpty()) {
+      Path p = domainDir(domain).resolve(fileName(checkpoint) + SUFFIX);
       if (Files.isRegularFile(p)) {
         try (ArchiveReader r = ArchiveReader.open(p)) {
           if (r.manifest().checkpoint().equals(checkpoint) && r.manifest().domain().equals(domain)) {
@@ -279,13 +289,13 @@ public final class Repository {
    * Where a new backup of {@code checkpoint} goes, creating the domain folder.
    *
    * @throws FileAlreadyExistsException when the repository already holds a backup of that checkpoint
-   * @throws IllegalArgumentException when the name cannot be a file name
+   * @throws IllegalArgumentException when a name is empty
    */
   public Path newArchivePath(String domain, String checkpoint) throws IOException {
-    requireFileName("checkpoint", checkpoint);
+    requireName("checkpoint", checkpoint);
     Path dir = domainDir(domain);
     Files.createDirectories(dir);
-    Path p = dir.resolve(checkpoint + SUFFIX);
+    Path p = dir.resolve(fileName(checkpoint) + SUFFIX);
     if (Files.exists(p)) {
       throw new FileAlreadyExistsException(p.toString(), null, "the repository already holds a backup of checkpoint '" + checkpoint + "'");
     }
@@ -329,23 +339,79 @@ public final class Repository {
     return removed;
   }
 
-  /** The folder of a domain. */
+  /**
+   * The folder of a domain: {@code ROOT/}{@link #fileName}{@code (domain)}.
+   *
+   * @throws IllegalArgumentException when the name is empty
+   */
   public Path domainDir(String domain) {
-    requireFileName("domain", domain);
-    return root.resolve(domain);
+    requireName("domain", domain);
+    return root.resolve(fileName(domain));
+  }
+
+  /**
+   * A domain or checkpoint name as a file name: {@code %}, {@code /}, the control characters
+   * U+0000–U+001F and U+007F, and a leading {@code .} as {@code %XX} (upper-case hexadecimal);
+   * every other character as it is. Reversed by {@link #nameOf}; distinct names give distinct
+   * file names, none of them hidden, none {@code .} or {@code ..}.
+   */
+  public static String fileName(String name) {
+    StringBuilder b = null;
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean escape = c == '%' || c == '/' || c < 0x20 || c == 0x7f || i == 0 && c == '.';
+      if (escape && b == null) {
+        b = new StringBuilder(name.length() + 8).append(name, 0, i);
+      }
+      if (escape) {
+        b.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    return b == null ? name : b.toString();
+  }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+  /**
+   * The name a file name stands for: the reverse of {@link #fileName}; empty when the file name is
+   * not what {@link #fileName} writes for any name (hidden, a stray {@code %}, an escape of a
+   * character it writes as it is).
+   */
+  public static Optional<String> nameOf(String fileName) {
+    if (fileName.isEmpty() || fileName.startsWith(".")) {
+      return Optional.empty();
+    }
+    StringBuilder b = new StringBuilder(fileName.length());
+    for (int i = 0; i < fileName.length(); i++) {
+      char c = fileName.charAt(i);
+      if (c != '%') {
+        b.append(c);
+        continue;
+      }
+      if (i + 2 >= fileName.length()) {
+        return Optional.empty();
+      }
+      int hi = Character.digit(fileName.charAt(i + 1), 16);
+      int lo = Character.digit(fileName.charAt(i + 2), 16);
+      if (hi < 0 || lo < 0) {
+        return Optional.empty();
+      }
+      b.append((char) (hi << 4 | lo));
+      i += 2;
+    }
+    String name = b.toString();
+    return fileName(name).equals(fileName) ? Optional.of(name) : Optional.empty();
   }
 
   private static boolean isArchiveName(String n) {
     return n.endsWith(SUFFIX) && !n.startsWith(".");
   }
 
-  private static boolean isFileName(String name) {
-    return !(name.isEmpty() || name.startsWith(".") || name.contains("/") || name.contains("\0"));
-  }
-
-  private static void requireFileName(String what, String name) {
-    if (!isFileName(name)) {
-      throw new IllegalArgumentException(what + " name '" + name + "' cannot name a file in the repository");
+  private static void requireName(String what, String name) {
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException(what + " name is empty");
     }
   }
 }

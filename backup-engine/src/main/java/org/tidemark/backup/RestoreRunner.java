@@ -79,9 +79,9 @@ public final class RestoreRunner {
     return format.imagePath(directory, disk);
   }
 
-  /** The file the domain definition is written to. */
+  /** The file the domain definition is written to: {@code DOMAIN.xml}, the name as the repository writes it ({@code Repository.fileName}). */
   public static Path domainXmlPath(Path directory, String domain) {
-    return directory.resolve(domain + ".xml");
+    return directory.resolve(org.tidemark.archive.Repository.fileName(domain) + ".xml");
   }
 
   /**

@@ -16,7 +16,7 @@ import org.tidemark.model.DomainDefinition;
  *
  * <p><b>Parsing</b> always validates the document against Tidemark's checkpoint grammar (RELAX NG,
  * with Jing) before interpreting it; nothing turns that off. Documents are limited to {@value
- * #MAX_BYTES} bytes and {@value #MAX_DEPTH} levels of nesting; DTD declarations, entities and
+ * #MAX_BYTES} bytes of UTF-8 and {@value #MAX_DEPTH} levels of nesting; DTD declarations, entities and
  * external resources are refused (a bare {@code <!DOCTYPE domaincheckpoint>} is accepted, as
  * libvirt accepts it), so no document makes the parser read a file or expand entities. Parsing
  * is in libvirt's REDEFINE mode: name and creation time are required, and so is {@code <domain>}
@@ -80,14 +80,14 @@ public final class CheckpointXml {
    */
   public static Checkpoint parse(byte[] xml, String resource, Set<ParseOption> options, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
-    String text = SafeXml.read(xml, resource, "domaincheckpoint");
-    return interpret(validatedRoot(xml, resource, domainGrammar), text, resource, options);
+    String text = SafeXml.read(xml, resource);
+    return interpret(validatedRoot(text, resource, domainGrammar), text, resource, options);
   }
 
-  private static XmlElement validatedRoot(byte[] xml, String resource, DomainGrammar domainGrammar)
+  private static XmlElement validatedRoot(String text, String resource, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
     com.thaiopensource.validate.Schema domainSchema = domainGrammar.schema();
-    return SafeXml.parseValidated(xml, resource, MomentSchema.CHECKPOINT.checker(),
+    return SafeXml.parseValidated(text, resource, MomentSchema.CHECKPOINT.checker(),
         domainSchema == null ? null : MomentSchema.checker(domainSchema));
   }
 
@@ -105,8 +105,7 @@ public final class CheckpointXml {
    */
   public static Checkpoint parseCreate(byte[] xml, String resource, DomainDefinition domain, long now)
       throws CheckpointXmlException {
-    SafeXml.read(xml, resource, "domaincheckpoint");
-    XmlElement root = validatedRoot(xml, resource, DomainGrammar.host());
+    XmlElement root = validatedRoot(SafeXml.read(xml, resource), resource, DomainGrammar.host());
     String name = MomentXml.childText(root, "name").orElse(Long.toString(now));
     Checkpoint.Builder b = Checkpoint.builder().name(name).creationTime(now).domain(domain);
     MomentXml.childText(root, "description").ifPresent(b::description);

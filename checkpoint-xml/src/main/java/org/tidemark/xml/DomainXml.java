@@ -27,11 +27,11 @@ public final class DomainXml {
    * @throws CheckpointXmlException when the document is refused; the message has its line and column
    */
   public static DomainDefinition parse(byte[] xml, String resource, DomainGrammar grammar) throws CheckpointXmlException {
-    String text = SafeXml.read(xml, resource, "domain");
+    String text = SafeXml.read(xml, resource);
     Schema schema = grammar.schema();
     XmlElement root = schema == null
-        ? SafeXml.parseUnvalidated(xml, resource)
-        : SafeXml.parseValidated(xml, resource, MomentSchema.checker(schema), java.util.Map.of());
+        ? SafeXml.parseUnvalidated(text, resource)
+        : SafeXml.parseValidated(text, resource, MomentSchema.checker(schema), java.util.Map.of());
     if (!root.getLocalName().equals("domain")) {
       throw new CheckpointXmlException(resource, 1, 0, "expected a <domain> document, found <" + root.getLocalName() + ">");
     }

@@ -121,10 +121,10 @@ public final class SnapshotXml {
    */
   public static Snapshot parse(byte[] xml, String resource, Set<ParseOption> options, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
-    String text = SafeXml.read(xml, resource, "domainsnapshot");
+    String text = SafeXml.read(xml, resource);
     XmlElement root = options.contains(ParseOption.VALIDATE)
-        ? validatedRoot(xml, text, resource, domainGrammar)
-        : SafeXml.parseUnvalidated(xml, resource);
+        ? validatedRoot(text, resource, domainGrammar)
+        : SafeXml.parseUnvalidated(text, resource);
     if (!root.getLocalName().equals("domainsnapshot")) {
       throw MomentXml.error(root, resource, "expected a <domainsnapshot> document, found <" + root.getLocalName() + ">");
     }
@@ -136,10 +136,10 @@ public final class SnapshotXml {
    * to a parse. Package-private, for the tests that compare it with libvirt's grammar.
    */
   static void validate(byte[] xml, String resource, DomainGrammar domainGrammar) throws CheckpointXmlException {
-    validatedRoot(xml, SafeXml.read(xml, resource, "domainsnapshot"), resource, domainGrammar);
+    validatedRoot(SafeXml.read(xml, resource), resource, domainGrammar);
   }
 
-  private static XmlElement validatedRoot(byte[] xml, String text, String resource, DomainGrammar domainGrammar)
+  private static XmlElement validatedRoot(String text, String resource, DomainGrammar domainGrammar)
       throws CheckpointXmlException {
     Map<String, MomentSchema.Checker> subtrees = new HashMap<>();
     Schema domain = domainGrammar.schema();
@@ -152,7 +152,7 @@ public final class SnapshotXml {
         subtrees.put("inactiveDomain", MomentSchema.checker(inactive));
       }
     }
-    return SafeXml.parseValidated(xml, resource, MomentSchema.SNAPSHOT.checker(), subtrees);
+    return SafeXml.parseValidated(text, resource, MomentSchema.SNAPSHOT.checker(), subtrees);
   }
 
   // ------------------------------------------------------------------ interpretation
