@@ -83,7 +83,20 @@ class BusyCliTest {
   @Test
   void aDomainAnotherRunBacksUpIsRefusedWithExitEightOrWaitedFor() throws Exception {
     Repository r = Repository.at(repo);
-    try (RepositoryLock held = r.lock("sample", "backup of cp0", Duration.ZERO)) {
+    // held by another thread, as by another process (the holding thread itself may take it again)
+    java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Thread holder = new Thread(() -> {
+      try (RepositoryLock held = r.lock("sample", "backup of cp0", Duration.ZERO)) {
+        locked.countDown();
+        release.await();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    holder.start();
+    assertTrue(locked.await(60, TimeUnit.SECONDS));
+    try {
       Cli.Result refused = backup();
       assertEquals(ExitCodes.LOCKED, refused.code(), refused.toString());
       String err = refused.err().strip();
@@ -96,6 +109,9 @@ class BusyCliTest {
       assertEquals(ExitCodes.LOCKED, waited.code(), waited.toString());
       assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(1000), "it waited a second first");
       assertEquals(List.of(), repositoryFiles(), "nothing written");
+    } finally {
+      release.countDown();
+      holder.join(60_000);
     }
     Cli.Result ok = backup("--lock-wait", "1");
     assertEquals(ExitCodes.OK, ok.code(), ok.toString());

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -25,8 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * would let two runs lock two different files). The kernel releases the lock when its process
  * ends, however it ends: a run killed with {@code kill -9} leaves no stale lock. The holder
  * writes one line into the file (PID, host, operation, start time) that a refused run quotes.
- * Inside one JVM the lock is exclusive too (a second {@link #acquire} of a held folder is
- * refused, as from another process).
+ * Inside one JVM the lock is exclusive between threads too (another thread's {@link #acquire} of a
+ * held folder is refused, as from another process) and reentrant for the thread that holds it (a
+ * live backup holds the lock around the backup run it starts, which takes it again).
  *
  * <p>Readers (list, verify, restore) take no lock: a writer makes an archive visible only by an
  * atomic rename of a complete file, and only ever removes its own temporary files or, holding
@@ -38,17 +38,30 @@ public final class RepositoryLock implements Closeable {
   /** The lock file's name inside the domain's folder. */
   public static final String FILE_NAME = ".lock";
   private static final Duration POLL = Duration.ofMillis(200);
-  /** Folders locked by this JVM (a record lock does not exclude its own process). */
-  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+  /** Folders locked by this JVM, with their holder (a record lock does not exclude its own process). */
+  private static final java.util.Map<Path, Held> HELD = new ConcurrentHashMap<>();
+
+  /** A lock this JVM holds: its file, channel and record lock, the thread that took it and how often. */
+  private static final class Held {
+    final Thread owner;
+    final FileChannel channel;
+    final FileLock lock;
+    int count = 1;
+
+    Held(Thread owner, FileChannel channel, FileLock lock) {
+      this.owner = owner;
+      this.channel = channel;
+      this.lock = lock;
+    }
+  }
 
   private final Path file;
-  private final FileChannel channel;
-  private final FileLock lock;
+  private final Held held;
+  private boolean closed;
 
-  private RepositoryLock(Path file, FileChannel channel, FileLock lock) {
+  private RepositoryLock(Path file, Held held) {
     this.file = file;
-    this.channel = channel;
-    this.lock = lock;
+    this.held = held;
   }
 
   /**
@@ -83,34 +96,39 @@ public final class RepositoryLock implements Closeable {
   }
 
   private static RepositoryLock tryAcquire(Path file, Path key, String operation) throws IOException {
-    if (!HELD.add(key)) {
-      return null;
-    }
-    FileChannel channel = null;
-    try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      FileLock lock;
+    synchronized (HELD) {
+      Held mine = HELD.get(key);
+      if (mine != null) {
+        if (mine.owner != Thread.currentThread()) {
+          return null;
+        }
+        mine.count++; // the same thread again (a live backup around the backup it runs): reentrant
+        return new RepositoryLock(key, mine);
+      }
+      FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE);
       try {
-        lock = channel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        lock = null;
-      }
-      if (lock == null) {
+        FileLock lock;
+        try {
+          lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+          lock = null;
+        }
+        if (lock == null) {
+          channel.close();
+          return null;
+        }
+        String line = "PID " + ProcessHandle.current().pid() + " on " + hostName() + ", " + operation + ", since "
+            + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\n";
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)), 0);
+        Held h = new Held(Thread.currentThread(), channel, lock);
+        HELD.put(key, h);
+        return new RepositoryLock(key, h);
+      } catch (IOException | RuntimeException e) {
         channel.close();
-        HELD.remove(key);
-        return null;
+        throw e;
       }
-      String line = "PID " + ProcessHandle.current().pid() + " on " + hostName() + ", " + operation + ", since "
-          + Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\n";
-      channel.truncate(0);
-      channel.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)), 0);
-      return new RepositoryLock(key, channel, lock);
-    } catch (IOException | RuntimeException e) {
-      if (channel != null) {
-        channel.close();
-      }
-      HELD.remove(key);
-      throw e;
     }
   }
 
@@ -140,16 +158,25 @@ public final class RepositoryLock implements Closeable {
     return file;
   }
 
-  /** Releases the lock (the file stays). */
+  /** Releases the lock (the file stays); a lock taken again by its thread is released by its last close. */
   @Override
   public void close() throws IOException {
-    try {
-      if (lock.isValid()) {
-        lock.release();
+    synchronized (HELD) {
+      if (closed) {
+        return;
       }
-      channel.close();
-    } finally {
+      closed = true;
+      if (--held.count > 0) {
+        return;
+      }
       HELD.remove(file);
+      try {
+        if (held.lock.isValid()) {
+          held.lock.release();
+        }
+      } finally {
+        held.channel.close();
+      }
     }
   }
 }

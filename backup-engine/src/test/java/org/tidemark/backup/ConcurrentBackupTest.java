@@ -138,17 +138,42 @@ class ConcurrentBackupTest {
   @Test
   void aWaitThatRunsOutRefusesNamingTheHolder() throws Exception {
     Repository repo = Repository.at(dir.resolve("repo"));
-    try (var held = repo.lock("vm1", "prune of everything", Duration.ZERO)) {
-      long t0 = System.nanoTime();
-      RepositoryLockedException e = assertThrows(RepositoryLockedException.class,
-          () -> repo.lock("vm1", "backup of cp9", Duration.ofMillis(600)));
-      assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(600), "it waited");
-      assertTrue(e.getMessage().contains("prune of everything"), e.getMessage());
-      assertEquals(held.file().toString(), e.getFile());
-      // another domain is not locked
-      repo.lock("vm2", "backup of cp1", Duration.ZERO).close();
-    }
+    CountDownLatch locked = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Future<?> holder = threads.submit(() -> {
+      try (var held = repo.lock("vm1", "prune of everything", Duration.ZERO)) {
+        locked.countDown();
+        release.await();
+      }
+      return null;
+    });
+    assertTrue(locked.await(60, TimeUnit.SECONDS));
+    long t0 = System.nanoTime();
+    RepositoryLockedException e = assertThrows(RepositoryLockedException.class,
+        () -> repo.lock("vm1", "backup of cp9", Duration.ofMillis(600)));
+    assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(600), "it waited");
+    assertTrue(e.getMessage().contains("prune of everything"), e.getMessage());
+    assertEquals(repo.domainDir("vm1").resolve(".lock").toAbsolutePath().normalize().toString(), e.getFile());
+    repo.lock("vm2", "backup of cp1", Duration.ZERO).close(); // another domain is not locked
+    release.countDown();
+    holder.get(60, TimeUnit.SECONDS);
     repo.lock("vm1", "backup of cp9", Duration.ZERO).close(); // released
+  }
+
+  @Test
+  void theHoldingThreadMayTakeItsLockAgain() throws Exception {
+    Repository repo = Repository.at(dir.resolve("repo"));
+    try (var outer = repo.lock("vm1", "live backup", Duration.ZERO)) {
+      repo.lock("vm1", "backup of cp1", Duration.ZERO).close(); // reentrant: a live backup around its run
+      Future<?> other = threads.submit(() -> repo.lock("vm1", "backup of cp2", Duration.ZERO));
+      java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> other.get(60, TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof RepositoryLockedException, "still held after the inner close: " + e);
+    }
+    threads.submit(() -> {
+      repo.lock("vm1", "backup of cp2", Duration.ZERO).close();
+      return null;
+    }).get(60, TimeUnit.SECONDS);
   }
 
   private static void assertRestores(Repository repo, String checkpoint, byte[] expected) throws IOException {
