@@ -39,9 +39,23 @@ final class BackupCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
   Path repo;
 
-  @Option(names = "--checkpoint", required = true, paramLabel = "FILE",
-      description = "The checkpoint being backed up, with its <domain> (virsh checkpoint-dumpxml).")
+  @Option(names = "--checkpoint", paramLabel = "FILE",
+      description = "Offline: the checkpoint being backed up, with its <domain> (virsh checkpoint-dumpxml); "
+          + "the disks are read from their image files.")
   String checkpoint;
+
+  @Option(names = "--domain", paramLabel = "NAME",
+      description = {"Live: back up the running domain NAME through libvirt: Tidemark creates the checkpoint with a "
+          + "pull-mode backup job and reads each disk over NBD (needs libvirt0 and libnbd0)."})
+  String domain;
+
+  @Option(names = "--connect", paramLabel = "URI", defaultValue = "qemu:///system",
+      description = "With --domain: the libvirt connection (default: ${DEFAULT-VALUE}).")
+  String connect;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "/var/tmp/tidemark",
+      description = "With --domain: where backup jobs keep their NBD socket and scratch files (default: ${DEFAULT-VALUE}).")
+  Path workDir;
 
   @Option(names = "--checkpoint-dir", paramLabel = "DIR",
       description = "The domain's other checkpoints, one XML file each (to find the base of an increment).")
@@ -82,6 +96,20 @@ final class BackupCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--compress: " + e.getMessage());
     }
+    if ((checkpoint == null) == (domain == null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "give --checkpoint FILE (offline, from the disk images) or --domain NAME (live, through libvirt)");
+    }
+    if (domain != null) {
+      if (checkpointDir != null || !diskPaths.isEmpty()) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--checkpoint-dir and --disk go with --checkpoint; a live backup asks libvirt");
+      }
+      LiveBackupCommand.Outcome live = new LiveBackupCommand(repo, domain, connect, workDir, full, Set.copyOf(excluded),
+          codec, java.time.Duration.ofSeconds(lockWaitSeconds)).run(TerminalProgress.forOptions(output));
+      report(live.result(), live.sources());
+      return live.result().plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+    }
     CheckpointFiles files = new CheckpointFiles();
     Checkpoint y = files.read(checkpoint, false);
     Map<String, Checkpoint> known = checkpointDir == null ? Map.of() : readCheckpointDir(files, checkpointDir, y.name());
@@ -101,7 +129,7 @@ final class BackupCommand implements Callable<Integer> {
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses
     }
-    report(result);
+    report(result, Map.of());
     return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
   }
 
@@ -127,7 +155,8 @@ final class BackupCommand implements Callable<Integer> {
     return known;
   }
 
-  private void report(BackupResult r) {
+  /** Prints the result; {@code sources} names where each disk was read from when not its image (NBD URIs). */
+  private void report(BackupResult r, Map<String, String> sources) {
     var out = spec.commandLine().getOut();
     if (output.json) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -144,6 +173,9 @@ final class BackupCommand implements Callable<Integer> {
         m.put("decision", p.decision().code());
         m.put("reason", p.reason());
         m.put("fallback", p.decision().isFallback());
+        if (sources.containsKey(p.disk())) {
+          m.put("source", sources.get(p.disk()));
+        }
         r.disks().stream().filter(d -> d.disk().equals(p.disk())).findFirst().ifPresent(d -> {
           m.put("extents", d.extents());
           m.put("bytesRead", d.bytesRead());

@@ -57,6 +57,9 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof org.tidemark.archive.ArchiveException) {
       return ExitCodes.INVALID_INPUT;
     }
+    if (e instanceof org.tidemark.libvirt.DomainNotRunningException) {
+      return ExitCodes.INVALID_INPUT;
+    }
     if (e instanceof org.tidemark.archive.RepositoryLockedException) {
       return ExitCodes.LOCKED;
     }

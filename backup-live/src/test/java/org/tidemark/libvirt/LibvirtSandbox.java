@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * driver, qemu-system-x86 and a {@code libvirt-qemu} user: the test script ({@code test.sh})
  * installs them. A missing piece fails the test, naming it; nothing is skipped.
  */
-final class LibvirtSandbox {
+public final class LibvirtSandbox {
   private static LibvirtSandbox shared;
 
   private final Path dir;
@@ -33,7 +33,7 @@ final class LibvirtSandbox {
   }
 
   /** The sandbox of this test JVM, started on first use. */
-  static synchronized LibvirtSandbox shared() throws Exception {
+  public static synchronized LibvirtSandbox shared() throws Exception {
     if (shared == null) {
       shared = start();
       LibvirtSandbox s = shared;
@@ -86,17 +86,17 @@ final class LibvirtSandbox {
   }
 
   /** The connection URI of this daemon. */
-  String uri() {
+  public String uri() {
     return "qemu:///system?socket=" + dir.resolve("run/libvirt-sock");
   }
 
   /** {@code kvm} when /dev/kvm is usable, else {@code qemu} (TCG). */
-  String domainType() {
+  public String domainType() {
     return domainType;
   }
 
   /** Runs virsh against this daemon; fails the test on a non-zero exit. Returns stdout. */
-  String virsh(String... args) throws Exception {
+  public String virsh(String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("virsh", "-c", uri()));
     cmd.addAll(List.of(args));
     Result r = run(cmd, 120);
@@ -110,7 +110,7 @@ final class LibvirtSandbox {
    * A guest write without a guest OS: QEMU's qemu-io on the N-th virtio disk's backend, through
    * the monitor. virsh exits 0 even when the command fails; the reply is empty on success.
    */
-  void guestWrite(String domain, int diskIndex, String qemuIoCommand) throws Exception {
+  public void guestWrite(String domain, int diskIndex, String qemuIoCommand) throws Exception {
     String reply = virsh("qemu-monitor-command", domain, "--hmp",
         "qemu-io -d /machine/peripheral/virtio-disk" + diskIndex + "/virtio-backend \"" + qemuIoCommand + "\"");
     if (!reply.isBlank()) {
@@ -119,7 +119,7 @@ final class LibvirtSandbox {
   }
 
   /** A domain XML with no OS, 64 MiB, one vCPU, the given qcow2 disks (vda, vdb, ...), no network. */
-  String domainXml(String name, List<Path> disks) {
+  public String domainXml(String name, List<Path> disks) {
     StringBuilder b = new StringBuilder("<domain type='" + domainType + "'>\n  <name>" + name + "</name>\n"
         + "  <memory unit='MiB'>64</memory>\n  <vcpu>1</vcpu>\n"
         + "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n  <devices>\n");
@@ -149,9 +149,9 @@ final class LibvirtSandbox {
     }
   }
 
-  record Result(int exit, String output) {}
+  public record Result(int exit, String output) {}
 
-  static Result run(List<String> cmd, int seconds) throws IOException, InterruptedException {
+  public static Result run(List<String> cmd, int seconds) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

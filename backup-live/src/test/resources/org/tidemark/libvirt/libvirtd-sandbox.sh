@@ -2,7 +2,7 @@
 # Runs libvirtd (QEMU driver) for the tests in a private mount namespace, so that it reads the
 # configuration in DIR/etc and keeps its sockets, state, cache and logs under DIR instead of the
 # host's /etc/libvirt, /run/libvirt, /var/lib/libvirt, /var/cache/libvirt, /var/log/libvirt.
-# A libvirtd of the host (if any) is not touched. Clients connect with
+# A libvirtd of the host (if any), or of another test run, is not touched (the PID file is ours too). Clients connect with
 #   qemu:///system?socket=DIR/run/libvirt-sock
 # Usage (as root): unshare --mount --propagation private sh libvirtd-sandbox.sh DIR
 set -eu
@@ -15,4 +15,4 @@ mount --bind "$dir/cache" /var/cache/libvirt
 mount --bind "$dir/log" /var/log/libvirt
 # one CPU: libvirt drops its QEMU capability cache when it starts on another CPU than the one that
 # built it ("host cpuid changed"), and a cold probe takes seconds
-exec taskset -c 0 libvirtd --config "$dir/etc/libvirtd.conf"
+exec taskset -c 0 libvirtd --config "$dir/etc/libvirtd.conf" --pid-file "$dir/run/libvirtd.pid"

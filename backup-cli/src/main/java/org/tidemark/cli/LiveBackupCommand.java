@@ -1,0 +1,68 @@
+package org.tidemark.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
+import org.tidemark.archive.Codec;
+import org.tidemark.archive.Repository;
+import org.tidemark.backup.BackupResult;
+import org.tidemark.backup.Progress;
+import org.tidemark.libvirt.LibvirtBackupException;
+import org.tidemark.libvirt.LiveBackupRunner;
+
+/**
+ * The live form of {@code tidemark backup --domain NAME}: connects to libvirt and runs a {@link
+ * LiveBackupRunner}. A class of its own so that offline commands never load libvirt's classes (or
+ * its native library).
+ */
+final class LiveBackupCommand {
+  /** What the backup did, and each disk's NBD source. */
+  record Outcome(BackupResult result, Map<String, String> sources) {}
+
+  private final Path repo;
+  private final String domain;
+  private final String uri;
+  private final Path workDir;
+  private final boolean full;
+  private final Set<String> excluded;
+  private final Codec codec;
+  private final Duration lockWait;
+
+  LiveBackupCommand(Path repo, String domain, String uri, Path workDir, boolean full, Set<String> excluded, Codec codec,
+      Duration lockWait) {
+    this.repo = repo;
+    this.domain = domain;
+    this.uri = uri;
+    this.workDir = workDir;
+    this.full = full;
+    this.excluded = excluded;
+    this.codec = codec;
+    this.lockWait = lockWait;
+  }
+
+  Outcome run(Progress progress) throws Exception {
+    Connect connection;
+    try {
+      connection = new Connect(uri);
+    } catch (LibvirtException e) {
+      throw new LibvirtBackupException(domain, "connect to libvirt at " + uri, e);
+    } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+      throw new java.io.IOException("libvirt's client library is not installed (libvirt.so.0; Debian/Ubuntu: "
+          + "apt-get install libvirt0): " + e.getMessage());
+    }
+    try {
+      LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
+          new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, Main.Version.version()), progress);
+      return new Outcome(r.backup(), r.exports());
+    } finally {
+      try {
+        connection.close();
+      } catch (LibvirtException e) {
+        // closing a connection that failed: nothing to undo
+      }
+    }
+  }
+}

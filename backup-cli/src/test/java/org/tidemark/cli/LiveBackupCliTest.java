@@ -1,0 +1,114 @@
+package org.tidemark.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.Connect;
+import org.tidemark.libvirt.LibvirtSandbox;
+import org.tidemark.libvirt.PullBackup;
+import org.tidemark.qcow2.Qemu;
+
+/**
+ * {@code tidemark backup --domain} against a real libvirtd running a two-disk domain: a full, then
+ * an incremental that Tidemark bases on its own newest backed-up checkpoint, beside a checkpoint of
+ * another tool; a backup job a killed run left is ended by the next run; a shut-off domain is
+ * refused with its own message. Ground truth for the restored disks: the qcow2 images themselves
+ * after the domain is shut down (QEMU flushes them), compared by {@code qemu-img compare}.
+ */
+@Timeout(600)
+class LiveBackupCliTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+
+  @Test
+  void fullThenIncrementalOfARunningDomainThenRestoreEqualsTheDisks() throws Exception {
+    LibvirtSandbox libvirt = LibvirtSandbox.shared();
+    Path vda = dir.resolve("vda.qcow2");
+    Path vdb = dir.resolve("vdb.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vdb.toString(), "32M");
+    String name = "tm-cli-" + ProcessHandle.current().pid();
+    libvirt.virsh("define", Files.writeString(dir.resolve("d.xml"), libvirt.domainXml(name, List.of(vda, vdb))).toString());
+    libvirt.virsh("start", name);
+    Path repo = dir.resolve("repo");
+    Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
+    try {
+      libvirt.guestWrite(name, 0, "write -P 0xb2 5M 64k");
+      libvirt.guestWrite(name, 1, "write -P 0x17 1M 1M");
+      Cli.Result full = backup(libvirt, repo, work, name);
+      assertEquals(ExitCodes.OK, full.code(), full.toString());
+      JsonNode f = JSON.readTree(full.out());
+      assertEquals("full", f.get("kind").asText());
+      String cp1 = f.get("checkpoint").asText();
+      assertTrue(cp1.startsWith("tidemark-"), cp1);
+      for (JsonNode d : f.get("disks")) {
+        assertEquals("no-base-backup", d.get("decision").asText(), d.toString());
+        assertTrue(d.get("source").asText().startsWith("nbd+unix:///" + d.get("disk").asText() + "?socket="), d.toString());
+      }
+
+      // another tool's checkpoint after ours: Tidemark's base stays its own, libvirt merges the bitmaps
+      libvirt.guestWrite(name, 0, "write -P 0xc3 7M 128k");
+      libvirt.virsh("checkpoint-create-as", name, "foreign-1");
+      libvirt.guestWrite(name, 1, "write -P 0x44 3M 64k");
+      // a job left by a killed run: begun, never ended
+      Connect conn = new Connect(libvirt.uri());
+      try {
+        var domain = conn.domainLookupByName(name);
+        PullBackup.begin(domain, "tidemark-killed", Optional.empty(), List.of("vda", "vdb"),
+            work.resolve("job-" + domain.getUUIDString()));
+      } finally {
+        conn.close();
+      }
+      Thread.sleep(1100); // the checkpoint names are stamped to the second
+      Cli.Result inc = backup(libvirt, repo, work, name);
+      assertEquals(ExitCodes.OK, inc.code(), inc.toString());
+      JsonNode i = JSON.readTree(inc.out());
+      assertEquals("incremental", i.get("kind").asText(), inc.toString());
+      assertEquals(cp1, i.get("base").asText());
+      for (JsonNode d : i.get("disks")) {
+        assertEquals("incremental", d.get("decision").asText(), d.toString());
+        assertTrue(d.get("bytesRead").asLong() <= 192 << 10, "only what changed: " + d);
+      }
+      assertTrue(libvirt.virsh("checkpoint-list", name, "--name").contains("foreign-1"), "the other tool's kept");
+      assertTrue(libvirt.virsh("domjobinfo", name).contains("None"), "no job left running");
+      try (Stream<Path> s = Files.walk(work)) {
+        assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "scratch files and sockets removed");
+      }
+
+      Cli.Result verify = Cli.run("verify", "--repo", repo.toString());
+      assertEquals(ExitCodes.OK, verify.code(), verify.toString());
+      libvirt.virsh("destroy", name); // QEMU flushes the images: the disks as at the last backup
+      Cli.Result restore = Cli.run("restore", "--repo", repo.toString(), "--domain", name, "--to",
+          dir.resolve("out").toString());
+      assertEquals(ExitCodes.OK, restore.code(), restore.toString());
+      Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", dir.resolve("out/vda.raw").toString(), vda.toString());
+      Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", dir.resolve("out/vdb.raw").toString(), vdb.toString());
+
+      Cli.Result off = backup(libvirt, repo, work, name);
+      assertEquals(ExitCodes.INVALID_INPUT, off.code(), off.toString());
+      assertFalse(off.err().strip().contains("\n"), off.toString());
+      assertTrue(off.err().contains("is not running"), off.toString());
+    } finally {
+      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "destroy", name), 60);
+      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "undefine", name, "--checkpoints-metadata"), 60);
+    }
+  }
+
+  private static Cli.Result backup(LibvirtSandbox libvirt, Path repo, Path work, String domain) {
+    List<String> args = new ArrayList<>(List.of("backup", "--repo", repo.toString(), "--domain", domain, "--connect",
+        libvirt.uri(), "--work-dir", work.toString(), "--json"));
+    return Cli.run(args.toArray(String[]::new));
+  }
+}

@@ -1,0 +1,268 @@
+package org.tidemark.libvirt;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.libvirt.Connect;
+import org.libvirt.Domain;
+import org.libvirt.DomainCheckpoint;
+import org.libvirt.LibvirtException;
+import org.tidemark.archive.Codec;
+import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.Repository;
+import org.tidemark.archive.RepositoryLock;
+import org.tidemark.backup.BackupRequest;
+import org.tidemark.backup.BackupResult;
+import org.tidemark.backup.BackupRunner;
+import org.tidemark.backup.OpenDisk;
+import org.tidemark.backup.Progress;
+import org.tidemark.model.Checkpoint;
+import org.tidemark.model.CheckpointType;
+import org.tidemark.model.DomainDefinition;
+import org.tidemark.model.DomainDisk;
+import org.tidemark.nbd.NbdExport;
+import org.tidemark.xml.CheckpointXml;
+import org.tidemark.xml.CheckpointXmlException;
+import org.tidemark.xml.DomainGrammar;
+import org.tidemark.xml.DomainXml;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Backs up a running domain through libvirt: names and creates the new checkpoint together with a
+ * pull-mode backup job ({@link PullBackup}), reads each disk's export over NBD ({@link NbdExport},
+ * {@link LiveDisk}), writes the archive tagged with the checkpoint XML libvirt reports (parsed and
+ * validated by {@link CheckpointXml}), and always ends the job.
+ *
+ * <p>The base of an incremental is the newest checkpoint libvirt still has whose backup the
+ * repository holds; libvirt merges the bitmaps of the checkpoints after it (Tidemark's or another
+ * tool's) into the export's dirty context. Without such a checkpoint, or with {@link Options#full},
+ * the job is full. The domain's repository lock is held from before the job begins to the commit,
+ * so a second run on the domain neither begins a job nor creates a checkpoint.
+ *
+ * <p>A backup job left by a killed run (its socket in this runner's work folder for the domain) is
+ * ended, and its scratch files removed, before a new one begins; a job of another tool is never
+ * touched: the backup is refused instead.
+ *
+ * <p>Thread-safe: each {@link #run} is independent.
+ */
+public final class LiveBackupRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(LiveBackupRunner.class);
+  /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN}. */
+  private static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
+  /** The prefix of the checkpoints Tidemark names. */
+  public static final String CHECKPOINT_PREFIX = "tidemark-";
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+      .withZone(ZoneOffset.UTC);
+
+  /**
+   * How to run a live backup.
+   *
+   * @param full copy every disk in full (the job still creates a checkpoint)
+   * @param excluded disk targets not to back up
+   * @param codec chunk compression
+   * @param lockWait how long to wait for another run holding the domain's lock
+   * @param workRoot a folder for the jobs' sockets and scratch files (one sub-folder per domain)
+   * @param connections NBD connections per disk for parallel reads
+   * @param toolVersion written into the manifest
+   */
+  public record Options(boolean full, Set<String> excluded, Codec codec, Duration lockWait, Path workRoot,
+      int connections, String toolVersion) {
+    /** Checks the fields. */
+    public Options {
+      excluded = Set.copyOf(excluded);
+      Objects.requireNonNull(codec, "codec");
+      Objects.requireNonNull(lockWait, "lockWait");
+      Objects.requireNonNull(workRoot, "workRoot");
+      Objects.requireNonNull(toolVersion, "toolVersion");
+      if (connections < 1) {
+        throw new IllegalArgumentException("connections " + connections + " (expected at least 1)");
+      }
+    }
+  }
+
+  /**
+   * What a live backup did.
+   *
+   * @param backup the backup itself (archive, decisions, figures)
+   * @param checkpoint the checkpoint the job created
+   * @param base the checkpoint the job was incremental since, if any
+   * @param exports each disk's NBD URI
+   */
+  public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports) {}
+
+  private final Repository repository;
+  private final Connect connection;
+
+  /** A runner writing into {@code repository}, talking to libvirt over {@code connection}. */
+  public LiveBackupRunner(Repository repository, Connect connection) {
+    this.repository = repository;
+    this.connection = connection;
+  }
+
+  /**
+   * Backs up the running domain {@code domainName}.
+   *
+   * @throws LibvirtBackupException when libvirt refuses (no such domain, a job of another tool)
+   * @throws DomainNotRunningException when the domain is not running
+   * @throws org.tidemark.archive.RepositoryLockedException when another run holds the domain's lock
+   * @throws CheckpointXmlException when libvirt's checkpoint XML is refused by the checkpoint grammar
+   */
+  public Result run(String domainName, Options options, Progress progress) throws IOException, CheckpointXmlException {
+    Domain domain = lookup(domainName);
+    try (RepositoryLock lock = repository.lock(domainName, "live backup", options.lockWait())) {
+      if (!call(domainName, "read the domain's state", () -> domain.isActive() == 1)) {
+        throw new DomainNotRunningException(domainName);
+      }
+      Path work = options.workRoot().resolve("job-" + call(domainName, "read the domain's UUID", domain::getUUIDString));
+      endLeftoverJob(domain, domainName, work);
+      DomainDefinition definition = DomainXml.parse(
+          call(domainName, "read the domain's XML", () -> domain.getXMLDesc(0)).getBytes(StandardCharsets.UTF_8),
+          domainName + " (domain XML)", DomainGrammar.builtIn());
+      List<String> disks = new ArrayList<>();
+      for (DomainDisk d : definition.disks()) {
+        if (!d.empty() && !d.readOnly() && !options.excluded().contains(d.target())) {
+          disks.add(d.target());
+        }
+      }
+      Map<String, Checkpoint> known = checkpoints(domain, domainName);
+      Optional<String> base = options.full() ? Optional.empty() : base(domainName, known);
+      String name = newName(known.keySet());
+      Map<String, String> exports = new LinkedHashMap<>();
+      try (PullBackup job = PullBackup.begin(domain, name, base, disks, work)) {
+        Checkpoint y = CheckpointXml.parse(job.checkpointXml().getBytes(StandardCharsets.UTF_8),
+            domainName + "/" + name + " (libvirt)", Set.of());
+        Map<String, Checkpoint> others = new HashMap<>(known);
+        others.remove(name);
+        disks.forEach(d -> exports.put(d, job.endpoint(d).uri()));
+        BackupRequest request = new BackupRequest(y, CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8), others,
+            disk -> open(job, disk, base.map(known::get), options.connections()), options.excluded(), options.full(),
+            options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
+        BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
+        return new Result(result, name, base, exports);
+      }
+    }
+  }
+
+  /** Opens one disk's export, with its dirty context when the job is incremental. */
+  private static OpenDisk open(PullBackup job, String disk, Optional<Checkpoint> base, int connections)
+      throws IOException {
+    if (!job.disks().contains(disk)) {
+      throw new IOException("disk " + disk + " is not exported by the backup job (exported: " + job.disks() + ")");
+    }
+    Optional<String> bitmap = base.flatMap(b -> b.disk(disk))
+        .filter(d -> d.type() == CheckpointType.BITMAP)
+        .map(d -> d.bitmap().orElse(base.get().name()));
+    NbdExport export = NbdExport.open(job.endpoint(disk),
+        bitmap.isPresent() ? List.of(PullBackup.dirtyBitmap(disk)) : List.of(), connections);
+    LiveDisk live = new LiveDisk(export, disk, bitmap);
+    return new OpenDisk(live, live);
+  }
+
+  /** The domain's checkpoints as libvirt has them (without their domains), by name. */
+  private static Map<String, Checkpoint> checkpoints(Domain domain, String domainName)
+      throws IOException, CheckpointXmlException {
+    Map<String, Checkpoint> out = new HashMap<>();
+    DomainCheckpoint[] all = call(domainName, "list the checkpoints", () -> domain.listAllCheckpoints(0));
+    for (DomainCheckpoint c : all) {
+      String xml = call(domainName, "read a checkpoint", () -> c.getXMLDesc(CHECKPOINT_XML_NO_DOMAIN));
+      Checkpoint parsed = CheckpointXml.parse(xml.getBytes(StandardCharsets.UTF_8), domainName + " checkpoint (libvirt)",
+          EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN));
+      out.put(parsed.name(), parsed);
+    }
+    return out;
+  }
+
+  /** The newest checkpoint libvirt has whose backup the repository holds. */
+  private Optional<String> base(String domainName, Map<String, Checkpoint> known) throws IOException {
+    List<Checkpoint> newestFirst = known.values().stream()
+        .sorted(Comparator.comparingLong(Checkpoint::creationTime).reversed().thenComparing(Checkpoint::name))
+        .toList();
+    for (Checkpoint c : newestFirst) {
+      if (repository.backupOf(domainName, c.name()).isPresent()) {
+        return Optional.of(c.name());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@code tidemark-YYYYMMDDTHHMMSSZ}, with {@code -N} added when the domain has that name already. */
+  private static String newName(Set<String> taken) {
+    String stem = CHECKPOINT_PREFIX + STAMP.format(Instant.now());
+    String name = stem;
+    for (int i = 2; taken.contains(name); i++) {
+      name = stem + "-" + i;
+    }
+    return name;
+  }
+
+  /**
+   * Ends a backup job a killed run of this runner left on the domain (its socket lies in {@code
+   * work}) and removes its files; refuses when the domain runs another tool's job.
+   */
+  private static void endLeftoverJob(Domain domain, String domainName, Path work) throws IOException {
+    int type = call(domainName, "read the domain's job", () -> domain.getJobInfo().getType());
+    if (type != 0) {
+      String xml;
+      try {
+        xml = domain.getBackupXMLDesc(0);
+      } catch (LibvirtException e) {
+        throw new LibvirtBackupException(domainName, "begin a backup: the domain runs another job", e);
+      }
+      if (!xml.contains(work.resolve(PullBackup.SOCKET).toAbsolutePath().toString())) {
+        throw new LibvirtBackupException(domainName, "begin a backup",
+            new IOException("the domain runs a backup job of another tool; Tidemark leaves it alone"));
+      }
+      LOG.warn("domain {}: ending the backup job a killed Tidemark run left", domainName);
+      call(domainName, "end the backup job a killed run left", domain::abortJob);
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (call(domainName, "read the domain's job", () -> domain.getJobInfo().getType()) != 0
+          && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("interrupted while ending a leftover backup job");
+        }
+      }
+    }
+    if (Files.isDirectory(work)) {
+      try (var files = Files.list(work)) {
+        for (Path p : files.toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private Domain lookup(String name) throws IOException {
+    return call(name, "find the domain", () -> connection.domainLookupByName(name));
+  }
+
+  private interface LibvirtCall<T> {
+    T call() throws LibvirtException;
+  }
+
+  private static <T> T call(String domain, String what, LibvirtCall<T> call) throws LibvirtBackupException {
+    try {
+      return call.call();
+    } catch (LibvirtException e) {
+      throw new LibvirtBackupException(domain, what, e);
+    }
+  }
+}
