@@ -57,6 +57,11 @@ final class BackupCommand implements Callable<Integer> {
       description = "With --domain: where backup jobs keep their NBD socket and scratch files (default: ${DEFAULT-VALUE}).")
   Path workDir;
 
+  @Option(names = "--keep-checkpoints", paramLabel = "N", defaultValue = "0",
+      description = {"With --domain: keep N of Tidemark's older checkpoints in libvirt besides the new one (default: "
+          + "${DEFAULT-VALUE}; each costs a bitmap per disk in QEMU). Other tools' checkpoints are never deleted."})
+  int keepCheckpoints;
+
   @Option(names = "--checkpoint-dir", paramLabel = "DIR",
       description = "The domain's other checkpoints, one XML file each (to find the base of an increment).")
   Path checkpointDir;
@@ -101,12 +106,16 @@ final class BackupCommand implements Callable<Integer> {
           "give --checkpoint FILE (offline, from the disk images) or --domain NAME (live, through libvirt)");
     }
     if (domain != null) {
+      if (keepCheckpoints < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--keep-checkpoints " + keepCheckpoints
+            + ": expected 0 or more");
+      }
       if (checkpointDir != null || !diskPaths.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--checkpoint-dir and --disk go with --checkpoint; a live backup asks libvirt");
       }
       LiveBackupCommand.Outcome live = new LiveBackupCommand(repo, domain, connect, workDir, full, Set.copyOf(excluded),
-          codec, java.time.Duration.ofSeconds(lockWaitSeconds)).run(TerminalProgress.forOptions(output));
+          codec, java.time.Duration.ofSeconds(lockWaitSeconds), keepCheckpoints).run(TerminalProgress.forOptions(output));
       report(live.result(), live.sources());
       return live.result().plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
     }

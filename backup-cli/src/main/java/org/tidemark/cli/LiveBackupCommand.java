@@ -30,9 +30,11 @@ final class LiveBackupCommand {
   private final Set<String> excluded;
   private final Codec codec;
   private final Duration lockWait;
+  private final int keepCheckpoints;
 
   LiveBackupCommand(Path repo, String domain, String uri, Path workDir, boolean full, Set<String> excluded, Codec codec,
-      Duration lockWait) {
+      Duration lockWait, int keepCheckpoints) {
+    this.keepCheckpoints = keepCheckpoints;
     this.repo = repo;
     this.domain = domain;
     this.uri = uri;
@@ -55,7 +57,8 @@ final class LiveBackupCommand {
     }
     try {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
-          new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, Main.Version.version()), progress);
+          new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
+              Main.Version.version()), progress);
       return new Outcome(r.backup(), r.exports());
     } finally {
       try {

@@ -81,7 +81,11 @@ class LiveBackupCliTest {
         assertEquals("incremental", d.get("decision").asText(), d.toString());
         assertTrue(d.get("bytesRead").asLong() <= 192 << 10, "only what changed: " + d);
       }
-      assertTrue(libvirt.virsh("checkpoint-list", name, "--name").contains("foreign-1"), "the other tool's kept");
+      List<String> left = List.of(libvirt.virsh("checkpoint-list", name, "--name").strip().split("\\s+"));
+      assertTrue(left.contains("foreign-1"), "the other tool's checkpoint is kept: " + left);
+      assertTrue(left.contains(i.get("checkpoint").asText()), "the new one is kept: " + left);
+      assertFalse(left.contains(cp1) || left.contains("tidemark-killed"), "Tidemark's older ones rotated out: " + left);
+      assertEquals(2, left.size(), left.toString());
       assertTrue(libvirt.virsh("domjobinfo", name).contains("None"), "no job left running");
       try (Stream<Path> s = Files.walk(work)) {
         assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "scratch files and sockets removed");

@@ -79,10 +79,12 @@ public final class LiveBackupRunner {
    * @param lockWait how long to wait for another run holding the domain's lock
    * @param workRoot a folder for the jobs' sockets and scratch files (one sub-folder per domain)
    * @param connections NBD connections per disk for parallel reads
+   * @param keepCheckpoints how many of Tidemark's older checkpoints to keep besides the new one
+   *     (each costs a bitmap per disk in QEMU); another tool's checkpoints are always kept
    * @param toolVersion written into the manifest
    */
   public record Options(boolean full, Set<String> excluded, Codec codec, Duration lockWait, Path workRoot,
-      int connections, String toolVersion) {
+      int connections, int keepCheckpoints, String toolVersion) {
     /** Checks the fields. */
     public Options {
       excluded = Set.copyOf(excluded);
@@ -92,6 +94,9 @@ public final class LiveBackupRunner {
       Objects.requireNonNull(toolVersion, "toolVersion");
       if (connections < 1) {
         throw new IllegalArgumentException("connections " + connections + " (expected at least 1)");
+      }
+      if (keepCheckpoints < 0) {
+        throw new IllegalArgumentException("keepCheckpoints " + keepCheckpoints + " (expected 0 or more)");
       }
     }
   }
@@ -103,8 +108,10 @@ public final class LiveBackupRunner {
    * @param checkpoint the checkpoint the job created
    * @param base the checkpoint the job was incremental since, if any
    * @param exports each disk's NBD URI
+   * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
    */
-  public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports) {}
+  public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
+      List<String> deletedCheckpoints) {}
 
   private final Repository repository;
   private final Connect connection;
@@ -154,9 +161,42 @@ public final class LiveBackupRunner {
             disk -> open(job, disk, base.map(known::get), options.connections()), options.excluded(), options.full(),
             options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
         BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
-        return new Result(result, name, base, exports);
+        job.close(); // the job ends before its checkpoints are rotated
+        List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
+        return new Result(result, name, base, exports, deleted);
       }
     }
+  }
+
+  /**
+   * Deletes Tidemark's checkpoints older than the newest {@code keep} besides {@code newest}, once
+   * the new archive is committed: the next incremental needs only {@code newest}. Another tool's
+   * checkpoints are never deleted. A failure to delete is logged, not fatal: the backup is done.
+   */
+  private static List<String> rotate(Domain domain, String domainName, String newest, int keep) {
+    List<String> deleted = new ArrayList<>();
+    try {
+      List<DomainCheckpoint> ours = new ArrayList<>();
+      Map<DomainCheckpoint, Long> created = new HashMap<>();
+      for (DomainCheckpoint c : domain.listAllCheckpoints(0)) {
+        String n = c.getName();
+        if (n.startsWith(CHECKPOINT_PREFIX) && !n.equals(newest)) {
+          ours.add(c);
+          created.put(c, CheckpointXml.parse(c.getXMLDesc(CHECKPOINT_XML_NO_DOMAIN).getBytes(StandardCharsets.UTF_8), n,
+              EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN)).creationTime());
+        }
+      }
+      ours.sort(Comparator.comparingLong((DomainCheckpoint c) -> created.get(c)).reversed());
+      for (DomainCheckpoint c : ours.subList(Math.min(keep, ours.size()), ours.size())) {
+        String n = c.getName();
+        c.delete(0); // libvirt merges its bitmap into its parent's: the later "changes since" stay right
+        deleted.add(n);
+        LOG.info("domain {}: deleted checkpoint {} (rotation)", domainName, n);
+      }
+    } catch (LibvirtException | CheckpointXmlException e) {
+      LOG.warn("domain {}: rotating Tidemark's checkpoints: {}", domainName, e.getMessage());
+    }
+    return deleted;
   }
 
   /** Opens one disk's export, with its dirty context when the job is incremental. */
