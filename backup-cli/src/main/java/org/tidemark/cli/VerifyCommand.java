@@ -2,13 +2,16 @@ package org.tidemark.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.Chains;
 import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
@@ -45,19 +48,28 @@ final class VerifyCommand implements Callable<Integer> {
     List<String> domains = domain != null ? List.of(domain) : repository.domains();
     List<Finding> findings = new ArrayList<>();
     List<String> verified = new ArrayList<>();
+    Set<Finding> seen = new HashSet<>(); // the chain problems already reported
     for (String d : domains) {
-      List<StoredBackup> backups;
-      Repository.Scan scan = repository.scan(d);
+      // one reading of the domain's folder resolves every chain; then each archive is verified alone
+      Chains chains = repository.chains(d);
+      Repository.Scan scan = chains.scan();
       findings.addAll(scan.unreadable());
+      List<StoredBackup> backups;
       if (checkpoint != null) {
-        backups = chainOrFinding(repository, d, Optional.of(checkpoint), findings);
+        Optional<ArchiveException> problem = chains.problem(Optional.of(checkpoint));
+        problem.ifPresent(e -> add(findings, seen, Finding.of(e)));
+        backups = problem.isPresent() ? List.of() : chains.walk(Optional.of(checkpoint));
       } else {
         backups = scan.backups();
         // every backup's chain must resolve
         for (StoredBackup b : backups) {
-          chainOrFinding(repository, d, Optional.of(b.checkpoint()), findings);
+          chains.problem(Optional.of(b.checkpoint())).ifPresent(e -> add(findings, seen, Finding.of(e)));
         }
       }
+      // each link between a backup and its parent, checked once: a chain holds when its links do
+      Set<java.nio.file.Path> checked = new HashSet<>();
+      backups.forEach(b -> checked.add(b.path()));
+      chains.linkFindings().stream().filter(f -> checked.contains(f.archive())).forEach(f -> add(findings, seen, f));
       for (StoredBackup b : backups) {
         findings.addAll(ArchiveVerifier.verify(b.path()));
         verified.add(b.path().toString());
@@ -91,16 +103,10 @@ final class VerifyCommand implements Callable<Integer> {
     return findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE;
   }
 
-  private static List<StoredBackup> chainOrFinding(Repository repository, String domain, Optional<String> cp,
-      List<Finding> findings) throws java.io.IOException {
-    try {
-      return repository.chain(domain, cp);
-    } catch (ArchiveException e) {
-      Finding f = Finding.of(e);
-      if (!findings.contains(f)) {
-        findings.add(f);
-      }
-      return List.of();
+  /** Adds a chain problem once: backups of one chain share its problem. */
+  private static void add(List<Finding> findings, Set<Finding> seen, Finding f) {
+    if (seen.add(f)) {
+      findings.add(f);
     }
   }
 }

@@ -227,9 +227,13 @@ public final class ArchiveReader implements Closeable {
 
   /**
    * Reads every tar header of the archive as tar does, one after the other, and checks them
-   * against the index: the entries in order, each chunk's name, data offset and size, and each
-   * header's checksum. {@link #open} relies on the sealed index instead; {@link ArchiveVerifier}
-   * calls this so that the archive is also sound for tar itself.
+   * against the index and against what the writer writes: the entries in order, each chunk's name,
+   * data offset and size, and every entry's header records ({@link TarHeaders#headersProblem}: a
+   * regular file of mode 0644, no link name, owner 0/0, no device numbers, a sound checksum, PAX
+   * records only for a long name and the alignment padding). {@link #open} relies on the sealed
+   * index instead; {@link ArchiveVerifier} calls this so that the archive is also sound for tar
+   * itself, and so that {@code tar x} of it creates nothing but regular files (not a link, a device
+   * node or a setuid file that a tampered header with a fixed checksum would give).
    *
    * @throws ArchiveCorruptException at the first entry that does not match
    */
@@ -240,41 +244,49 @@ public final class ArchiveReader implements Closeable {
     } catch (IOException | RuntimeException e) {
       throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
     }
-    if (entries.size() != chunks.size() + 4) {
-      throw new ArchiveCorruptException(path, "the tar has " + entries.size() + " entries, the index lists "
-          + chunks.size() + " chunks (expected " + (chunks.size() + 4) + " entries)");
-    }
-    String[] names = {ArchiveWriter.CHECKPOINT_ENTRY, ArchiveWriter.MANIFEST_ENTRY, indexEntry, ArchiveWriter.SEAL_ENTRY};
-    int[] positions = {0, 1, entries.size() - 2, entries.size() - 1};
-    for (int i = 0; i < 4; i++) {
-      if (!entries.get(positions[i]).getName().equals(names[i])) {
-        throw new ArchiveCorruptException(path, "entry " + positions[i] + " is '" + entries.get(positions[i]).getName()
-            + "', expected '" + names[i] + "'");
-      }
-    }
-    for (int i = 0; i < chunks.size(); i++) {
-      ChunkRecord c = chunks.get(i);
-      TarArchiveEntry e = entries.get(i + 2);
-      String name = chunkName(c);
-      if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
-        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
-            + ": the index says entry '" + name + "' at " + c.dataOffset() + " (" + c.storedLength()
-            + " bytes); the tar has '" + e.getName() + "' at " + e.getDataOffset() + " (" + e.getSize() + " bytes)");
-      }
-    }
-    ByteBuffer header = ByteBuffer.allocate(TarHeaders.RECORD);
-    for (TarArchiveEntry e : entries) {
-      long at = e.getDataOffset() - TarHeaders.RECORD;
-      header.clear();
-      while (header.hasRemaining()) {
-        if (channel.read(header, at + header.position()) < 0) {
-          throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at + " is cut short");
+    int expected = chunks.size() + 4;
+    long start = 0; // where the entry's first header record is: the end of the entry before it
+    for (int i = 0; i < Math.min(entries.size(), expected); i++) {
+      TarArchiveEntry e = entries.get(i);
+      String name = i == 0 ? ArchiveWriter.CHECKPOINT_ENTRY : i == 1 ? ArchiveWriter.MANIFEST_ENTRY
+          : i == expected - 2 ? indexEntry : i == expected - 1 ? ArchiveWriter.SEAL_ENTRY
+          : chunkName(chunks.get(i - 2));
+      checkHeaders(e, start);
+      if (i >= 2 && i < expected - 2) {
+        ChunkRecord c = chunks.get(i - 2);
+        if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
+          throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
+              + ": the index says entry '" + name + "' at " + c.dataOffset() + " (" + c.storedLength()
+              + " bytes); the tar has '" + e.getName() + "' at " + e.getDataOffset() + " (" + e.getSize() + " bytes)");
         }
+      } else if (!e.getName().equals(name)) {
+        throw new ArchiveCorruptException(path, "entry " + i + " is '" + e.getName() + "', expected '" + name + "'");
       }
-      String problem = TarHeaders.checksumProblem(header.array());
-      if (problem != null) {
-        throw new ArchiveCorruptException(path, "tar header of '" + e.getName() + "' at " + at + ": " + problem);
+      start = e.getDataOffset() + TarHeaders.padded(e.getSize());
+    }
+    if (entries.size() != expected) {
+      throw new ArchiveCorruptException(path, "the tar has " + entries.size() + " entries, the index lists "
+          + chunks.size() + " chunks (expected " + expected + " entries)");
+    }
+  }
+
+  /** Checks the header records of an entry, from {@code start} to its data, against what the writer writes. */
+  private void checkHeaders(TarArchiveEntry e, long start) throws IOException {
+    long length = e.getDataOffset() - start;
+    String where = "tar header of '" + e.getName() + "' at " + start;
+    if (length < TarHeaders.RECORD || length > TarHeaders.MAX_HEADERS) {
+      throw new ArchiveCorruptException(path, where + ": " + length + " bytes of headers before its data at "
+          + e.getDataOffset() + " (expected 512 to " + TarHeaders.MAX_HEADERS + ")");
+    }
+    ByteBuffer headers = ByteBuffer.allocate((int) length);
+    while (headers.hasRemaining()) {
+      if (channel.read(headers, start + headers.position()) < 0) {
+        throw new ArchiveCorruptException(path, where + " is cut short");
       }
+    }
+    String problem = TarHeaders.headersProblem(headers.array());
+    if (problem != null) {
+      throw new ArchiveCorruptException(path, where + ": " + problem);
     }
   }
 

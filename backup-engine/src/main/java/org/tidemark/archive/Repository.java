@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
+import org.tidemark.internal.FileKinds;
 
 /**
  * A directory of backup archives: one folder per domain, one archive per backup, named after the
@@ -30,11 +32,18 @@ import java.util.stream.Stream;
  * killed ({@code .NAME.tmp-*}) are never listed and are removed by {@link #removeLeftovers}. An
  * archive that cannot be opened is reported by {@link #scan} instead of being listed.
  *
- * <p>Thread-safe as far as the file system is: the class holds no mutable state.
+ * <p>Only regular files are opened: an archive name that is a FIFO, device, socket or folder is
+ * reported unreadable by {@link #scan} without being opened (a FIFO would block the open forever).
+ *
+ * <p>Thread-safe as far as the file system is: the class holds no mutable state (but a count of
+ * archives opened, for tests).
  */
 public final class Repository {
   /** The file-name suffix of archives. */
   public static final String SUFFIX = ".tar";
+
+  /** Archives opened by {@link #open}, in this JVM (for {@link #opens}). */
+  private static final LongAdder OPENS = new LongAdder();
 
   private final Path root;
 
@@ -95,35 +104,80 @@ public final class Repository {
       files = s.filter(p -> isArchiveName(p.getFileName().toString())).sorted().toList();
     }
     for (Path p : files) {
-      try (ArchiveReader r = ArchiveReader.open(p)) {
+      try (ArchiveReader r = open(p)) {
         backups.add(new StoredBackup(p, r.manifest(), Files.size(p)));
       } catch (ArchiveException e) {
         unreadable.add(Finding.of(e));
       }
     }
     // oldest first; within one second, a backup after the one it is incremental on
-    Map<String, StoredBackup> byId = new HashMap<>();
-    backups.forEach(b -> byId.put(b.id(), b));
-    Map<String, Integer> depth = new HashMap<>();
-    backups.forEach(b -> depth.put(b.id(), depth(b, byId)));
+    Map<String, Integer> depth = depths(backups);
     backups.sort(Comparator.comparingLong((StoredBackup b) -> b.manifest().created())
         .thenComparing(b -> depth.get(b.id())).thenComparing(StoredBackup::id));
     return new Scan(backups, unreadable);
   }
 
-  /** How many ancestors a backup has in the folder (bounded: a parent cycle stops the count). */
-  private static int depth(StoredBackup b, Map<String, StoredBackup> byId) {
-    int d = 0;
-    StoredBackup cur = b;
-    while (d <= byId.size()) {
-      Optional<ParentRef> p = cur.manifest().parentRef();
-      if (p.isEmpty() || !byId.containsKey(p.get().archive())) {
-        break;
-      }
-      cur = byId.get(p.get().archive());
-      d++;
+  /**
+   * Opens an archive of the folder, when it is a regular file (links followed): a FIFO would
+   * block the open until a writer comes, a character device read without end.
+   *
+   * @throws ArchiveCorruptException when it is not a regular file (it is not opened)
+   */
+  private static ArchiveReader open(Path p) throws IOException {
+    String kind = FileKinds.notRegular(p, false);
+    if (kind != null) {
+      throw new ArchiveCorruptException(p, "is " + kind + ", not a regular file (not opened: reading it could block"
+          + " or never end)");
     }
-    return d;
+    OPENS.increment();
+    return ArchiveReader.open(p);
+  }
+
+  /** How many archives {@link #open} has opened in this JVM: tests count the work of a scan with it. */
+  static long opens() {
+    return OPENS.sum();
+  }
+
+  /**
+   * How many ancestors each backup has in the folder, each backup visited once: a backup whose
+   * parents lead into a cycle counts {@code backups.size() + 1} (more than any chain can have).
+   */
+  private static Map<String, Integer> depths(List<StoredBackup> backups) {
+    Map<String, StoredBackup> byId = new HashMap<>();
+    backups.forEach(b -> byId.put(b.id(), b));
+    int cycle = backups.size() + 1;
+    Map<String, Integer> depth = new HashMap<>();
+    Set<String> onPath = new HashSet<>();
+    List<StoredBackup> path = new ArrayList<>();
+    for (StoredBackup start : backups) {
+      StoredBackup cur = start;
+      int base;
+      while (true) {
+        if (depth.containsKey(cur.id())) {
+          base = depth.get(cur.id());
+          break;
+        }
+        if (!onPath.add(cur.id())) {
+          base = cycle; // cur is on the path already: every backup of the path leads into a cycle
+          break;
+        }
+        path.add(cur);
+        Optional<ParentRef> p = cur.manifest().parentRef();
+        StoredBackup parent = p.isEmpty() ? null : byId.get(p.get().archive());
+        if (parent == null) {
+          base = -1;
+          break;
+        }
+        cur = parent;
+      }
+      for (int k = path.size() - 1; k >= 0; k--) {
+        base = base == cycle ? cycle : base + 1;
+        depth.put(path.get(k).id(), base);
+      }
+      path.clear();
+      onPath.clear();
+    }
+    return depth;
   }
 
   /**
@@ -136,7 +190,7 @@ public final class Repository {
     if (!checkpoint.isEmpty()) {
       Path p = domainDir(domain).resolve(fileName(checkpoint) + SUFFIX);
       if (Files.isRegularFile(p)) {
-        try (ArchiveReader r = ArchiveReader.open(p)) {
+        try (ArchiveReader r = open(p)) {
           if (r.manifest().checkpoint().equals(checkpoint) && r.manifest().domain().equals(domain)) {
             return Optional.of(new StoredBackup(p, r.manifest(), Files.size(p)));
           }
@@ -168,121 +222,18 @@ public final class Repository {
    * @throws ArchiveInconsistentException when the links of the chain contradict each other
    */
   public List<StoredBackup> chain(String domain, Optional<String> checkpoint) throws IOException {
-    Scan scan = scan(domain);
-    Map<String, StoredBackup> byId = new HashMap<>();
-    scan.backups().forEach(b -> byId.put(b.id(), b));
-    StoredBackup head;
-    if (checkpoint.isPresent()) {
-      Optional<StoredBackup> found =
-          scan.backups().stream().filter(b -> b.checkpoint().equals(checkpoint.get())).findFirst();
-      if (found.isEmpty()) {
-        throw missing(domain, scan, "no backup of checkpoint '" + checkpoint.get() + "' (backups: "
-            + scan.backups().stream().map(StoredBackup::checkpoint).toList() + ")");
-      }
-      head = found.get();
-    } else {
-      if (scan.backups().isEmpty()) {
-        throw missing(domain, scan, "no backups of domain '" + domain + "'");
-      }
-      head = scan.backups().get(scan.backups().size() - 1);
-      Optional<Finding> newer = unreadableNewerThan(scan, head);
-      if (newer.isPresent()) {
-        throw new ArchiveCorruptException(newer.get().archive(), "the newest backup of domain '" + domain
-            + "' cannot be read (" + newer.get().problem() + "); without --checkpoint a restore takes the newest point"
-            + " only: --checkpoint NAME restores an older one (restorable: " + restorable(scan, byId) + ")");
-      }
-    }
-    List<StoredBackup> chain = resolve(scan, byId, head);
-    ArchiveInconsistentException.throwIfAny(ArchiveConsistency.checkChain(chain));
-    return chain;
-  }
-
-  /** The chain from {@code head} down to a full copy of each of its disks, newest first. */
-  private static List<StoredBackup> resolve(Scan scan, Map<String, StoredBackup> byId, StoredBackup head)
-      throws ArchiveCorruptException {
-    List<StoredBackup> chain = new ArrayList<>();
-    Set<String> needFull = new HashSet<>();
-    head.manifest().disks().forEach(d -> needFull.add(d.name()));
-    StoredBackup b = head;
-    while (true) {
-      chain.add(b);
-      b.manifest().disks().stream().filter(DiskManifest::isFull).forEach(d -> needFull.remove(d.name()));
-      if (needFull.isEmpty()) {
-        return chain;
-      }
-      Optional<ParentRef> parent = b.manifest().parentRef();
-      if (parent.isEmpty()) {
-        throw new ArchiveCorruptException(b.path(), "disks " + needFull + " have no full backup in the chain");
-      }
-      StoredBackup next = byId.get(parent.get().archive());
-      if (next == null || chain.contains(next)) {
-        throw new ArchiveCorruptException(b.path(), "parent backup '" + parent.get().archive() + "' (checkpoint '"
-            + parent.get().checkpoint() + "') is " + (next == null ? "missing or unreadable" : "a cycle")
-            + unreadable(scan));
-      }
-      b = next;
-    }
+    return chains(domain).chain(checkpoint);
   }
 
   /**
-   * The newest of the archives that cannot be read, if it was modified at or after the creation
-   * time of {@code newest}, the newest readable backup (see {@link #chain}).
+   * Reads every archive of a domain once ({@link #scan}) and resolves the chains of its backups
+   * from that one reading: for a caller that needs several chains (verify checks every backup's),
+   * so that the archives are not read again for each.
+   *
+   * @throws NoSuchFileException when the repository does not exist
    */
-  private static Optional<Finding> unreadableNewerThan(Scan scan, StoredBackup newest) throws IOException {
-    Finding found = null;
-    long foundTime = Long.MIN_VALUE;
-    for (Finding f : scan.unreadable()) {
-      long modified;
-      try {
-        modified = Files.getLastModifiedTime(f.archive()).toMillis();
-      } catch (NoSuchFileException e) {
-        continue; // removed since the scan
-      }
-      if (modified >= newest.manifest().created() * 1000 && modified >= foundTime) {
-        found = f;
-        foundTime = modified;
-      }
-    }
-    return Optional.ofNullable(found);
-  }
-
-  /** The checkpoints whose chains resolve and hold together, newest first. */
-  private static List<String> restorable(Scan scan, Map<String, StoredBackup> byId) {
-    List<String> out = new ArrayList<>();
-    for (int i = scan.backups().size() - 1; i >= 0; i--) {
-      StoredBackup b = scan.backups().get(i);
-      try {
-        if (ArchiveConsistency.checkChain(resolve(scan, byId, b)).isEmpty()) {
-          out.add(b.checkpoint());
-        }
-      } catch (ArchiveCorruptException e) {
-        // not restorable
-      }
-    }
-    return out;
-  }
-
-  /**
-   * No usable backup: a plain "no such backup" when the folder holds nothing else, a corruption
-   * naming the archives that could not be read when it does (they may be the ones asked for).
-   */
-  private ArchiveException missing(String domain, Scan scan, String message) {
-    if (scan.unreadable().isEmpty()) {
-      return new ArchiveException(domainDir(domain), message);
-    }
-    return new ArchiveCorruptException(domainDir(domain), message + unreadable(scan));
-  }
-
-  private static String unreadable(Scan scan) {
-    if (scan.unreadable().isEmpty()) {
-      return "";
-    }
-    StringBuilder b = new StringBuilder("; unreadable archives: ");
-    for (int i = 0; i < scan.unreadable().size(); i++) {
-      Finding f = scan.unreadable().get(i);
-      b.append(i == 0 ? "" : "; ").append(f.archive().getFileName()).append(": ").append(f.problem());
-    }
-    return b.toString();
+  public Chains chains(String domain) throws IOException {
+    return new Chains(domainDir(domain), domain, scan(domain));
   }
 
   /**

@@ -26,6 +26,12 @@ final class TarHeaders {
   static final int ALIGNMENT = 4096;
   /** The largest number a ustar octal field of 12 bytes holds. */
   private static final long OCTAL_11 = 077777777777L;
+  /** The mode of every entry: a regular file, {@code rw-r--r--} (no setuid, setgid or sticky bit). */
+  static final int MODE = 0100644;
+  /** The most header bytes an entry may have before its data (PAX path and alignment comment included). */
+  static final int MAX_HEADERS = 64 << 10;
+  /** The PAX records the writer writes: a long or non-ASCII name, and the alignment padding. */
+  private static final java.util.Set<String> PAX_KEYS = java.util.Set.of("path", "comment");
 
   private TarHeaders() {}
 
@@ -109,6 +115,155 @@ final class TarHeaders {
       stored = -1;
     }
     return stored == sum ? null : "checksum field '" + field + "', header sums to " + Long.toOctalString(sum);
+  }
+
+  /**
+   * Why the header records of an entry are not what {@link ArchiveWriter} writes, or null when
+   * they are. {@code headers} are the bytes from the entry's first header record to its data: one
+   * ustar header, or a PAX extended header (type {@code x}, records {@code path} and {@code
+   * comment} only) and its data before it. The ustar header must be what {@link #entry} formats
+   * but for name, size and time: a sound checksum, type {@code 0} (a regular file: not a link,
+   * device, FIFO or folder, which {@code tar x} would create), mode {@code 0100644} (no setuid
+   * bit), no link name, owner 0/0 with no user or group name, no device numbers, the POSIX ustar
+   * magic. The name and size are the caller's to check, against the index.
+   */
+  static String headersProblem(byte[] headers) {
+    int main = headers.length - RECORD;
+    if (main < 0 || headers.length % RECORD != 0) {
+      return headers.length + " bytes of headers (expected a whole number of 512-byte records)";
+    }
+    if (main > 0) {
+      String pax = paxProblem(headers, main);
+      if (pax != null) {
+        return "PAX extended header: " + pax;
+      }
+    }
+    byte[] h = java.util.Arrays.copyOfRange(headers, main, headers.length);
+    String problem = checksumProblem(h);
+    if (problem != null) {
+      return problem;
+    }
+    if (h[156] != '0') {
+      return "type '" + printable(h[156]) + "' (" + typeName(h[156]) + "), expected '0' (a regular file)";
+    }
+    String magic = new String(h, 257, 8, StandardCharsets.ISO_8859_1);
+    if (!magic.equals("ustar\0" + "00")) {
+      return "magic '" + magic.replace('\0', ' ').trim() + "', expected POSIX 'ustar' version 00";
+    }
+    long mode = octal(h, 100, 8);
+    if (mode != MODE) {
+      return "mode " + (mode < 0 ? "field '" + field(h, 100, 8) + "'" : "0" + Long.toOctalString(mode))
+          + ", expected 0" + Integer.toOctalString(MODE) + " (a regular file, rw-r--r--, no setuid, setgid or sticky bit)";
+    }
+    if (!zeros(h, 157, 100)) {
+      return "link name '" + field(h, 157, 100) + "', expected none";
+    }
+    long uid = octal(h, 108, 8);
+    long gid = octal(h, 116, 8);
+    if (uid != 0 || gid != 0 || !zeros(h, 265, 64)) {
+      return "owner " + field(h, 108, 8) + "/" + field(h, 116, 8) + " ('" + field(h, 265, 32) + "'/'" + field(h, 297, 32)
+          + "'), expected 0/0 without names";
+    }
+    if (octal(h, 329, 8) != 0 || octal(h, 337, 8) != 0) {
+      return "device numbers " + field(h, 329, 8) + "," + field(h, 337, 8) + ", expected 0,0";
+    }
+    return null;
+  }
+
+  /** Why the PAX extended header in {@code b[0, end)} is not one the writer writes, or null. */
+  private static String paxProblem(byte[] b, int end) {
+    byte[] h = java.util.Arrays.copyOf(b, RECORD);
+    String problem = checksumProblem(h);
+    if (problem != null) {
+      return problem;
+    }
+    if (h[156] != 'x') {
+      return "type '" + printable(h[156]) + "' (" + typeName(h[156]) + ") before the entry's header, expected 'x'"
+          + " (a PAX extended header) or nothing";
+    }
+    long size = octal(h, 124, 12);
+    if (size < 0 || RECORD + padded(size) != end) {
+      return "size field '" + field(h, 124, 12) + "', but " + (end - RECORD) + " bytes lie between it and the entry's"
+          + " header";
+    }
+    // records "LENGTH KEY=VALUE\n", LENGTH in bytes (the value may be UTF-8)
+    int at = RECORD;
+    int stop = RECORD + (int) size;
+    while (at < stop) {
+      int space = at;
+      long length = 0;
+      while (space < stop && b[space] >= '0' && b[space] <= '9' && length < stop) {
+        length = length * 10 + (b[space++] - '0');
+      }
+      int equals = space;
+      while (equals < stop && b[equals] != '=' && b[equals] != '\n') {
+        equals++;
+      }
+      if (space == at || space >= stop || b[space] != ' ' || length > stop - at || equals >= at + length
+          || b[equals] != '=' || b[at + (int) length - 1] != '\n') {
+        return "record at " + (at - RECORD) + " is not 'LENGTH KEY=VALUE\\n'";
+      }
+      String key = new String(b, space + 1, equals - space - 1, StandardCharsets.UTF_8);
+      if (!PAX_KEYS.contains(key)) {
+        return "record '" + key.replaceAll("\\p{Cntrl}", "?") + "' (the writer writes only "
+            + new java.util.TreeSet<>(PAX_KEYS) + ")";
+      }
+      at += (int) length;
+    }
+    return null;
+  }
+
+  private static String typeName(byte type) {
+    return switch (type) {
+      case '0', 0 -> "a regular file";
+      case '1' -> "a hard link";
+      case '2' -> "a symbolic link";
+      case '3' -> "a character device";
+      case '4' -> "a block device";
+      case '5' -> "a directory";
+      case '6' -> "a FIFO";
+      case '7' -> "a contiguous file";
+      case 'x' -> "a PAX extended header";
+      case 'g' -> "a PAX global header";
+      case 'L', 'K' -> "a GNU long name";
+      case 'S' -> "a GNU sparse file";
+      default -> "unknown";
+    };
+  }
+
+  private static String printable(byte b) {
+    return b >= 0x20 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b & 0xff);
+  }
+
+  /** An octal field as ustar writes it (leading spaces or zeros, ended by a space or NUL); -1 when it is not one. */
+  private static long octal(byte[] h, int at, int length) {
+    String f = field(h, at, length);
+    if (f.isEmpty() || f.length() > 12 || !f.chars().allMatch(c -> c >= '0' && c <= '7')) {
+      return f.isEmpty() ? 0 : -1;
+    }
+    return Long.parseLong(f, 8);
+  }
+
+  /** A field's text up to its first NUL, spaces trimmed, control and non-ASCII bytes shown as '?'. */
+  private static String field(byte[] h, int at, int length) {
+    int end = at;
+    while (end < at + length && h[end] != 0) {
+      end++;
+    }
+    StringBuilder b = new StringBuilder();
+    for (int i = at; i < end; i++) {
+      b.append(h[i] >= 0x20 && h[i] < 0x7f ? (char) h[i] : '?');
+    }
+    return b.toString().trim();
+  }
+
+  private static boolean zeros(byte[] h, int at, int length) {
+    for (int i = at; i < at + length; i++) {
+      if (h[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Records needed for {@code size} bytes of data. */

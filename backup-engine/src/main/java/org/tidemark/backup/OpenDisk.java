@@ -30,10 +30,12 @@ public record OpenDisk(DiskSource source, DiskFacts facts) implements Closeable 
    * (qcow2's magic, else raw); a declared format is never second-guessed, so a raw disk whose guest
    * wrote qcow2's magic stays raw. A raw image has no bitmaps: every bitmap reads as missing.
    *
-   * @throws UnsupportedImageException for another declared format
+   * @throws UnsupportedImageException for another declared format, or a path that is not a regular
+   *     file or block device (a FIFO, socket, character device or folder: never opened)
    * @throws IOException when the image cannot be opened or read
    */
   public static OpenDisk open(Path path, Optional<String> format) throws IOException {
+    Images.requireImageFile(path); // a FIFO would block the open: refused before
     DiskSource source;
     if (format.isEmpty()) {
       source = Images.open(path);

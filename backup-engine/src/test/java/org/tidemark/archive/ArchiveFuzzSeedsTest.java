@@ -87,18 +87,36 @@ class ArchiveFuzzSeedsTest {
     return out;
   }
 
+  /** A regression input, and what verify must say of it. */
+  record Hostile(byte[] bytes, String problem) {}
+
   /**
-   * Regression inputs from a hostile manifest, which readers must refuse. The writer refuses such a
-   * manifest itself, so the archive is written with a harmless name of the same length, which is
-   * then replaced everywhere (manifest, chunk entry names, their tar header checksums) and the
-   * archive resealed: every byte as a hostile writer would have written it.
+   * Regression inputs: an archive the writer writes from a hostile manifest, which readers must
+   * refuse; and a sound archive with one chunk's tar header edited (checksum fixed) into each of
+   * {@link TarTamper}'s hostile entries, which verify must report.
    */
-  Map<Path, byte[]> hostile() throws IOException {
-    Map<Path, byte[]> out = new LinkedHashMap<>();
+  Map<Path, Hostile> hostile() throws IOException {
+    Map<Path, Hostile> out = new LinkedHashMap<>();
+    // the writer refuses a hostile name itself: written with a harmless name of the same length, then
+    // renamed everywhere (manifest, chunk entry names, their tar header checksums) and resealed
     ArchiveFixtures.Disk escaping = ArchiveFixtures.Disk.dense("xx_escaped", 3, 1024);
     Manifest m = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(escaping.manifest(DiskManifest.FULL)));
     byte[] archive = bytes(write("escaping", m, Map.of("xx_escaped", escaping), 1024, Codec.NONE));
-    out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"), renamed(archive, "xx_escaped", "../escaped"));
+    out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"),
+        new Hostile(renamed(archive, "xx_escaped", "../escaped"), "cannot name a file"));
+    Map<Path, byte[]> seeds = seeds();
+    byte[] sound = seeds.get(ARCHIVE_SEEDS.resolve("seed-full-two-disks-" + Codec.NONE.id()));
+    Path copy = Files.write(dir.resolve("sound.tar"), sound);
+    ChunkRecord c;
+    try (ArchiveReader r = ArchiveReader.open(copy)) {
+      c = r.chunks().get(0);
+    }
+    String entry = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), Codec.NONE);
+    int at = (int) c.dataOffset() - TarHeaders.RECORD;
+    for (TarTamper t : TarTamper.values()) {
+      out.put(ARCHIVE_SEEDS.resolve("tar-header-chunk-" + t.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')),
+          new Hostile(t.apply(sound, at), "tar header of '" + entry + "' at " + at + ": "));
+    }
     return out;
   }
 
@@ -184,15 +202,16 @@ class ArchiveFuzzSeedsTest {
       Path copy = Files.write(dir.resolve("check.tar"), s.getValue());
       assertEquals(List.of(), ArchiveVerifier.verify(copy), s.getKey().toString());
     }
-    for (Map.Entry<Path, byte[]> s : hostile().entrySet()) {
+    for (Map.Entry<Path, Hostile> s : hostile().entrySet()) {
       if (write) {
-        Files.write(s.getKey(), s.getValue());
+        Files.write(s.getKey(), s.getValue().bytes());
       }
-      assertArrayEquals(s.getValue(), Files.readAllBytes(s.getKey()), s.getKey().toString());
-      Path copy = Files.write(dir.resolve("check.tar"), s.getValue());
+      assertArrayEquals(s.getValue().bytes(), Files.readAllBytes(s.getKey()), s.getKey().toString());
+      Path copy = Files.write(dir.resolve("check.tar"), s.getValue().bytes());
       List<Finding> findings = ArchiveVerifier.verify(copy);
       assertEquals(1, findings.size(), findings.toString());
-      org.junit.jupiter.api.Assertions.assertTrue(findings.get(0).problem().contains("cannot name a file"), findings.toString());
+      org.junit.jupiter.api.Assertions.assertTrue(findings.get(0).problem().contains(s.getValue().problem()),
+          findings.toString());
     }
   }
 }

@@ -67,4 +67,29 @@ class RepositoryTest {
     Files.delete(root.resolve("vm1/copy.tar"));
     assertEquals(Optional.empty(), found("cp1"));
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(value = 60, unit = java.util.concurrent.TimeUnit.SECONDS,
+      threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // a blocked open ignores interrupts
+  void archiveNamesThatAreNotRegularFilesAreReportedUnopened() throws Exception {
+    archive("cp1.tar", "cp1");
+    Path dir = root.resolve("vm1");
+    Path fifo = dir.resolve("cp2.tar");
+    Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+    assertEquals(0, mkfifo.waitFor());
+    Files.createDirectory(dir.resolve("cp3.tar"));
+    Files.createSymbolicLink(dir.resolve("cp4.tar"), Path.of("/dev/zero"));
+    try {
+      Repository.Scan scan = Repository.at(root).scan("vm1");
+      assertEquals(List.of("cp1.tar"), scan.backups().stream().map(StoredBackup::id).toList());
+      assertEquals(List.of("cp2.tar: is a FIFO", "cp3.tar: is a directory", "cp4.tar: is a character device"),
+          scan.unreadable().stream().map(f -> f.archive().getFileName() + ": " + f.problem().split(",")[0]).toList());
+      scan.unreadable().forEach(f -> assertTrue(f.problem().endsWith(
+          ", not a regular file (not opened: reading it could block or never end)"), f.problem()));
+      assertEquals(Optional.empty(), found("cp2"));
+      assertEquals(Optional.of("cp1.tar"), found("cp1"));
+    } finally { // wakes an open blocked on the FIFO, if any (a read-write open of a FIFO never blocks)
+      FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
+    }
+  }
 }
