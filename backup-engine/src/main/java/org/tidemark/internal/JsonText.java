@@ -52,9 +52,17 @@ public final class JsonText {
     }
   }
 
-  /** Parses one JSON document into plain values; nothing may follow it but white space. */
+  /**
+   * Parses one JSON document into plain values; nothing may follow it but white space. The bytes
+   * are read as UTF-8, strictly (what Tidemark writes): never left to the parser to guess, which
+   * could take a mangled document for UTF-16 or UTF-32.
+   */
   public static Object parse(byte[] json) throws JsonShapeException {
-    try (JsonParser p = FACTORY.createParser(json)) {
+    java.io.Reader utf8 = new java.io.InputStreamReader(new java.io.ByteArrayInputStream(json),
+        java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT));
+    try (JsonParser p = FACTORY.createParser(utf8)) {
       if (p.nextToken() == null) {
         throw new JsonShapeException("", "empty document");
       }
@@ -65,6 +73,8 @@ public final class JsonText {
       return v;
     } catch (JsonProcessingException e) { // malformed, or beyond the nesting limit
       throw new JsonShapeException(at(e), e.getOriginalMessage());
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new JsonShapeException("", "not UTF-8 text: " + e.getMessage());
     } catch (IOException e) {
       throw new UncheckedIOException(e); // reading a byte array does not fail otherwise
     }
