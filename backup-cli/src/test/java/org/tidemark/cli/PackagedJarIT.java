@@ -223,7 +223,8 @@ class PackagedJarIT {
             + image + " --compress none 2>" + small + "/backup.err",
         "echo backup-exit=$?",
         "echo backup-err=$(cat " + small + "/backup.err | wc -l):$(cat " + small + "/backup.err)",
-        "echo backup-left=$(ls -A " + small + "/repo/sample)",
+        // the domain's lock file stays by design (a backup creates it first and never deletes it)
+        "echo backup-left=$(ls -A " + small + "/repo/sample | grep -vx '\\.lock')",
         java + " -jar " + jar + " restore --repo " + repo + " --domain sample --to " + small + "/out 2>" + small + "/restore.err",
         "echo restore-exit=$?",
         "echo restore-err=$(cat " + small + "/restore.err | wc -l):$(cat " + small + "/restore.err)",
