@@ -110,6 +110,66 @@ class LiveBackupCliTest {
     }
   }
 
+  /**
+   * QEMU killed: its bitmaps were never saved, and libvirt refuses every incremental since the old
+   * checkpoints ("checkpoint inconsistent: missing or broken bitmap"; virtnbdbackup stops there).
+   * The next backup takes a full with the reason bitmap-in-use (exit 6), the one after it is
+   * incremental again, the broken checkpoint is gone from libvirt, and every point restores.
+   */
+  @Test
+  void aKilledQemuBreaksTheChainAndTheNextBackupRepairsIt() throws Exception {
+    LibvirtSandbox libvirt = LibvirtSandbox.shared();
+    Path vda = dir.resolve("vda.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
+    String name = "tm-kill-" + ProcessHandle.current().pid();
+    libvirt.virsh("define", Files.writeString(dir.resolve("d.xml"), libvirt.domainXml(name, List.of(vda))).toString());
+    libvirt.virsh("start", name);
+    Path repo = dir.resolve("repo");
+    Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
+    try {
+      libvirt.guestWrite(name, 0, "write -P 0x21 2M 1M");
+      Cli.Result first = backup(libvirt, repo, work, name);
+      assertEquals(ExitCodes.OK, first.code(), first.toString());
+      String cp1 = JSON.readTree(first.out()).get("checkpoint").asText();
+      libvirt.guestWrite(name, 0, "write -P 0x22 9M 64k");
+
+      assertEquals(0, LibvirtSandbox.run(List.of("pkill", "-9", "-f", "guest=" + name + ","), 30).exit(), "QEMU killed");
+      for (int i = 0; i < 100 && libvirt.virsh("domstate", name).contains("running"); i++) {
+        Thread.sleep(100);
+      }
+      libvirt.virsh("start", name);
+      libvirt.guestWrite(name, 0, "write -P 0x23 12M 64k");
+      Thread.sleep(1100); // checkpoint names are stamped to the second
+      Cli.Result repaired = backup(libvirt, repo, work, name);
+      assertEquals(ExitCodes.PARTIAL, repaired.code(), repaired.toString());
+      JsonNode r = JSON.readTree(repaired.out());
+      assertEquals("full", r.get("kind").asText(), repaired.toString());
+      JsonNode d = r.get("disks").get(0);
+      assertEquals("bitmap-in-use", d.get("decision").asText(), d.toString());
+      assertTrue(d.get("reason").asText().contains(cp1), d.toString());
+
+      libvirt.guestWrite(name, 0, "write -P 0x24 20M 64k");
+      Thread.sleep(1100);
+      Cli.Result next = backup(libvirt, repo, work, name);
+      assertEquals(ExitCodes.OK, next.code(), next.toString());
+      JsonNode n = JSON.readTree(next.out());
+      assertEquals("incremental", n.get("kind").asText(), next.toString());
+      assertEquals(r.get("checkpoint").asText(), n.get("base").asText());
+      List<String> left = List.of(libvirt.virsh("checkpoint-list", name, "--name").strip().split("\\s+"));
+      assertEquals(List.of(n.get("checkpoint").asText()), left, "the broken and the older checkpoints are gone");
+
+      libvirt.virsh("destroy", name);
+      Cli.Result restore = Cli.run("restore", "--repo", repo.toString(), "--domain", name, "--to",
+          dir.resolve("out").toString());
+      assertEquals(ExitCodes.OK, restore.code(), restore.toString());
+      Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", dir.resolve("out/vda.raw").toString(), vda.toString());
+      assertEquals(ExitCodes.OK, Cli.run("verify", "--repo", repo.toString()).code());
+    } finally {
+      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "destroy", name), 60);
+      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "undefine", name, "--checkpoints-metadata"), 60);
+    }
+  }
+
   private static Cli.Result backup(LibvirtSandbox libvirt, Path repo, Path work, String domain) {
     List<String> args = new ArrayList<>(List.of("backup", "--repo", repo.toString(), "--domain", domain, "--connect",
         libvirt.uri(), "--work-dir", work.toString(), "--json"));

@@ -65,6 +65,8 @@ public final class LiveBackupRunner {
   private static final Logger LOG = LoggerFactory.getLogger(LiveBackupRunner.class);
   /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN}. */
   private static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
+  /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
+  private static final int CHECKPOINT_DELETE_METADATA_ONLY = 1 << 1;
   /** The prefix of the checkpoints Tidemark names. */
   public static final String CHECKPOINT_PREFIX = "tidemark-";
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
@@ -148,22 +150,42 @@ public final class LiveBackupRunner {
         }
       }
       Map<String, Checkpoint> known = checkpoints(domain, domainName);
-      Optional<String> base = options.full() ? Optional.empty() : base(domainName, known);
+      Optional<String> wanted = options.full() ? Optional.empty() : base(domainName, known);
       String name = newName(known.keySet());
       Map<String, String> exports = new LinkedHashMap<>();
-      try (PullBackup job = PullBackup.begin(domain, name, base, disks, work)) {
+      Optional<String> base = wanted;
+      Optional<String> broken = Optional.empty();
+      PullBackup begun;
+      try {
+        begun = PullBackup.begin(domain, name, wanted, disks, work);
+      } catch (LibvirtBackupException e) {
+        if (wanted.isEmpty() || !inconsistentCheckpoint(e)) {
+          throw e;
+        }
+        // QEMU was killed (its bitmaps were never saved), or a bitmap went missing: libvirt refuses
+        // every incremental since the base. A full job starts a sound chain from the new checkpoint.
+        LOG.warn("domain {}: libvirt refuses an incremental since checkpoint {} ({}); backing up in full, the chain"
+            + " goes on from the new checkpoint", domainName, wanted.get(), e.getCause().getMessage().strip());
+        broken = wanted;
+        base = Optional.empty();
+        begun = PullBackup.begin(domain, name, Optional.empty(), disks, work);
+      }
+      Optional<String> brokenBase = broken;
+      Optional<String> jobBase = base;
+      try (PullBackup job = begun) {
         Checkpoint y = CheckpointXml.parse(job.checkpointXml().getBytes(StandardCharsets.UTF_8),
             domainName + "/" + name + " (libvirt)", Set.of());
         Map<String, Checkpoint> others = new HashMap<>(known);
         others.remove(name);
         disks.forEach(d -> exports.put(d, job.endpoint(d).uri()));
         BackupRequest request = new BackupRequest(y, CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8), others,
-            disk -> open(job, disk, base.map(known::get), options.connections()), options.excluded(), options.full(),
+            disk -> open(job, disk, jobBase.map(known::get), brokenBase.map(known::get), options.connections()),
+            options.excluded(), options.full(),
             options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
         BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, base, exports, deleted);
+        return new Result(result, name, jobBase, exports, deleted);
       }
     }
   }
@@ -189,7 +211,15 @@ public final class LiveBackupRunner {
       ours.sort(Comparator.comparingLong((DomainCheckpoint c) -> created.get(c)).reversed());
       for (DomainCheckpoint c : ours.subList(Math.min(keep, ours.size()), ours.size())) {
         String n = c.getName();
-        c.delete(0); // libvirt merges its bitmap into its parent's: the later "changes since" stay right
+        try {
+          c.delete(0); // libvirt merges its bitmap into its parent's: the later "changes since" stay right
+        } catch (LibvirtException e) {
+          // a checkpoint whose bitmap QEMU lost (killed) cannot be merged: only libvirt's record of it
+          // goes; nothing after it depends on its bitmap
+          c.delete(CHECKPOINT_DELETE_METADATA_ONLY);
+          LOG.warn("domain {}: checkpoint {} had a broken bitmap ({}); removed its metadata", domainName, n,
+              e.getMessage().strip());
+        }
         deleted.add(n);
         LOG.info("domain {}: deleted checkpoint {} (rotation)", domainName, n);
       }
@@ -200,18 +230,33 @@ public final class LiveBackupRunner {
   }
 
   /** Opens one disk's export, with its dirty context when the job is incremental. */
-  private static OpenDisk open(PullBackup job, String disk, Optional<Checkpoint> base, int connections)
-      throws IOException {
+  private static OpenDisk open(PullBackup job, String disk, Optional<Checkpoint> base, Optional<Checkpoint> broken,
+      int connections) throws IOException {
     if (!job.disks().contains(disk)) {
       throw new IOException("disk " + disk + " is not exported by the backup job (exported: " + job.disks() + ")");
     }
-    Optional<String> bitmap = base.flatMap(b -> b.disk(disk))
-        .filter(d -> d.type() == CheckpointType.BITMAP)
-        .map(d -> d.bitmap().orElse(base.get().name()));
+    Optional<String> bitmap = bitmapOf(base, disk);
     NbdExport export = NbdExport.open(job.endpoint(disk),
         bitmap.isPresent() ? List.of(PullBackup.dirtyBitmap(disk)) : List.of(), connections);
-    LiveDisk live = new LiveDisk(export, disk, bitmap);
+    LiveDisk live = new LiveDisk(export, disk, bitmap, bitmapOf(broken, disk));
     return new OpenDisk(live, live);
+  }
+
+  /** The bitmap that tracks {@code disk} in checkpoint {@code c}, when it does. */
+  private static Optional<String> bitmapOf(Optional<Checkpoint> c, String disk) {
+    return c.flatMap(b -> b.disk(disk))
+        .filter(d -> d.type() == CheckpointType.BITMAP)
+        .map(d -> d.bitmap().orElse(c.get().name()));
+  }
+
+  /**
+   * Whether libvirt refused a backup job for a checkpoint whose bitmaps are inconsistent
+   * ({@code VIR_ERR_CHECKPOINT_INCONSISTENT}: "checkpoint inconsistent: missing or broken bitmap").
+   */
+  private static boolean inconsistentCheckpoint(LibvirtBackupException e) {
+    return e.getCause() instanceof LibvirtException l
+        && (l.getError() != null && l.getError().getCode() == org.libvirt.Error.ErrorNumber.VIR_ERR_CHECKPOINT_INCONSISTENT
+            || String.valueOf(l.getMessage()).contains("checkpoint inconsistent"));
   }
 
   /** The domain's checkpoints as libvirt has them (without their domains), by name. */

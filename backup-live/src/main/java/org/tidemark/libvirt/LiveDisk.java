@@ -21,6 +21,7 @@ public final class LiveDisk implements DiskSource, DiskFacts {
   private final NbdExport export;
   private final String disk;
   private final Optional<String> baseBitmap;
+  private final Optional<String> brokenBitmap;
 
   /**
    * @param export the disk's export, connected with {@link PullBackup#dirtyBitmap} when incremental
@@ -28,9 +29,19 @@ public final class LiveDisk implements DiskSource, DiskFacts {
    * @param baseBitmap the base checkpoint's bitmap for this disk, for an incremental job
    */
   public LiveDisk(NbdExport export, String disk, Optional<String> baseBitmap) {
+    this(export, disk, baseBitmap, Optional.empty());
+  }
+
+  /**
+   * A disk of a full job that replaces an incremental libvirt refused: {@code brokenBitmap}, the
+   * base's bitmap, reads as present but in use (not saved cleanly: what a killed QEMU leaves), so
+   * the planner records why the disk is copied in full.
+   */
+  public LiveDisk(NbdExport export, String disk, Optional<String> baseBitmap, Optional<String> brokenBitmap) {
     this.export = export;
     this.disk = disk;
     this.baseBitmap = baseBitmap;
+    this.brokenBitmap = brokenBitmap;
   }
 
   @Override
@@ -55,9 +66,10 @@ public final class LiveDisk implements DiskSource, DiskFacts {
 
   @Override
   public BitmapState bitmap(String name) {
-    return baseBitmap.filter(name::equals).isPresent()
-        ? new BitmapState(true, false, false, true)
-        : BitmapState.MISSING;
+    if (baseBitmap.filter(name::equals).isPresent()) {
+      return new BitmapState(true, false, false, true);
+    }
+    return brokenBitmap.filter(name::equals).isPresent() ? new BitmapState(true, false, true, false) : BitmapState.MISSING;
   }
 
   @Override
