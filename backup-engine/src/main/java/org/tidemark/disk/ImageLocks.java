@@ -1,12 +1,13 @@
 package org.tidemark.disk;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,33 +66,92 @@ public final class ImageLocks {
   }
 
   static void checkNotInUse(Path image, Path procLocks) throws IOException {
-    if (!Files.isReadable(procLocks)) {
-      return;
-    }
     Optional<FileId> id = FileId.of(image);
     if (id.isEmpty()) {
       return;
     }
+    ByteBuffer all = readAll(procLocks);
+    if (all == null) {
+      return;
+    }
+    // only the lines about this file are parsed: the system may hold many locks
+    // the kernel prints "%02x:%02x:%lu" (major, minor, inode)
+    byte[] token = String.format(" %02x:%02x:%d ", id.get().major(), id.get().minor(), id.get().inode())
+        .getBytes(StandardCharsets.US_ASCII);
     long self = ProcessHandle.current().pid();
-    for (HeldLock l : parse(Files.readAllLines(procLocks, StandardCharsets.US_ASCII))) {
-      if (!l.file().equals(id.get()) || l.pid() == self) {
-        continue;
+    for (int at = indexOf(all, token, 0); at >= 0; at = indexOf(all, token, at + 1)) {
+      int start = at;
+      while (start > 0 && all.get(start - 1) != '\n') {
+        start--;
       }
-      String what = null;
-      if (l.covers(PERM_BASE + WRITE)) {
-        what = "writes to it";
-      } else if (l.covers(PERM_BASE + RESIZE)) {
-        what = "may resize it";
-      } else if (l.covers(SHARED_BASE + CONSISTENT_READ)) {
-        what = "forbids consistent reads of it";
+      int end = at;
+      while (end < all.limit() && all.get(end) != '\n') {
+        end++;
       }
-      if (what != null) {
-        throw new ImageInUseException(image, "another process " + what + " (QEMU's image lock, " + l.kind()
-            + (l.pid() > 0 ? " of PID " + l.pid() : "") + ", is held on byte " + l.first()
-            + "): it is in use by a running QEMU process; back it up live through libvirt, or shut the domain"
-            + " down first");
+      byte[] line = new byte[end - start];
+      all.get(start, line);
+      for (HeldLock l : parse(List.of(new String(line, StandardCharsets.US_ASCII)))) {
+        if (!l.file().equals(id.get()) || l.pid() == self) {
+          continue;
+        }
+        String what = null;
+        if (l.covers(PERM_BASE + WRITE)) {
+          what = "writes to it";
+        } else if (l.covers(PERM_BASE + RESIZE)) {
+          what = "may resize it";
+        } else if (l.covers(SHARED_BASE + CONSISTENT_READ)) {
+          what = "forbids consistent reads of it";
+        }
+        if (what != null) {
+          throw new ImageInUseException(image, "another process " + what + " (QEMU's image lock, " + l.kind()
+              + (l.pid() > 0 ? " of PID " + l.pid() : "") + ", is held on byte " + l.first()
+              + "): it is in use by a running QEMU process; back it up live through libvirt, or shut the domain"
+              + " down first");
+        }
       }
     }
+  }
+
+  /** This thread's buffer for {@code /proc/locks}, which reports no size: read until its end. */
+  private static final ThreadLocal<ByteBuffer> PROC_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(16 << 10));
+  /** The most of {@code /proc/locks} read (about 100,000 locks). */
+  private static final int MAX_PROC_LOCKS = 8 << 20;
+
+  /** The whole file in this thread's buffer (flipped), or null when it cannot be read. */
+  private static ByteBuffer readAll(Path file) {
+    ByteBuffer b = PROC_BUFFER.get().clear();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      while (true) {
+        if (!b.hasRemaining()) {
+          if (b.capacity() >= MAX_PROC_LOCKS) {
+            break; // beyond any real system: check what was read
+          }
+          ByteBuffer bigger = ByteBuffer.allocate(b.capacity() * 2);
+          bigger.put(b.flip());
+          b = bigger;
+          PROC_BUFFER.set(b);
+        }
+        if (ch.read(b) < 0) {
+          break;
+        }
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      return null; // no /proc/locks (not Linux): nothing to check
+    }
+    return b.flip();
+  }
+
+  private static int indexOf(ByteBuffer b, byte[] token, int from) {
+    outer:
+    for (int i = from; i <= b.limit() - token.length; i++) {
+      for (int k = 0; k < token.length; k++) {
+        if (b.get(i + k) != token[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   /**
@@ -121,21 +181,17 @@ public final class ImageLocks {
   /** A file's identity as {@code /proc/locks} prints it. */
   record FileId(long major, long minor, long inode) {
     static Optional<FileId> of(Path p) throws IOException {
-      Object dev;
-      Object ino;
+      java.util.Map<String, Object> a;
       try {
-        dev = Files.getAttribute(p, "unix:dev");
-        ino = Files.getAttribute(p, "unix:ino");
+        a = Files.readAttributes(p, "unix:dev,ino");
       } catch (UnsupportedOperationException | IllegalArgumentException e) {
         return Optional.empty();
-      } catch (NoSuchFileException e) {
-        throw e;
       }
-      long d = ((Number) dev).longValue();
+      long d = ((Number) a.get("dev")).longValue();
       // Linux's encoding of dev_t (glibc's gnu_dev_major / gnu_dev_minor)
       long major = ((d >>> 8) & 0xfff) | ((d >>> 32) & ~0xfffL);
       long minor = (d & 0xff) | ((d >>> 12) & ~0xffL);
-      return Optional.of(new FileId(major, minor & 0xffffffffL, ((Number) ino).longValue()));
+      return Optional.of(new FileId(major, minor & 0xffffffffL, ((Number) a.get("ino")).longValue()));
     }
   }
 

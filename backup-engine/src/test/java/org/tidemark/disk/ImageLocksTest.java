@@ -144,13 +144,21 @@ class ImageLocksTest {
   void aLockOnAnotherFileOrByteIsNoConflict() throws IOException {
     Path image = Files.write(dir.resolve("x.raw"), new byte[4096]);
     ImageLocks.FileId id = ImageLocks.FileId.of(image).orElseThrow();
-    String file = Long.toHexString(id.major()) + ":" + Long.toHexString(id.minor()) + ":" + id.inode();
+    String file = String.format("%02x:%02x:%d", id.major(), id.minor(), id.inode());
     Path procLocks = dir.resolve("locks");
     Files.write(procLocks, List.of("1: OFDLCK ADVISORY  READ -1 " + file + " 100 100",
         "2: OFDLCK ADVISORY  READ -1 " + file + " 201 201",
         "3: OFDLCK ADVISORY  READ -1 fe:00:1 101 101"));
     ImageLocks.checkNotInUse(image, procLocks); // a reader like qemu-nbd -r, and a writer of another file
     Files.write(procLocks, List.of("1: OFDLCK ADVISORY  READ -1 " + file + " 100 103"));
+    assertThrows(ImageInUseException.class, () -> ImageLocks.checkNotInUse(image, procLocks));
+    // among many other locks, and with a one-digit major number printed as the kernel does (08)
+    List<String> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      many.add((i + 1) + ": POSIX  ADVISORY  WRITE " + (1000 + i) + " 08:01:" + (900000 + i) + " 0 EOF");
+    }
+    many.add("5001: OFDLCK ADVISORY  READ -1 " + file + " 101 101");
+    Files.write(procLocks, many);
     assertThrows(ImageInUseException.class, () -> ImageLocks.checkNotInUse(image, procLocks));
   }
 }
