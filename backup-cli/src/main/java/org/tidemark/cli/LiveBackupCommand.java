@@ -55,12 +55,20 @@ final class LiveBackupCommand {
       throw new java.io.IOException("libvirt's client library is not installed (libvirt.so.0; Debian/Ubuntu: "
           + "apt-get install libvirt0): " + e.getMessage());
     }
+    // Ctrl-C or SIGTERM: end the backup job (libvirt keeps it otherwise, with QEMU's scratch files)
+    Thread endJobs = new Thread(org.tidemark.libvirt.PullBackup::endAll, "tidemark-end-backup-job");
+    Runtime.getRuntime().addShutdownHook(endJobs);
     try {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
               Main.Version.version()), progress);
       return new Outcome(r.backup(), r.exports());
     } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(endJobs);
+      } catch (IllegalStateException e) {
+        // stopping already: the hook runs
+      }
       try {
         connection.close();
       } catch (LibvirtException e) {

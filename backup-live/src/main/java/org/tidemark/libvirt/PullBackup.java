@@ -33,6 +33,9 @@ public final class PullBackup implements Closeable {
   /** How long {@link #close} waits for the aborted job to be gone. */
   private static final long END_WAIT_NANOS = 30_000_000_000L;
 
+  /** Jobs begun and not yet ended, for {@link #endAll} (a shutdown hook on Ctrl-C). */
+  private static final java.util.Set<PullBackup> ACTIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private final Domain domain;
   private final String domainName;
   private final String checkpoint;
@@ -79,6 +82,7 @@ public final class PullBackup implements Closeable {
       throw new LibvirtBackupException(name, "begin a backup job creating checkpoint '" + checkpoint + "'"
           + base.map(b -> " since '" + b + "'").orElse(""), e);
     }
+    ACTIVE.add(job);
     LOG.info("domain {}: backup job begun, checkpoint {}{}", name, checkpoint, base.map(b -> " since " + b).orElse(""));
     return job;
   }
@@ -141,13 +145,29 @@ public final class PullBackup implements Closeable {
     }
   }
 
+  /**
+   * Ends every job this process began and has not ended: for a shutdown hook, so that Ctrl-C or
+   * SIGTERM during a live backup leaves no job running on the domain and no scratch file. Errors
+   * are logged: the process is stopping.
+   */
+  public static void endAll() {
+    for (PullBackup job : List.copyOf(ACTIVE)) {
+      try {
+        job.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("domain {}: ending the backup job while stopping: {}", job.domainName, e.getMessage());
+      }
+    }
+  }
+
   /** Ends the job (the checkpoints stay) and removes its scratch files and socket. */
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
     if (ended) {
       return;
     }
     ended = true;
+    ACTIVE.remove(this);
     try {
       domain.abortJob();
       awaitNoJob();
