@@ -996,6 +996,8 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
    * layer and in every layer below it that carries the bitmap without a gap.
    *
    * @throws Qcow2Exception when the top layer lacks one of the bitmaps
+   * @throws BitmapInUseException when a layer's copy of one is flagged in use (checked for all
+   *     of them before any bitmap data is read)
    */
   @Override
   public List<Extent> dirtyExtents(List<String> bitmapNames) throws IOException {
@@ -1004,6 +1006,17 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       if (bitmapNamed(n).isEmpty()) {
         throw new Qcow2Exception(path, "no bitmap named '" + n + "'");
       }
+      for (Qcow2Image layer : layers()) {
+        Optional<Qcow2Bitmap> b = layer.bitmapNamed(n);
+        if (b.isEmpty()) {
+          break;
+        }
+        if (b.get().inUse()) {
+          throw new BitmapInUseException(layer.path, n);
+        }
+      }
+    }
+    for (String n : bitmapNames) {
       for (Qcow2Image layer : layers()) {
         Optional<Qcow2Bitmap> b = layer.bitmapNamed(n);
         if (b.isEmpty()) {
@@ -1037,8 +1050,15 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     runs.put(from, to);
   }
 
-  /** The dirty guest ranges of one bitmap, coalesced, scanned a 64-bit word at a time. */
+  /**
+   * The dirty guest ranges of one bitmap of this layer, coalesced, scanned a 64-bit word at a time.
+   *
+   * @throws BitmapInUseException when the bitmap is flagged in use: its content in the file is stale
+   */
   public List<Extent> dirtyExtents(Qcow2Bitmap b) throws IOException {
+    if (b.inUse()) {
+      throw new BitmapInUseException(path, b.name());
+    }
     String tableWhere = "bitmap table of '" + b.name() + "' at 0x" + Long.toHexString(b.tableOffset());
     ByteBuffer table = read(b.tableOffset(), b.tableSize() * 8, tableWhere);
     long[] entries = new long[b.tableSize()];
