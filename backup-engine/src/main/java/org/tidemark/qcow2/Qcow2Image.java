@@ -680,15 +680,20 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   /** What a unit (cluster, or subcluster with extended L2) holds. */
   private int kind(long unit) throws IOException {
     long cluster = unit >>> (clusterBits - unitBits);
-    long entry = l2Entry(cluster);
+    return kindOf(l2Entry(cluster), l2SubclusterBitmap(cluster), cluster, (int) (unit & 31));
+  }
+
+  /**
+   * What a unit holds, from its cluster's L2 entry and (extended L2) subcluster bitmap; {@code sub}
+   * is the subcluster's index in the cluster (ignored without extended L2).
+   */
+  private int kindOf(long entry, long bitmap, long cluster, int sub) throws CorruptImageException {
     if ((entry & (1L << 62)) != 0) {
       return COMPRESSED;
     }
     if (!extendedL2) {
       return isData(entry) ? DATA : isUnallocated(entry) ? UNALLOCATED : ZERO;
     }
-    int sub = (int) (unit & 31);
-    long bitmap = l2SubclusterBitmap(cluster);
     if ((bitmap >>> (32 + sub) & 1) != 0) {
       return ZERO;
     }
@@ -708,6 +713,13 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     return (l2Entry(cluster) & OFFSET_MASK) + ((unit & ((1L << (clusterBits - unitBits)) - 1)) << unitBits);
   }
 
+  /**
+   * The L2 table at {@code l2Offset}, from the cache or read. The cluster is read into a per-thread
+   * scratch buffer; a table of zeros only (all entries unallocated: a discarded table, or a table
+   * in a hole of a sparse file) is answered with one shared empty table and takes no memory of its
+   * own, so a sparse file whose L1 table names thousands of tables in holes costs one read of
+   * each and no allocation.
+   */
   private long[] l2Table(int l1Index, long l2Offset) throws IOException {
     synchronized (l2Cache) {
       long[] t = l2Cache.get(l2Offset);
@@ -720,14 +732,32 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       throw new CorruptImageException(path, where + ": not aligned to the cluster size " + clusterSize);
     }
     checkRange(l2Offset, clusterSize, where, true);
-    ByteBuffer b = read(l2Offset, clusterSize, where);
-    long[] t = new long[clusterSize / 8];
-    b.asLongBuffer().get(t);
+    ByteBuffer b = SCRATCH.get();
+    if (b.capacity() < clusterSize) {
+      b = ByteBuffer.allocateDirect(clusterSize);
+      SCRATCH.set(b);
+    }
+    b.clear().limit(clusterSize);
+    readInto(l2Offset, b, where);
+    b.flip();
+    l2Loads.incrementAndGet();
+    long[] t;
+    if (b.mismatch(ZERO_CLUSTER.duplicate().limit(clusterSize)) < 0) {
+      t = emptyTable(clusterBits);
+    } else {
+      t = new long[clusterSize / 8];
+      b.asLongBuffer().get(t);
+    }
     synchronized (l2Cache) {
       l2Cache.put(l2Offset, t);
     }
     return t;
   }
+
+  /** Per-thread buffers L2 tables are read into (the largest cluster read so far). */
+  private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+  /** Zeros to compare a read L2 table with, one cluster of the largest size. */
+  private static final ByteBuffer ZERO_CLUSTER = ByteBuffer.allocateDirect(1 << 21).asReadOnlyBuffer();
 
   /** Whether an L2 entry holds data (standard allocated or compressed) rather than zeros. */
   private boolean isData(long entry) {
@@ -781,75 +811,141 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
 
   /**
    * The allocation map in qemu-img's terms: runs of clusters of one kind, and for standard data
-   * clusters contiguous in the file. Memory grows with the number of runs, not the size.
+   * clusters contiguous in the file. Memory grows with the number of runs, not the size; work with
+   * the allocated clusters and the runs of unallocated L2 entries, each layer of a backing chain
+   * being asked only about the ranges the layers above it leave unallocated.
    */
   public List<MapEntry> mapEntries() throws IOException {
     List<MapEntry> out = new ArrayList<>();
-    int unitSize = 1 << unitBits;
-    long units = (size + unitSize - 1) / unitSize;
-    int unitsPerClusterBits = clusterBits - unitBits;
-    long unallocatedFrom = -1;
-    for (long u = 0; u <= units; u++) {
-      long start = u << unitBits;
-      boolean l1Empty = u < units && (l1[(int) (u >>> (unitsPerClusterBits + l2Bits))] & OFFSET_MASK) == 0;
-      // with extended L2, qemu-img reports an unallocated subcluster of an allocated cluster (and no
-      // backing file) with the host offset it would have: such units are handled below, not as a gap
-      boolean hostedGap = !l1Empty && u < units && extendedL2 && backing == null && kind(u) == UNALLOCATED
-          && hasHost(l2Entry(u >>> unitsPerClusterBits));
-      boolean unallocated = u < units && !hostedGap && (l1Empty || kind(u) == UNALLOCATED);
-      if (unallocated) {
-        if (unallocatedFrom < 0) {
-          unallocatedFrom = start;
-        }
-        if (l1Empty) { // the whole L2 range at once
-          long span = 1L << (unitsPerClusterBits + l2Bits);
-          u = Math.min(units, (u / span + 1) * span) - 1;
-        }
-        continue;
-      }
-      if (unallocatedFrom >= 0) {
-        fromBelow(out, unallocatedFrom, Math.min(size, start));
-        unallocatedFrom = -1;
-      }
-      if (u == units) {
-        break;
-      }
-      long length = Math.min(unitSize, size - start);
-      int kind = kind(u);
-      MapEntry e;
-      if (kind == COMPRESSED) {
-        e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.empty());
-      } else if (kind == DATA) {
-        e = new MapEntry(start, length, 0, true, false, true, java.util.OptionalLong.of(hostOffset(u)));
-      } else {
-        long clusterHost = l2Entry(u >>> unitsPerClusterBits) & OFFSET_MASK;
-        java.util.OptionalLong host = clusterHost == 0 ? java.util.OptionalLong.empty()
-            : java.util.OptionalLong.of(extendedL2 ? hostOffset(u) : clusterHost);
-        e = new MapEntry(start, length, 0, !hostedGap, true, false, host);
-      }
-      appendMap(out, e);
-    }
+    map(0, size, 0, out);
     return out;
   }
 
-  /** The map of [from, to), which this image leaves to its backing file (or to zeros). */
-  private void fromBelow(List<MapEntry> out, long from, long to) throws IOException {
+  /**
+   * Appends the map of guest bytes [from, to) of this layer (inside its virtual size), with depths
+   * counted from {@code depth}: a step per allocated unit, a tight scan per run of unallocated L2
+   * entries, a step per L1 entry without an L2 table; the gaps are asked of the backing file, for
+   * those ranges only.
+   */
+  private void map(long from, long to, int depth, List<MapEntry> out) throws IOException {
+    if (from >= to) {
+      return;
+    }
+    mapBytesAsked.addAndGet(to - from);
+    int unitsPerClusterBits = clusterBits - unitBits;
+    int spanBits = unitsPerClusterBits + l2Bits; // units per L1 entry
+    long unitMask = (1L << unitsPerClusterBits) - 1;
+    int words = extendedL2 ? 2 : 1;
+    long gapFrom = -1;
+    long u = from >>> unitBits;
+    long end = ((to - 1) >>> unitBits) + 1;
+    while (u < end) {
+      int l1Index = (int) (u >>> spanBits);
+      long spanEnd = Math.min(end, (long) (l1Index + 1) << spanBits);
+      long l2Offset = l1[l1Index] & OFFSET_MASK;
+      long[] table = l2Offset == 0 ? null : l2Table(l1Index, l2Offset);
+      if (table == null || table == emptyTable(clusterBits)) { // the whole L2 range at once
+        gapFrom = gapFrom >= 0 ? gapFrom : Math.max(from, u << unitBits);
+        u = spanEnd;
+        continue;
+      }
+      int lastIndex = (int) (((spanEnd - 1) >>> unitsPerClusterBits) & ((1L << l2Bits) - 1));
+      while (u < spanEnd) {
+        long cluster = u >>> unitsPerClusterBits;
+        int index = (int) (cluster & ((1L << l2Bits) - 1));
+        long entry = table[index * words];
+        long bitmap = extendedL2 ? table[index * words + 1] : 0;
+        if (entry == 0 && bitmap == 0) { // unallocated clusters: skip the run of empty entries
+          gapFrom = gapFrom >= 0 ? gapFrom : Math.max(from, u << unitBits);
+          int k = index + 1;
+          while (k <= lastIndex && table[k * words] == 0 && (!extendedL2 || table[k * words + 1] == 0)) {
+            k++;
+          }
+          u = Math.min(spanEnd, (cluster + k - index) << unitsPerClusterBits);
+          mapSteps.incrementAndGet();
+          continue;
+        }
+        mapSteps.incrementAndGet();
+        int kind = kindOf(entry, bitmap, cluster, (int) (u & 31));
+        // with extended L2, qemu-img reports an unallocated subcluster of an allocated cluster (and no
+        // backing file) with the host offset it would have: such units are reported, not a gap
+        boolean hostedGap = kind == UNALLOCATED && extendedL2 && backing == null && hasHost(entry);
+        if (kind == UNALLOCATED && !hostedGap) {
+          gapFrom = gapFrom >= 0 ? gapFrom : Math.max(from, u << unitBits);
+          u++;
+          continue;
+        }
+        long start = Math.max(from, u << unitBits);
+        long stop = Math.min(to, (u + 1) << unitBits);
+        if (gapFrom >= 0) {
+          fromBelow(out, gapFrom, start, depth);
+          gapFrom = -1;
+        }
+        long clusterHost = entry & OFFSET_MASK;
+        long host = clusterHost + ((u & unitMask) << unitBits) + (start - (u << unitBits));
+        MapEntry e;
+        if (kind == COMPRESSED) {
+          e = new MapEntry(start, stop - start, depth, true, false, true, java.util.OptionalLong.empty());
+        } else if (kind == DATA) {
+          e = new MapEntry(start, stop - start, depth, true, false, true, java.util.OptionalLong.of(host));
+        } else {
+          e = new MapEntry(start, stop - start, depth, !hostedGap, true, false,
+              clusterHost == 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(host));
+        }
+        appendMap(out, e);
+        u++;
+      }
+    }
+    if (gapFrom >= 0) {
+      fromBelow(out, gapFrom, to, depth);
+    }
+  }
+
+  /** The map of [from, to), which this image (at {@code depth}) leaves to its backing file (or to zeros). */
+  private void fromBelow(List<MapEntry> out, long from, long to, int depth) throws IOException {
     long backed = backing == null ? from : Math.max(from, Math.min(to, backing.virtualSize()));
     if (backing instanceof Qcow2Image q) {
-      for (MapEntry e : q.mapEntries()) {
-        long a = Math.max(from, e.start());
-        long b = Math.min(backed, e.start() + e.length());
-        if (a < b) {
-          appendMap(out, new MapEntry(a, b - a, e.depth() + 1, e.present(), e.zero(), e.data(),
-              e.offset().isPresent() ? java.util.OptionalLong.of(e.offset().getAsLong() + a - e.start()) : e.offset()));
-        }
+      if (backed > from) {
+        q.map(from, backed, depth + 1, out);
       }
     } else if (backing != null && backed > from) {
-      appendMap(out, new MapEntry(from, backed - from, 1, true, false, true, java.util.OptionalLong.of(from)));
+      appendMap(out, new MapEntry(from, backed - from, depth + 1, true, false, true, java.util.OptionalLong.of(from)));
     }
     if (backed < to) {
-      appendMap(out, new MapEntry(backed, to - backed, backing == null ? 0 : 0, false, true, false, java.util.OptionalLong.empty()));
+      appendMap(out, new MapEntry(backed, to - backed, depth, false, true, false, java.util.OptionalLong.empty()));
     }
+  }
+
+  /** Work counters for tests: guest bytes this layer's map was asked about, steps of its map, L2 tables read. */
+  private final java.util.concurrent.atomic.AtomicLong mapBytesAsked = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong mapSteps = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong l2Loads = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Guest bytes the map of this layer was asked about so far (for tests: work follows the extents). */
+  long mapBytesAsked() {
+    return mapBytesAsked.get();
+  }
+
+  /** Steps the map of this layer took so far: allocated units and runs of unallocated entries. */
+  long mapSteps() {
+    return mapSteps.get();
+  }
+
+  /** L2 tables read from the file so far (cache misses). */
+  long l2Loads() {
+    return l2Loads.get();
+  }
+
+  /** One shared L2 table of zeros per cluster size (never written). */
+  private static final long[][] EMPTY_TABLES = new long[22][];
+
+  private static synchronized long[] emptyTable(int clusterBits) {
+    long[] t = EMPTY_TABLES[clusterBits];
+    if (t == null) {
+      t = new long[(1 << clusterBits) / 8];
+      EMPTY_TABLES[clusterBits] = t;
+    }
+    return t;
   }
 
   private static void appendMap(List<MapEntry> out, MapEntry e) {
