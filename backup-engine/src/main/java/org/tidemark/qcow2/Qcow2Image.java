@@ -548,8 +548,12 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     return 1 << refcountOrder;
   }
 
-  /** QEMU's limit on the number of internal snapshots. */
+  /** QEMU's limit on the number of internal snapshots (QCOW_MAX_SNAPSHOTS). */
   private static final int MAX_SNAPSHOTS = 65536;
+  /** QEMU's limit on the snapshot table's length in bytes (QCOW_MAX_SNAPSHOTS_SIZE: 1 KiB per snapshot). */
+  public static final int MAX_SNAPSHOT_TABLE_BYTES = 64 << 20;
+  /** QEMU's limit on a snapshot entry's extra data (QCOW_MAX_SNAPSHOT_EXTRA_DATA). */
+  private static final int MAX_SNAPSHOT_EXTRA = 1024;
 
   /**
    * The internal snapshots, from the snapshot table (read on each call).
@@ -561,7 +565,12 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
    *   36 u32 extra_data_size, extra data (u64 vm_state_size_large, u64 disk_size, u64 icount), id, name
    * </pre>
    *
-   * @throws CorruptImageException when the table is malformed
+   * <p>As QEMU: at most {@value #MAX_SNAPSHOTS} snapshots, {@value #MAX_SNAPSHOT_EXTRA} bytes of
+   * extra data each, and a table of at most {@value #MAX_SNAPSHOT_TABLE_BYTES} bytes. The entries'
+   * fixed parts are walked first, through one small buffer, so a table beyond the limit is refused
+   * before anything is kept of it.
+   *
+   * @throws CorruptImageException when the table is malformed or beyond those limits
    */
   public List<Qcow2Snapshot> snapshots() throws IOException {
     if (snapshotCount == 0) {
@@ -572,34 +581,48 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       throw new CorruptImageException(path, where + ": nb_snapshots " + snapshotCount + " (expected at most " + MAX_SNAPSHOTS + ")");
     }
     checkRange(snapshotsOffset, 0, where, true);
-    List<Qcow2Snapshot> out = new ArrayList<>();
-    long pos = snapshotsOffset;
-    for (int i = 0; i < snapshotCount; i++) {
+    int n = (int) snapshotCount;
+    int[] starts = new int[n];
+    ByteBuffer head = ByteBuffer.allocate(40);
+    long end = 0; // of the last entry, unpadded, from the table's start
+    for (int i = 0; i < n; i++) {
+      long start = (end + 7) & ~7L;
+      long pos = snapshotsOffset + start;
       String entry = where + ", entry " + i + " at 0x" + Long.toHexString(pos);
       checkRange(pos, 40, entry, false);
-      ByteBuffer e = read(pos, 40, entry);
-      int idSize = e.getShort(12) & 0xffff;
-      int nameSize = e.getShort(14) & 0xffff;
-      long extraSize = e.getInt(36) & 0xffffffffL;
-      if (extraSize > 1024) { // QEMU's QCOW_MAX_SNAPSHOT_EXTRA_DATA
-        throw new CorruptImageException(path, entry + ": extra_data_size " + extraSize + " (expected at most 1024)");
+      readInto(pos, head.clear(), entry);
+      long extraSize = head.getInt(36) & 0xffffffffL;
+      if (extraSize > MAX_SNAPSHOT_EXTRA) {
+        throw new CorruptImageException(path, entry + ": extra_data_size " + extraSize + " (expected at most " + MAX_SNAPSHOT_EXTRA + ")");
       }
-      long total = 40 + extraSize + idSize + nameSize;
+      long total = 40 + extraSize + (head.getShort(12) & 0xffff) + (head.getShort(14) & 0xffff);
       checkRange(pos, total, entry, false);
-      ByteBuffer all = read(pos, (int) total, entry);
-      long vmState = e.getInt(32) & 0xffffffffL;
+      end = start + total;
+      if (end > MAX_SNAPSHOT_TABLE_BYTES) {
+        throw new CorruptImageException(path, where + ": the table of " + n + " entries reaches " + end + " bytes at entry " + i
+            + " (expected at most " + MAX_SNAPSHOT_TABLE_BYTES + ", QEMU's limit)");
+      }
+      starts[i] = (int) start;
+    }
+    ByteBuffer table = read(snapshotsOffset, (int) end, where);
+    List<Qcow2Snapshot> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      int p = starts[i];
+      int idSize = table.getShort(p + 12) & 0xffff;
+      int nameSize = table.getShort(p + 14) & 0xffff;
+      int extraSize = table.getInt(p + 36);
+      long vmState = table.getInt(p + 32) & 0xffffffffL;
       if (extraSize >= 8) {
-        vmState = all.getLong(40);
+        vmState = table.getLong(p + 40);
       }
       java.util.OptionalLong icount = java.util.OptionalLong.empty();
-      if (extraSize >= 24 && all.getLong(56) != -1L) {
-        icount = java.util.OptionalLong.of(all.getLong(56));
+      if (extraSize >= 24 && table.getLong(p + 56) != -1L) {
+        icount = java.util.OptionalLong.of(table.getLong(p + 56));
       }
-      String id = new String(all.array(), (int) (40 + extraSize), idSize, StandardCharsets.UTF_8);
-      String name = new String(all.array(), (int) (40 + extraSize + idSize), nameSize, StandardCharsets.UTF_8);
-      out.add(new Qcow2Snapshot(id, name, e.getInt(16) & 0xffffffffL, e.getInt(20) & 0xffffffffL, e.getLong(24),
-          vmState, icount, e.getLong(0), e.getInt(8) & 0xffffffffL));
-      pos += (total + 7) & ~7L;
+      String id = new String(table.array(), p + 40 + extraSize, idSize, StandardCharsets.UTF_8);
+      String name = new String(table.array(), p + 40 + extraSize + idSize, nameSize, StandardCharsets.UTF_8);
+      out.add(new Qcow2Snapshot(id, name, table.getInt(p + 16) & 0xffffffffL, table.getInt(p + 20) & 0xffffffffL,
+          table.getLong(p + 24), vmState, icount, table.getLong(p), table.getInt(p + 8) & 0xffffffffL));
     }
     return List.copyOf(out);
   }
