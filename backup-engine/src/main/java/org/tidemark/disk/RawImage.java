@@ -22,8 +22,14 @@ public final class RawImage implements DiskSource {
     this.size = channel.size();
   }
 
-  /** Opens a raw image read-only. */
+  /**
+   * Opens a raw image read-only.
+   *
+   * @throws org.tidemark.qcow2.UnsupportedImageException when it is not a regular file or a block
+   *     device outside the kernel's pseudo file systems ({@link ImageFiles})
+   */
   public static RawImage open(Path path) throws IOException {
+    ImageFiles.requireDiskFile(path, path, "image");
     return new RawImage(path, FileChannel.open(path, StandardOpenOption.READ));
   }
 

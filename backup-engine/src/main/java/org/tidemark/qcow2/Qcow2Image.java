@@ -108,7 +108,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   /** log2 of the unit the map is kept in: the cluster, or with extended L2 the subcluster. */
   private final int unitBits;
 
-  private Qcow2Image(Path path, FileChannel channel, List<Path> chain) throws IOException {
+  private Qcow2Image(Path path, FileChannel channel, List<Path> chain, BackingPolicy policy, Path root) throws IOException {
     this.path = path;
     this.channel = channel;
     this.fileSize = channel.size();
@@ -219,7 +219,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       backingName = backingName(h, backingOffset);
       backingFormat = extension(h, headerLength, BACKING_FORMAT_EXTENSION)
           .map(e -> new String(h.array(), e[0], e[1], StandardCharsets.UTF_8)).orElse(null);
-      backing = openBacking(chain);
+      backing = openBacking(chain, policy, root);
     }
     if (dataFileName == null) {
       dataPath = path;
@@ -253,16 +253,32 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   }
 
   /**
-   * Opens an image read-only and reads its header, L1 table and bitmap directory.
+   * Opens an image read-only and reads its header, L1 table and bitmap directory, following backing
+   * files in the image's folder tree only ({@link BackingPolicy#sameTree()}).
    *
    * @throws CorruptImageException when a structure is malformed
-   * @throws UnsupportedImageException when the image uses a feature this reader refuses
+   * @throws UnsupportedImageException when the image uses a feature this reader refuses, or is not
+   *     a regular file or block device ({@link org.tidemark.disk.ImageFiles})
+   * @throws BackingFileRefusedException when a backing file lies outside the image's folder tree
    */
   public static Qcow2Image open(Path path) throws IOException {
-    return open(path, List.of());
+    return open(path, BackingPolicy.sameTree());
   }
 
-  private static Qcow2Image open(Path path, List<Path> above) throws IOException {
+  /**
+   * Opens an image read-only, following the backing files {@code policy} allows.
+   *
+   * @throws CorruptImageException when a structure is malformed
+   * @throws UnsupportedImageException when the image uses a feature this reader refuses, or is not
+   *     a regular file or block device
+   * @throws BackingFileRefusedException when a backing file is one the policy does not allow
+   */
+  public static Qcow2Image open(Path path, BackingPolicy policy) throws IOException {
+    org.tidemark.disk.ImageFiles.requireDiskFile(path, path, "image");
+    return open(path, List.of(), policy, path.toRealPath().getParent());
+  }
+
+  private static Qcow2Image open(Path path, List<Path> above, BackingPolicy policy, Path root) throws IOException {
     Path real = path.toRealPath();
     if (above.contains(real)) {
       throw new CorruptImageException(above.get(0), "the backing chain loops: " + above + " leads back to " + real);
@@ -274,7 +290,7 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     chain.add(real);
     FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
     try {
-      return new Qcow2Image(path, ch, chain);
+      return new Qcow2Image(path, ch, chain, policy, root);
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
@@ -305,18 +321,27 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     return named.isAbsolute() ? named : path.toAbsolutePath().getParent().resolve(named);
   }
 
-  /** Opens the backing file the header names (qcow2 or raw), below this image in the chain. */
-  private DiskSource openBacking(List<Path> chain) throws IOException {
+  /**
+   * Opens the backing file the header names (qcow2 or raw), below this image in the chain, when
+   * the policy allows it ({@code root}: the top image's folder) and it is a regular file or a block
+   * device outside the kernel's pseudo file systems.
+   */
+  private DiskSource openBacking(List<Path> chain, BackingPolicy policy, Path root) throws IOException {
     Path file = resolve(backingName, "backing file");
     if (!java.nio.file.Files.exists(file)) {
       throw new CorruptImageException(path, "backing file " + file + " (header: '" + backingName + "') does not exist");
     }
-    if (!isFileOrBlockDevice(file)) { // a FIFO (/dev/stdin) would block the open or reads forever
-      throw new UnsupportedImageException(path, "backing file " + file + " is not a regular file or a block device");
+    Path real = file.toRealPath();
+    if (!policy.permits(root, real)) {
+      throw new BackingFileRefusedException(path, file, "backing file " + file + (real.equals(file) ? "" : " (" + real + ")")
+          + " (header: '" + backingName + "') lies outside " + root + ", the top image's folder, and is not among the"
+          + " paths allowed: not followed (allow it with Qcow2Image.open(image, BackingPolicy.allowing(paths)), as a"
+          + " backup does for the <backingStore> sources of the domain XML)");
     }
+    org.tidemark.disk.ImageFiles.requireDiskFile(file, path, "backing file");
     String fmt = backingFormat != null ? backingFormat : probe(file);
     return switch (fmt) {
-      case "qcow2" -> open(file, chain);
+      case "qcow2" -> open(file, chain, policy, root);
       case "raw" -> org.tidemark.disk.RawImage.open(file);
       default -> throw new UnsupportedImageException(path, "backing file " + file + " has format '" + fmt + "' (expected qcow2 or raw)");
     };
@@ -358,21 +383,11 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     }
   }
 
-  /** Whether a file (links followed) is a regular file or a block device, not a FIFO, socket, character device or folder. */
-  private static boolean isFileOrBlockDevice(Path file) throws IOException {
-    if (java.nio.file.Files.isRegularFile(file)) {
-      return true;
-    }
-    try {
-      int type = (Integer) java.nio.file.Files.getAttribute(file, "unix:mode") & 0170000;
-      return type == 0060000; // S_IFBLK
-    } catch (UnsupportedOperationException | IllegalArgumentException e) {
-      return false;
-    }
-  }
-
   private static String probe(Path file) {
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      if (java.nio.file.Files.size(file) < 4) { // nothing to probe: a file that claims no bytes is not read
+        return "raw";
+      }
       byte[] m = in.readNBytes(4);
       return m.length == 4 && ByteBuffer.wrap(m).getInt() == 0x514649fb ? "qcow2" : "raw";
     } catch (IOException e) {
