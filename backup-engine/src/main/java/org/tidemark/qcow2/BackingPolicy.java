@@ -8,7 +8,7 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Which backing files an image's header may lead the reader to. A qcow2 header can name any path
+ * Which backing files (and external data files) an image's header may lead the reader to. A qcow2 header can name any path
  * ({@code /etc/shadow}, another tenant's disk); followed blindly, an uploaded or guest-writable
  * image would copy that file into a backup. libvirt does not trust the header alone either: it
  * follows the chain its domain XML declares in {@code <backingStore>}.

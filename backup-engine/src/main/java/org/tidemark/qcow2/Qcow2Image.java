@@ -229,10 +229,18 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
       dataPath = resolve(dataFileName, "external data file");
       FileChannel d = null;
       try {
-        if (!java.nio.file.Files.isRegularFile(dataPath)) {
+        if (!java.nio.file.Files.exists(dataPath)) {
           throw new CorruptImageException(path, "external data file " + dataPath + " (header extension 0x44415441: '"
               + dataFileName + "') does not exist");
         }
+        Path real = dataPath.toRealPath();
+        if (!policy.permits(root, real)) {
+          throw new BackingFileRefusedException(path, dataPath, "external data file " + dataPath
+              + (real.equals(dataPath) ? "" : " (" + real + ")") + " (header extension 0x44415441: '" + dataFileName
+              + "') lies outside " + root + ", the top image's folder, and is not among the paths allowed: not read"
+              + " (allow it with Qcow2Image.open(image, BackingPolicy.allowing(paths)))");
+        }
+        org.tidemark.disk.ImageFiles.requireDiskFile(dataPath, path, "external data file");
         d = FileChannel.open(dataPath, StandardOpenOption.READ);
       } catch (IOException | RuntimeException e) {
         if (backing != null) {

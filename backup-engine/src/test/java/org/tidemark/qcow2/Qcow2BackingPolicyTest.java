@@ -18,7 +18,7 @@ import org.tidemark.disk.RawImage;
 /**
  * Which backing files the reader follows ({@link BackingPolicy}, docs/qcow2.md "Backing chains"): an
  * image's header alone cannot lead it out of the top image's folder tree (issue 20: a backing name
- * of /etc/shadow was read into the backup), nor to a file of the kernel's pseudo file systems
+ * of /etc/shadow was read into the backup; an external data file name could do the same), nor to a file of the kernel's pseudo file systems
  * (issue 20: /proc/kmsg, whose reads block and consume the kernel log), nor to anything that is not
  * a regular file or a block device. Refusals come before the file is opened, so none can block.
  */
@@ -62,6 +62,32 @@ class Qcow2BackingPolicyTest {
     refusedByPolicy(overlay(dir.resolve("shadow-probed.qcow2"), "/etc/shadow", null), "/etc/shadow");
     refusedByPolicy(overlay(dir.resolve("a/b/up.qcow2"), "../../../../../../../../etc/shadow", "raw"),
         dir.resolve("a/b/../../../../../../../../etc/shadow").toString());
+  }
+
+  @Test
+  void anExternalDataFileNamedEtcShadowIsNotRead() throws Exception {
+    Path img = dir.resolve("data-file.qcow2");
+    // QEMU 7.2 creates a relative data file in its working folder: run it in the image's
+    Process p = new ProcessBuilder("qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=datafile.ab", img.toString(), "1M")
+        .directory(dir.toFile()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    assertTrue(Files.exists(dir.resolve("datafile.ab")), out);
+    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(img));
+    byte[] name = "datafile.ab".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int at = -1;
+    for (int i = 0; i + name.length <= 65536 && at < 0; i++) {
+      if (b.slice(i, name.length).equals(ByteBuffer.wrap(name))) {
+        at = i;
+      }
+    }
+    assertTrue(at > 0, "the data file name is in the header");
+    b.put(at, "/etc/shadow".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    Files.write(img, b.array());
+    BackingFileRefusedException e = assertThrows(BackingFileRefusedException.class, () -> Qcow2Image.open(img).close());
+    assertEquals(Path.of("/etc/shadow"), e.backingFile());
+    assertTrue(e.getMessage().startsWith(img + ": external data file /etc/shadow"), e.getMessage());
+    assertTrue(e.getMessage().contains("lies outside " + dir.toAbsolutePath()), e.getMessage());
   }
 
   @Test
