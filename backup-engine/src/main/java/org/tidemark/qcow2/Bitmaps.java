@@ -192,6 +192,7 @@ final class Bitmaps {
     long bitsPerCluster = 8L * clusterSize;
     long totalBits = (size + b.granularity() - 1) / b.granularity();
     DirtyRuns runs = new DirtyRuns(b.granularity(), size);
+    ByteBuffer cluster = ByteBuffer.allocate(clusterSize); // one buffer for every data cluster of the table
     for (int i = 0; i < b.tableSize(); i++) {
       long entry = table.getLong(i * 8);
       long firstBit = i * bitsPerCluster;
@@ -206,7 +207,8 @@ final class Bitmaps {
         throw new CorruptImageException(path, where + ": entry 0x" + Long.toHexString(entry) + " is not a cluster-aligned offset");
       }
       file.checkRange(host, clusterSize, where, clusterSize);
-      runs.words(file.read(host, clusterSize, where), firstBit, nBits);
+      file.readInto(host, cluster.clear(), where);
+      runs.words(cluster.flip(), firstBit, nBits);
     }
     return runs.finish(totalBits);
   }
