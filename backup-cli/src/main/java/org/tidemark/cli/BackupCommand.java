@@ -69,6 +69,11 @@ final class BackupCommand implements Callable<Integer> {
   @Option(names = "--disk", paramLabel = "NAME=PATH", description = "Read disk NAME from PATH instead of the domain's source.")
   Map<String, Path> diskPaths = new LinkedHashMap<>();
 
+  @Option(names = "--allow-backing", paramLabel = "PATH",
+      description = {"Offline: a backing file (or a folder of them) the disk images may name outside their own folder, "
+          + "besides the chain the domain XML declares in <backingStore>; others are refused."})
+  List<Path> allowBacking = new ArrayList<>();
+
   @Option(names = "--exclude-disk", paramLabel = "NAME", description = "Do not back up disk NAME.")
   List<String> excluded = new ArrayList<>();
 
@@ -87,6 +92,9 @@ final class BackupCommand implements Callable<Integer> {
   @Mixin OutputOptions output;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Per disk, the backing files its image may lead to. */
+  private final Map<String, org.tidemark.qcow2.BackingPolicy> backing = new HashMap<>();
 
   @Override
   public Integer call() throws Exception {
@@ -127,6 +135,14 @@ final class BackupCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "--disk " + d + ": the domain has no disk " + d);
       }
     }
+    // backing files: those in each image's folder, the chain libvirt declared, and what the user allows
+    for (DomainDisk d : y.domain().orElseThrow().disks()) {
+      List<Path> allowed = new ArrayList<>(allowBacking);
+      for (String b : org.tidemark.xml.DomainXml.backingChain(y.domain().orElseThrow(), d.target())) {
+        allowed.add(Path.of(b));
+      }
+      backing.put(d.target(), org.tidemark.qcow2.BackingPolicy.allowing(allowed));
+    }
     byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
     BackupRequest request = new BackupRequest(y, xml, known, disk -> open(y, disk), Set.copyOf(excluded), full, codec,
         ArchiveWriter.DEFAULT_CHUNK, Main.Version.version());
@@ -148,7 +164,7 @@ final class BackupCommand implements Callable<Integer> {
     if (path == null) {
       path = Path.of(d.source().orElseThrow(() -> new IOException("disk " + disk + " has no source path")));
     }
-    return OpenDisk.open(path, d.driverType());
+    return OpenDisk.open(path, d.driverType(), backing.getOrDefault(disk, org.tidemark.qcow2.BackingPolicy.sameTree()));
   }
 
   private static Map<String, Checkpoint> readCheckpointDir(CheckpointFiles checkpoints, Path dir, String self) throws Exception {

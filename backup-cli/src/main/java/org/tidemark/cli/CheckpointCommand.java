@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -58,14 +57,14 @@ final class CheckpointCommand implements Runnable {
     } catch (InvalidPathException e) {
       throw new NoSuchFileException(file, null, "not a path (" + e.getReason() + ")");
     }
-    BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-    if (!attributes.isRegularFile()) {
-      throw new FileSystemException(file, null,
-          "not a regular file (" + kind(path, attributes) + "): give a file, or - for standard input");
+    String kind = org.tidemark.internal.FileKinds.notRegular(path, false);
+    if (kind != null) {
+      throw new FileSystemException(file, null, "not a regular file (" + kind + "): give a file, or - for standard input");
     }
-    if (attributes.size() > CheckpointXml.MAX_BYTES) {
+    long size = Files.size(path);
+    if (size > CheckpointXml.MAX_BYTES) {
       throw new CheckpointXmlException(file, 0, 0,
-          "file of " + attributes.size() + " bytes is larger than the limit of " + CheckpointXml.MAX_BYTES);
+          "file of " + size + " bytes is larger than the limit of " + CheckpointXml.MAX_BYTES);
     }
     try (InputStream in = Files.newInputStream(path)) {
       return bounded(in, file); // bounded still: the file may grow after its size was read
@@ -78,26 +77,6 @@ final class CheckpointCommand implements Runnable {
       throw new CheckpointXmlException(file, 0, 0, "more than " + CheckpointXml.MAX_BYTES + " bytes: larger than the limit");
     }
     return xml;
-  }
-
-  /** What a file that is not a regular file is, for messages. */
-  static String kind(Path path, BasicFileAttributes attributes) {
-    if (attributes.isDirectory()) {
-      return "a directory";
-    }
-    try {
-      int type = (Integer) Files.getAttribute(path, "unix:mode") & 0170000;
-      switch (type) {
-        case 0010000: return "a FIFO";
-        case 0020000: return "a character device";
-        case 0060000: return "a block device";
-        case 0140000: return "a socket";
-        default: break;
-      }
-    } catch (IOException | RuntimeException e) {
-      // no unix view here: say less
-    }
-    return "a special file";
   }
 
   /** Parses and validates one checkpoint file (REDEFINE mode). */

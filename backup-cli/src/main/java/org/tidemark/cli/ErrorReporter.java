@@ -77,6 +77,9 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
 
   /** The one-line message: the file first where the exception knows it. */
   static String messageFor(Throwable e) {
+    if (e instanceof org.tidemark.qcow2.BackingFileRefusedException b) {
+      return e.getMessage() + "; to follow it, give --allow-backing " + b.backingFile();
+    }
     if (e instanceof NoSuchFileException n) {
       return n.getFile() + ": " + (n.getReason() != null ? n.getReason() : "no such file or directory");
     }

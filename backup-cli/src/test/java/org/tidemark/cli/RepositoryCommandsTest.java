@@ -100,10 +100,12 @@ class RepositoryCommandsTest {
     Path repo = dir.resolve("repo");
     Cli.Result r = Cli.run("backup", "--repo", repo.toString(), "--checkpoint", cp1.toString(), "--disk", "vda=" + disk);
     assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.toString());
-    assertEquals(List.of("tidemark: " + disk + ": is a FIFO, not a regular file or block device (a disk image is one"
-        + " of these; opening it could block or read without end)"), r.err().lines().toList(), r.toString());
+    assertEquals(List.of("tidemark: " + disk + ": is a FIFO, not a regular file or a block device (a disk image is one"
+        + " of these)"), r.err().lines().toList(), r.toString());
     try (Stream<Path> left = Files.exists(repo) ? Files.walk(repo) : Stream.empty()) {
-      assertEquals(List.of(), left.filter(Files::isRegularFile).toList(), "files left in the repository");
+      assertEquals(List.of(), left.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().equals(org.tidemark.archive.RepositoryLock.FILE_NAME)).toList(),
+          "files left in the repository (its lock file aside)");
     }
   }
 }

@@ -35,12 +35,22 @@ public record OpenDisk(DiskSource source, DiskFacts facts) implements Closeable 
    * @throws IOException when the image cannot be opened or read
    */
   public static OpenDisk open(Path path, Optional<String> format) throws IOException {
-    Images.requireImageFile(path); // a FIFO would block the open: refused before
+    return open(path, format, org.tidemark.qcow2.BackingPolicy.sameTree());
+  }
+
+  /**
+   * Opens a disk image as {@link #open(Path, Optional)} does, following the backing files {@code
+   * policy} allows (a backup allows the chain the domain XML declares in {@code <backingStore>}).
+   *
+   * @throws org.tidemark.qcow2.BackingFileRefusedException when a backing file is one the policy refuses
+   */
+  public static OpenDisk open(Path path, Optional<String> format, org.tidemark.qcow2.BackingPolicy policy)
+      throws IOException {
     DiskSource source;
     if (format.isEmpty()) {
-      source = Images.open(path);
+      source = Images.open(path, policy);
     } else if (format.get().equals("qcow2")) {
-      source = Qcow2Image.open(path);
+      source = Qcow2Image.open(path, policy);
     } else if (format.get().equals("raw")) {
       source = RawImage.open(path);
     } else {

@@ -5,42 +5,28 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.tidemark.internal.FileKinds;
 import org.tidemark.qcow2.Qcow2Image;
-import org.tidemark.qcow2.UnsupportedImageException;
 
 /** Opens a disk image read-only whatever its format: qcow2 when the file starts with qcow2's magic, raw otherwise. */
 public final class Images {
   private Images() {}
 
-  /** Opens {@code path} read-only as a {@link DiskSource}. */
+  /** Opens {@code path} read-only as a {@link DiskSource}, backing files in its folder tree only. */
   public static DiskSource open(Path path) throws IOException {
-    requireImageFile(path);
+    return open(path, org.tidemark.qcow2.BackingPolicy.sameTree());
+  }
+
+  /** Opens {@code path} read-only as a {@link DiskSource}, following the backing files {@code policy} allows. */
+  public static DiskSource open(Path path, org.tidemark.qcow2.BackingPolicy policy) throws IOException {
+    ImageFiles.requireDiskFile(path, path, "image"); // before its first bytes are read: a FIFO would block
     byte[] magic;
     try (InputStream in = Files.newInputStream(path)) {
       magic = in.readNBytes(4);
     }
     if (magic.length == 4 && ByteBuffer.wrap(magic).getInt() == 0x514649fb) {
-      return Qcow2Image.open(path);
+      return Qcow2Image.open(path, policy);
     }
     return RawImage.open(path);
-  }
-
-  /**
-   * Refuses, before anything opens it, a path no image can be read from: only a regular file or a
-   * block device (links followed) is a disk image. Opening a FIFO for reading blocks until a writer
-   * comes, a character device such as {@code /dev/zero} reads without end, a folder or socket does
-   * not read. Reads the file's attributes only.
-   *
-   * @throws UnsupportedImageException naming the path and what it is
-   * @throws java.nio.file.NoSuchFileException when nothing is there
-   */
-  public static void requireImageFile(Path path) throws IOException {
-    String kind = FileKinds.notRegular(path, true);
-    if (kind != null) {
-      throw new UnsupportedImageException(path, "is " + kind + ", not a regular file or block device (a disk image is"
-          + " one of these; opening it could block or read without end)");
-    }
   }
 
   /**

@@ -65,8 +65,9 @@ class DiskFileKindTest {
         for (Optional<String> format : List.of(Optional.<String>empty(), Optional.of("raw"), Optional.of("qcow2"))) {
           UnsupportedImageException e = assertThrows(UnsupportedImageException.class, () -> OpenDisk.open(p, format),
               p + " as " + format);
-          assertEquals(p + ": is " + c[1] + ", not a regular file or block device (a disk image is one of these;"
-              + " opening it could block or read without end)", e.getMessage());
+          String shown = Files.isSymbolicLink(p) ? "(" + p.toRealPath() + ") " : "";
+          assertEquals(p + ": " + shown + "is " + c[1] + ", not a regular file or a block device (a disk image is one of"
+              + " these)", e.getMessage());
         }
         assertThrows(UnsupportedImageException.class, () -> Images.open(p), p.toString());
       }
@@ -86,7 +87,7 @@ class DiskFileKindTest {
     // the block devices of this machine, checked without opening them (they need not be readable)
     try (Stream<Path> dev = Files.list(Path.of("/dev"))) {
       for (Path p : dev.filter(p -> isBlockDevice(p)).toList()) {
-        Images.requireImageFile(p);
+        org.tidemark.disk.ImageFiles.requireDiskFile(p, p, "image");
         assertEquals("a block device", FileKinds.notRegular(p, false), p.toString());
       }
     }

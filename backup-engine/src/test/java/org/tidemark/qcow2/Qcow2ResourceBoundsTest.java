@@ -120,6 +120,46 @@ class Qcow2ResourceBoundsTest {
     assertEquals(null, bounded(img), "the reader does not read internal snapshots");
   }
 
+  /**
+   * A snapshot-table bomb: 65,536 snapshots claimed, each with an ID and a name of 65,535 bytes
+   * (8.6 GB of table, QEMU refuses it: "Snapshot table is too big"); the file holds the entries'
+   * fixed parts up to just past QEMU's 64 MiB limit, sparse. Refused before any of it is kept.
+   */
+  @Test
+  void aSnapshotTableBeyondQemusLimitIsRefusedBeforeItIsKept() throws Exception {
+    Path img = dir.resolve("snapshot-bomb.qcow2");
+    Files.copy(small, img, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Qemu.run("qemu-img", "snapshot", "-c", "s1", img.toString());
+    ByteBuffer h = ByteBuffer.wrap(Files.readAllBytes(img));
+    assertEquals(1, h.getInt(60), "qemu-img wrote one snapshot");
+    ByteBuffer entry = ByteBuffer.allocate(40).put(0, h.array(), (int) h.getLong(64), 40);
+    entry.putShort(12, (short) 0xffff).putShort(14, (short) 0xffff).putInt(36, 0);
+    long stride = (40 + 2 * 0xffff + 7) & ~7L;
+    long table = (h.capacity() + 511) / 512 * 512;
+    int entries = (int) (Qcow2Image.MAX_SNAPSHOT_TABLE_BYTES / stride) + 1;
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.allocate(12).putInt(0, 65536).putLong(4, table), 60);
+      for (int i = 0; i < entries; i++) {
+        ch.write(entry.clear(), table + i * stride);
+      }
+    }
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+      f.setLength(table + (entries + 1) * stride);
+    }
+    String qemu = new String(new ProcessBuilder("qemu-img", "info", img.toString()).redirectErrorStream(true).start()
+        .getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(qemu.contains("Snapshot table is too big"), qemu);
+    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    try (Qcow2Image q = Qcow2Image.open(img)) {
+      long before = mx.getCurrentThreadAllocatedBytes();
+      CorruptImageException e = org.junit.jupiter.api.Assertions.assertThrows(CorruptImageException.class, q::snapshots);
+      long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+      assertTrue(e.getMessage().contains("snapshot table at 0x" + Long.toHexString(table)), e.getMessage());
+      assertTrue(e.getMessage().contains("expected at most 67108864"), e.getMessage());
+      assertTrue(allocated < BOUND, "snapshots() allocated " + allocated + " bytes (bound " + BOUND + ")");
+    }
+  }
+
   @Test
   void headerExtensionLengthOfFourGigabytes() throws Exception {
     refused(CorruptImageException.class, patched(small, "extension-length-max.qcow2", b -> b.putInt(b.getInt(100) + 4, -1)),
@@ -201,7 +241,7 @@ class Qcow2ResourceBoundsTest {
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", "-o", "cluster_size=512", "-u", "-b", fifo.toString(), "-F", "raw",
         img.toString(), "64K");
     // opening a FIFO for reading blocks until a writer comes: refused before that
-    refused(UnsupportedImageException.class, img, "backing file", "is not a regular file or a block device");
+    refused(UnsupportedImageException.class, img, "backing file", "is a FIFO, not a regular file or a block device");
   }
 
   @Test
