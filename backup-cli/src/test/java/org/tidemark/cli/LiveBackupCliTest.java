@@ -39,9 +39,7 @@ class LiveBackupCliTest {
     Path vdb = dir.resolve("vdb.qcow2");
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vdb.toString(), "32M");
-    String name = "tm-cli-" + ProcessHandle.current().pid();
-    libvirt.virsh("define", Files.writeString(dir.resolve("d.xml"), libvirt.domainXml(name, List.of(vda, vdb))).toString());
-    libvirt.virsh("start", name);
+    String name = libvirt.startDomain("tm-cli-", List.of(vda, vdb), dir);
     Path repo = dir.resolve("repo");
     Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
     try {
@@ -105,8 +103,7 @@ class LiveBackupCliTest {
       assertFalse(off.err().strip().contains("\n"), off.toString());
       assertTrue(off.err().contains("is not running"), off.toString());
     } finally {
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "destroy", name), 60);
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "undefine", name, "--checkpoints-metadata"), 60);
+      libvirt.removeDomain(name);
     }
   }
 
@@ -121,9 +118,7 @@ class LiveBackupCliTest {
     LibvirtSandbox libvirt = LibvirtSandbox.shared();
     Path vda = dir.resolve("vda.qcow2");
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
-    String name = "tm-kill-" + ProcessHandle.current().pid();
-    libvirt.virsh("define", Files.writeString(dir.resolve("d.xml"), libvirt.domainXml(name, List.of(vda))).toString());
-    libvirt.virsh("start", name);
+    String name = libvirt.startDomain("tm-kill-", List.of(vda), dir);
     Path repo = dir.resolve("repo");
     Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
     try {
@@ -165,8 +160,7 @@ class LiveBackupCliTest {
       Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", dir.resolve("out/vda.raw").toString(), vda.toString());
       assertEquals(ExitCodes.OK, Cli.run("verify", "--repo", repo.toString()).code());
     } finally {
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "destroy", name), 60);
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "undefine", name, "--checkpoints-metadata"), 60);
+      libvirt.removeDomain(name);
     }
   }
 

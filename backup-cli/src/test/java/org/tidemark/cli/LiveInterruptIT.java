@@ -34,9 +34,7 @@ class LiveInterruptIT {
     Qemu.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", random.toString(), vda.toString());
     Files.delete(random);
     Qemu.run("qemu-img", "resize", "-q", vda.toString(), "1G");
-    String name = "tm-int-" + ProcessHandle.current().pid();
-    libvirt.virsh("define", Files.writeString(dir.resolve("d.xml"), libvirt.domainXml(name, List.of(vda))).toString());
-    libvirt.virsh("start", name);
+    String name = libvirt.startDomain("tm-int-", List.of(vda), dir);
     Path repo = dir.resolve("repo");
     Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
     try {
@@ -67,8 +65,7 @@ class LiveInterruptIT {
       assertEquals(0, restore.code(), restore.err());
       Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", dir.resolve("out/vda.raw").toString(), vda.toString());
     } finally {
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "destroy", name), 60);
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "undefine", name, "--checkpoints-metadata"), 60);
+      libvirt.removeDomain(name);
     }
   }
 

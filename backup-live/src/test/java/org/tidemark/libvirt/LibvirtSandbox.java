@@ -118,6 +118,24 @@ public final class LibvirtSandbox {
     }
   }
 
+  /**
+   * Defines and starts a domain of {@link #domainXml} named {@code prefix} and this JVM's PID, with
+   * its XML written into {@code dir}; returns its name. {@link #removeDomain} removes it.
+   */
+  public String startDomain(String prefix, List<Path> disks, Path dir) throws Exception {
+    String name = prefix + ProcessHandle.current().pid();
+    Path xml = Files.writeString(dir.resolve(name + ".xml"), domainXml(name, disks));
+    virsh("define", xml.toString());
+    virsh("start", name);
+    return name;
+  }
+
+  /** Stops and undefines a domain, its checkpoints' metadata included; for a test's finally block. */
+  public void removeDomain(String name) throws Exception {
+    run(List.of("virsh", "-c", uri(), "destroy", name), 60);
+    run(List.of("virsh", "-c", uri(), "undefine", name, "--checkpoints-metadata"), 60);
+  }
+
   /** A domain XML with no OS, 64 MiB, one vCPU, the given qcow2 disks (vda, vdb, ...), no network. */
   public String domainXml(String name, List<Path> disks) {
     StringBuilder b = new StringBuilder("<domain type='" + domainType + "'>\n  <name>" + name + "</name>\n"

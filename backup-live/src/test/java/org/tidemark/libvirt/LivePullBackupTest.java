@@ -58,10 +58,7 @@ class LivePullBackupTest {
     Path vdb = dir.resolve("vdb.qcow2");
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
     Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vdb.toString(), "32M");
-    String name = "tm-live-" + ProcessHandle.current().pid();
-    Path xml = Files.writeString(dir.resolve("domain.xml"), libvirt.domainXml(name, List.of(vda, vdb)));
-    libvirt.virsh("define", xml.toString());
-    libvirt.virsh("start", name);
+    String name = libvirt.startDomain("tm-live-", List.of(vda, vdb), dir);
     Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-job");
     Connect conn = new Connect(libvirt.uri());
     try {
@@ -118,8 +115,7 @@ class LivePullBackupTest {
         }
       }
     } finally {
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "destroy", name), 60);
-      LibvirtSandbox.run(List.of("virsh", "-c", libvirt.uri(), "undefine", name, "--checkpoints-metadata"), 60);
+      libvirt.removeDomain(name);
       conn.close();
     }
   }
