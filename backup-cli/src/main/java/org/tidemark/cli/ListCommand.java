@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /** {@code tidemark list}: the backups in a repository, read from the archives themselves. */
 @Command(name = "list", mixinStandardHelpOptions = true,
-    description = "List the backups of a repository: chain, kinds, sizes, fallback reasons.")
+    description = {"List the backups of a repository: chain, kinds, sizes, fallback reasons.",
+        "Exits 4 when an archive cannot be read or a backup's chain cannot be restored (each is listed)."})
 final class ListCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
   Path repo;
@@ -35,8 +36,10 @@ final class ListCommand implements Callable<Integer> {
     Repository repository = Repository.at(repo);
     List<String> domains = domain != null ? List.of(domain) : repository.domains();
     List<Map<String, Object>> out = new ArrayList<>();
+    boolean broken = false;
     for (String d : domains) {
-      Repository.Scan scan = repository.scan(d);
+      org.tidemark.archive.Chains chains = repository.chains(d);
+      Repository.Scan scan = chains.scan();
       Map<String, Object> dom = new LinkedHashMap<>();
       dom.put("domain", d);
       List<Map<String, Object>> backups = new ArrayList<>();
@@ -45,6 +48,14 @@ final class ListCommand implements Callable<Integer> {
       }
       dom.put("backups", backups);
       dom.put("unreadable", scan.unreadable().stream().map(Finding::toString).toList());
+      // a point whose chain cannot be restored (a parent missing, unreadable or without a full copy)
+      List<String> brokenChains = new ArrayList<>();
+      for (StoredBackup b : scan.backups()) {
+        chains.problem(java.util.Optional.of(b.checkpoint()))
+            .ifPresent(e -> brokenChains.add(b.checkpoint() + ": " + Finding.of(e).problem()));
+      }
+      dom.put("brokenChains", brokenChains);
+      broken |= !scan.unreadable().isEmpty() || !brokenChains.isEmpty();
       out.add(dom);
     }
     if (output.json) {
@@ -52,7 +63,7 @@ final class ListCommand implements Callable<Integer> {
     } else if (!output.quiet) {
       printText(out);
     }
-    return ExitCodes.OK;
+    return broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK;
   }
 
   static Map<String, Object> describe(StoredBackup b) {
@@ -94,6 +105,9 @@ final class ListCommand implements Callable<Integer> {
       }
       for (String u : (List<String>) d.get("unreadable")) {
         out.println("  UNREADABLE " + Printable.escape(u));
+      }
+      for (String c : (List<String>) d.get("brokenChains")) {
+        out.println("  CANNOT RESTORE " + Printable.escape(c));
       }
     }
     out.flush();

@@ -69,7 +69,7 @@ class RepositoryCommandsTest {
     String problem = cp9 + ": is a FIFO, not a regular file (not opened: reading it could block or never end)";
 
     Cli.Result list = Cli.run("list", "--repo", repo.toString());
-    assertEquals(0, list.code(), list.toString());
+    assertEquals(ExitCodes.CORRUPT_ARCHIVE, list.code(), "an unreadable archive is listed, and flagged: " + list);
     assertTrue(list.out().contains("UNREADABLE " + problem), list.toString());
     assertTrue(list.out().contains("cp00002"), list.toString());
 
