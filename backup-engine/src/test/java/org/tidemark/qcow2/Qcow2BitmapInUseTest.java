@@ -37,6 +37,11 @@ class Qcow2BitmapInUseTest {
       }
       assertTrue(Files.exists(socket), "qemu-nbd made no socket");
       Qemu.run("qemu-io", "-f", "raw", "-c", "write -q -P 7 20M 1M", "nbd+unix:///?socket=" + socket);
+      // while qemu-nbd holds the image for writing, it is not opened at all (QEMU's image lock)
+      assertThrows(org.tidemark.disk.ImageInUseException.class, () -> Qcow2Image.open(img).close());
+      // killed, it leaves the bitmap flagged in use in the file, unsaved, and releases its locks
+      Qemu.run("kill", "-9", Long.toString(nbd.pid()));
+      assertTrue(nbd.waitFor(30, TimeUnit.SECONDS), "qemu-nbd did not stop");
       try (Qcow2Image q = Qcow2Image.open(img)) {
         // the write is in the file already ...
         ByteBuffer b = ByteBuffer.allocate(1 << 20);
@@ -44,9 +49,9 @@ class Qcow2BitmapInUseTest {
         for (int i = 0; i < b.capacity(); i++) {
           assertEquals(7, b.get(i), "guest byte " + ((20 << 20) + i));
         }
-        // ... but QEMU holds the bitmap: flagged in use in the file, its extents refused
+        // ... but the bitmap QEMU held was never saved: flagged in use, its extents refused
         Qcow2Bitmap cp1 = q.bitmapNamed("cp1").orElseThrow();
-        assertTrue(cp1.inUse(), "qemu-nbd marks the bitmap in use: " + cp1);
+        assertTrue(cp1.inUse(), "qemu-nbd marked the bitmap in use: " + cp1);
         assertTrue(q.bitmap("cp1").inUse());
         BitmapInUseException one = assertThrows(BitmapInUseException.class, () -> q.dirtyExtents(cp1));
         assertEquals("cp1", one.bitmap());
@@ -54,6 +59,20 @@ class Qcow2BitmapInUseTest {
         BitmapInUseException union = assertThrows(BitmapInUseException.class, () -> q.dirtyExtents(List.of("cp1")));
         assertEquals(img, union.file());
       }
+    } finally {
+      nbd.destroy();
+      assertTrue(nbd.waitFor(30, TimeUnit.SECONDS), "qemu-nbd did not stop");
+    }
+    // a clean stop: qemu-nbd again, closed cleanly, stores the bitmap (a fresh one, the old being lost)
+    Qemu.run("qemu-img", "bitmap", "--remove", img.toString(), "cp1");
+    Qemu.run("qemu-img", "bitmap", "--add", img.toString(), "cp1");
+    nbd = new ProcessBuilder("qemu-nbd", "-f", "qcow2", "-t", "--socket=" + socket, img.toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("qemu-nbd2.log").toFile()).start();
+    try {
+      for (int i = 0; i < 200 && !Files.exists(socket); i++) {
+        Thread.sleep(50);
+      }
+      Qemu.run("qemu-io", "-f", "raw", "-c", "write -q -P 9 20M 1M", "nbd+unix:///?socket=" + socket);
     } finally {
       nbd.destroy();
       assertTrue(nbd.waitFor(30, TimeUnit.SECONDS), "qemu-nbd did not stop");
