@@ -168,8 +168,9 @@ final class ClusterMap {
    * The L2 table at {@code l2Offset}, from the cache or read. The cluster is read into a per-thread
    * scratch buffer; a table of zeros only (all entries unallocated: a discarded table, or a table
    * in a hole of a sparse file) is answered with one shared empty table and takes no memory of its
-   * own, so a sparse file whose L1 table names thousands of tables in holes costs one read of
-   * each and no allocation.
+   * own; a table the file system says lies in a hole is not even read ({@link ImageFile#isHole}),
+   * so a sparse file whose L1 table names millions of tables in holes costs one system call each,
+   * no read and no allocation.
    */
   private long[] l2Table(int l1Index, long l2Offset) throws IOException {
     synchronized (l2Cache) {
@@ -183,6 +184,13 @@ final class ClusterMap {
       throw new CorruptImageException(path, where + ": not aligned to the cluster size " + clusterSize);
     }
     file.checkRange(l2Offset, clusterSize, where, clusterSize);
+    if (file.isHole(l2Offset, clusterSize)) { // zeros, as the file system says: not read at all
+      long[] t = emptyTable(clusterBits);
+      synchronized (l2Cache) {
+        l2Cache.put(l2Offset, t);
+      }
+      return t;
+    }
     ByteBuffer b = SCRATCH.get();
     if (b.capacity() < clusterSize) {
       b = ByteBuffer.allocateDirect(clusterSize);

@@ -14,11 +14,21 @@ final class ImageFile {
   private final Path path;
   private final FileChannel channel;
   private final long size;
+  private final org.tidemark.internal.Holes holes;
 
   ImageFile(Path path, FileChannel channel) throws IOException {
     this.path = path;
     this.channel = channel;
     this.size = channel.size();
+    this.holes = org.tidemark.internal.Holes.of(path);
+  }
+
+  /**
+   * Whether {@code [offset, offset + length)} lies in a hole of the file (reads as zeros): the
+   * file system says so without a read ({@link org.tidemark.internal.Holes}); false when unknown.
+   */
+  boolean isHole(long offset, long length) {
+    return holes.isHole(offset, length);
   }
 
   /** The file, as the caller named it. */
@@ -70,6 +80,10 @@ final class ImageFile {
   }
 
   void close() throws IOException {
-    channel.close();
+    try {
+      channel.close();
+    } finally {
+      holes.close();
+    }
   }
 }

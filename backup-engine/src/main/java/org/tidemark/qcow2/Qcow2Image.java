@@ -60,9 +60,9 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
   private final ClusterReader reader;
   private final AllocationMap allocationMap;
 
-  private Qcow2Image(Path path, FileChannel channel, List<Path> chain, BackingPolicy policy, Path root) throws IOException {
+  private Qcow2Image(Path path, ImageFile file, List<Path> chain, BackingPolicy policy, Path root) throws IOException {
     this.path = path;
-    this.file = new ImageFile(path, channel);
+    this.file = file;
     this.header = new Qcow2Header(file);
     this.clusters = new ClusterMap(file, header);
     this.bitmaps = new Bitmaps(file, header);
@@ -135,11 +135,18 @@ public final class Qcow2Image implements DiskSource, DiskFacts {
     chain.add(real);
     org.tidemark.disk.ImageLocks.checkNotInUse(path);
     FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+    ImageFile file;
     try {
       org.tidemark.disk.ImageLocks.hold(path, ch);
-      return new Qcow2Image(path, ch, chain, policy, root);
+      file = new ImageFile(path, ch);
     } catch (IOException | RuntimeException e) {
       ch.close();
+      throw e;
+    }
+    try {
+      return new Qcow2Image(path, file, chain, policy, root);
+    } catch (IOException | RuntimeException e) {
+      file.close();
       throw e;
     }
   }

@@ -113,7 +113,7 @@ class Qcow2MapWorkTest {
       long before = mx.getCurrentThreadAllocatedBytes();
       List<Qcow2Image.MapEntry> map = q.mapEntries();
       long allocated = mx.getCurrentThreadAllocatedBytes() - before;
-      assertEquals(tables, q.l2Loads());
+      assertEquals(0, q.l2Loads(), "the file system says the tables lie in holes: none is read");
       assertEquals(0, q.mapSteps(), "no entry of a table of zeros is looked at one by one");
       assertEquals(qemuMap(img), QemuJson.mapRuns(q));
       assertEquals(1, map.size(), map.toString());
