@@ -72,7 +72,10 @@ public final class RawImageWriter implements DiskImageWriter {
       sizer.setLength(size); // a hole from end to end
     } catch (IOException e) {
       org.tidemark.internal.Publish.closeAndDiscard(ch, temp);
-      throw e;
+      // EFBIG ("File too large") names no file: say which, how large, and what else works
+      throw new java.nio.file.FileSystemException(target.toString(), null, "cannot be made " + size + " bytes long ("
+          + e.getMessage() + "): the file system there does not take a raw image that large; restore it as"
+          + " qcow2 (--format qcow2), or onto another file system");
     }
     return new RawImageWriter(target, temp, ch, overwrite, size);
   }
