@@ -192,7 +192,13 @@ public final class DomainRewriter {
         random.nextInt(256));
   }
 
-  private static void checkName(String name) {
+  /**
+   * Checks a new domain name as {@link #rewrite(byte[], String, List, Optional, RandomGenerator)}
+   * does, for callers that check before anything is done.
+   *
+   * @throws IllegalArgumentException when it is blank or has a {@code /} or a line break
+   */
+  public static void checkName(String name) {
     if (name.isBlank() || name.contains("/") || name.contains("\n") || name.contains("\r")) {
       throw new IllegalArgumentException("invalid domain name '" + name.replace("\n", "\\n").replace("\r", "\\r")
           + "': expected a name that is not blank and has no '/' or line break");
