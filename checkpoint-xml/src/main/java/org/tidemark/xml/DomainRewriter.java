@@ -37,7 +37,9 @@ import org.xml.sax.helpers.DefaultHandler;
  *       (a file, a block device, a network or pool volume: the {@code <source>} is replaced whole,
  *       its children with it); {@code <driver type>} is the restored format (a {@code <driver>} is
  *       added when missing); its {@code <backingStore>} and {@code <mirror>} are removed (a restored
- *       image is flat and has no block job). A {@code device='lun'} disk (SCSI passthrough, which
+ *       image is flat and has no block job), and so are an {@code <auth>} and an {@code <encryption>}
+ *       of the disk (they were the original storage's: a restored image holds the guest's plain
+ *       data, as the backup read it). A {@code device='lun'} disk (SCSI passthrough, which
  *       needs a block device) becomes {@code device='disk'}, without {@code sgio} and {@code rawio}.
  *   <li>A disk that was not restored is removed from the definition when it could be written: one
  *       with a source that is neither a CD-ROM ({@code device='cdrom'}) nor {@code <readonly/>}.
@@ -238,11 +240,10 @@ public final class DomainRewriter {
     if (old == null) {
       disk.insertAfter(driver, source);
     }
-    for (Node n : disk.children("backingStore")) {
-      disk.remove(n);
-    }
-    for (Node n : disk.children("mirror")) {
-      disk.remove(n);
+    for (String gone : List.of("backingStore", "mirror", "auth", "encryption")) {
+      for (Node n : disk.children(gone)) {
+        disk.remove(n);
+      }
     }
   }
 

@@ -333,6 +333,21 @@ class DomainRewriterTest {
   }
 
   @Test
+  void theOriginalStoragesCredentialsAndEncryptionGo() throws Exception {
+    String iscsi = "<domain type='test'>\n  <name>sec</name>\n  <memory>65536</memory>\n  <os>\n    <type>hvm</type>\n  </os>\n"
+        + "  <devices>\n    <disk type='network' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
+        + "      <auth username='admin'>\n        <secret type='iscsi' usage='tgt'/>\n      </auth>\n"
+        + "      <source protocol='iscsi' name='iqn.2024-01.example:storage/1'>\n        <host name='storage.example' port='3260'/>\n"
+        + "      </source>\n      <encryption format='luks'>\n        <secret type='passphrase' usage='luks-vda'/>\n      </encryption>\n"
+        + "      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>\n</domain>\n";
+    Rewritten r = rewrite(iscsi, List.of(disk("vda", "raw")));
+    assertFalse(r.xml().contains("<auth") || r.xml().contains("<encryption") || r.xml().contains("storage.example"), r.xml());
+    String dump = defineAndDump(r.xml(), "sec");
+    assertTrue(dump.contains("<disk type='file' device='disk'>"), dump);
+    assertTrue(dump.contains("<source file='" + disk("vda", "raw").image() + "'/>"), dump);
+  }
+
+  @Test
   void aRenamedUefiDomainGetsItsOwnVariables() throws Exception {
     String uefi = WEB.replace("<boot dev='hd'/>", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>\n"
         + "    <nvram template='/usr/share/OVMF/OVMF_VARS.fd'>/var/lib/libvirt/qemu/nvram/web_VARS.fd</nvram>");
