@@ -19,7 +19,10 @@ public final class ExitCodes {
   public static final int IO_ERROR = 5;
   /** Done, with a fallback worth a look: some disk was backed up in full instead of incrementally. */
   public static final int PARTIAL = 6;
-  /** An existing file would have been overwritten; nothing was written. Use --force to allow it. */
+  /**
+   * An existing file would have been overwritten (use --force to allow it), or {@code restore
+   * --define} named a domain libvirt already has (never replaced); nothing was written.
+   */
   public static final int WOULD_OVERWRITE = 7;
   /**
    * Another Tidemark run holds the domain's repository lock (a backup still running, perhaps an
@@ -53,7 +56,7 @@ public final class ExitCodes {
         "  4   verify or list found a corrupt or incomplete archive or a broken chain",
         "  5   I/O error (missing file, permission denied, disk full)",
         "  6   partial success: done, but some disk fell back to a full backup",
-        "  7   refused to overwrite an existing file (use --force)",
+        "  7   refused to overwrite an existing file (use --force) or libvirt domain (restore --define); nothing written",
         "  8   another tidemark run holds the domain's repository lock; nothing done (see --lock-wait)",
         "  9   a disk image is in use by a running QEMU; nothing written (back it up live, or shut it down)",
         "  70  internal error (a bug: rerun with --debug and report it)",

@@ -17,9 +17,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code tidemark restore}: writes the disks of a backup point and the domain XML. */
+/**
+ * {@code tidemark restore}: writes the disks of a backup point and the domain XML, which points at
+ * the restored images; with {@code --define NEWNAME}, under a new name, UUID and MAC addresses, and
+ * defined in libvirt. Without {@code --define}, libvirt is never touched.
+ */
 @Command(name = "restore", mixinStandardHelpOptions = true,
     description = {"Restore a point of a backup chain: every disk (or one) as a thin raw or qcow2 image, plus the domain XML.",
+        "The domain XML points at the restored images; writable disks not restored are left out of it.",
         "Reads each needed chunk once and checks it; refuses corrupt archives; never overwrites without --force."})
 final class RestoreCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
@@ -43,12 +48,24 @@ final class RestoreCommand implements Callable<Integer> {
           + "or qcow2, a thin qcow2 v3 DISK.qcow2 written by Tidemark itself (QEMU not needed)."})
   String format;
 
-  @Option(names = "--force", description = "Overwrite existing files.")
+  @Option(names = "--force", description = "Overwrite existing files (never a libvirt domain).")
   boolean force;
+
+  @Option(names = "--define", paramLabel = "NEWNAME",
+      description = {"Write the domain XML as NEWNAME.xml with a new name, UUID and MAC addresses, and define it in libvirt",
+          "(not started). A name libvirt already has is refused before anything is written."})
+  String define;
+
+  @Option(names = "--connect", paramLabel = "URI",
+      description = "With --define: the libvirt connection (default: qemu:///system).")
+  String connect;
 
   @Mixin OutputOptions output;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** libvirt's connection when --define has no --connect, as for live backups. */
+  static final String DEFAULT_URI = "qemu:///system";
 
   @Override
   public Integer call() throws Exception {
@@ -59,9 +76,27 @@ final class RestoreCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format " + format + ": expected raw or qcow2");
     }
-    RestoreResult r = new RestoreRunner(Repository.at(repo)).run(
-        new RestoreRequest(domain, Optional.ofNullable(checkpoint), Optional.ofNullable(disk), to, force, imageFormat),
-        TerminalProgress.forOptions(output));
+    if (connect != null && define == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--connect needs --define (without it, restore never uses libvirt)");
+    }
+    if (define != null) {
+      try {
+        org.tidemark.xml.DomainRewriter.checkName(define);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--define: " + e.getMessage());
+      }
+    }
+    String uri = connect != null ? connect : DEFAULT_URI;
+    RestoreResult r;
+    try (LibvirtDefine libvirt = define == null ? null : LibvirtDefine.open(uri, define)) {
+      r = new RestoreRunner(Repository.at(repo)).run(
+          new RestoreRequest(domain, Optional.ofNullable(checkpoint), Optional.ofNullable(disk), to, force, imageFormat,
+              Optional.ofNullable(define)), TerminalProgress.forOptions(output));
+      if (libvirt != null) {
+        Path xml = r.domainXml().orElseThrow(); // the runner refuses a new name without a definition
+        libvirt.define(java.nio.file.Files.readString(xml), xml.toString());
+      }
+    }
     if (output.json) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("domain", domain);
@@ -80,7 +115,12 @@ final class RestoreCommand implements Callable<Integer> {
         disks.add(m);
       }
       doc.put("disks", disks);
-      doc.put("domainXml", r.domainXml().toString());
+      doc.put("domainXml", r.domainXml().map(Path::toString).orElse(null));
+      doc.put("disksLeftOutOfDomainXml", r.disksLeftOut());
+      if (define != null) {
+        doc.put("defined", define);
+        doc.put("connect", uri);
+      }
       doc.put("seconds", r.duration().toMillis() / 1000.0);
       Json.print(spec.commandLine().getOut(), doc);
     } else if (!output.quiet) {
@@ -91,7 +131,17 @@ final class RestoreCommand implements Callable<Integer> {
         out.println("  " + Printable.escape(d.disk()) + " -> " + Printable.escape(d.image()) + " (" + d.format() + ", "
             + Units.bytes(d.virtualSize()) + ", " + Units.bytes(d.dataBytes()) + " of data)");
       }
-      out.println("  domain XML -> " + Printable.escape(r.domainXml()));
+      if (r.domainXml().isPresent()) {
+        out.println("  domain XML -> " + Printable.escape(r.domainXml().get()) + " (its disks are the restored images)");
+      } else {
+        out.println("  no domain XML: checkpoint " + Printable.escape(r.checkpoint()) + " was saved without its domain");
+      }
+      if (!r.disksLeftOut().isEmpty()) {
+        out.println("  left out of the domain XML, not restored: " + Printable.escape(String.join(", ", r.disksLeftOut())));
+      }
+      if (define != null) {
+        out.println("  defined " + Printable.escape(define) + " in libvirt at " + Printable.escape(uri) + " (not started)");
+      }
       out.flush();
     }
     return ExitCodes.OK;

@@ -14,17 +14,27 @@ import java.util.Optional;
  *     XML ({@code DOMAIN.xml}) are written; created if missing
  * @param overwrite replace existing files of the same names
  * @param format the format the disk images are written in
+ * @param newName a new name for the restored domain definition ({@code NEWNAME.xml}, with a new
+ *     UUID and new MAC addresses: a second domain beside the original); empty to keep the
+ *     original's name and identity ({@code DOMAIN.xml})
  */
 public record RestoreRequest(
     String domain, Optional<String> checkpoint, Optional<String> disk, Path directory, boolean overwrite,
-    ImageFormat format) {
+    ImageFormat format, Optional<String> newName) {
   /** Checks the fields. */
   public RestoreRequest {
     Objects.requireNonNull(format, "format");
+    Objects.requireNonNull(newName, "newName");
     Objects.requireNonNull(domain, "domain");
     Objects.requireNonNull(checkpoint, "checkpoint");
     Objects.requireNonNull(disk, "disk");
     Objects.requireNonNull(directory, "directory");
+  }
+
+  /** A restore keeping the domain's name ({@code newName} empty). */
+  public RestoreRequest(String domain, Optional<String> checkpoint, Optional<String> disk, Path directory, boolean overwrite,
+      ImageFormat format) {
+    this(domain, checkpoint, disk, directory, overwrite, format, Optional.empty());
   }
 
   /** A restore to raw images ({@link ImageFormat#RAW}). */

@@ -3,6 +3,7 @@ package org.tidemark.backup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What a restore did.
@@ -10,14 +11,20 @@ import java.util.List;
  * @param checkpoint the checkpoint restored
  * @param chain the archives read, newest first
  * @param disks per disk: the image written and the bytes
- * @param domainXml the domain definition written beside the disks
+ * @param domainXml the domain definition written beside the disks, pointing at the restored
+ *     images ({@link org.tidemark.xml.DomainRewriter}); empty when the checkpoint was saved without
+ *     its domain (then no definition is written)
+ * @param disksLeftOut the writable disks of the definition that were not restored, left out of it
+ *     (so that it never points at an original disk)
  * @param duration wall-clock time
  */
-public record RestoreResult(String checkpoint, List<Path> chain, List<DiskResult> disks, Path domainXml, Duration duration) {
+public record RestoreResult(String checkpoint, List<Path> chain, List<DiskResult> disks, Optional<Path> domainXml,
+    List<String> disksLeftOut, Duration duration) {
   /** Freezes the lists. */
   public RestoreResult {
     chain = List.copyOf(chain);
     disks = List.copyOf(disks);
+    disksLeftOut = List.copyOf(disksLeftOut);
   }
 
   /**

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileChannel;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -31,6 +32,8 @@ import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Publish;
 import org.tidemark.internal.Workers;
+import org.tidemark.xml.CheckpointXmlException;
+import org.tidemark.xml.DomainRewriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +48,12 @@ import org.slf4j.LoggerFactory;
  * checking its CRC-32C, and writes its pieces into a thin image through the {@link
  * org.tidemark.disk.DiskImageWriter} of the requested {@link ImageFormat} ({@code DISK.raw} or
  * {@code DISK.qcow2}); zero ranges stay holes or unallocated. Chunks are read, checked and
- * decompressed on the {@link Workers}. Every image and the domain definition are written under
+ * decompressed on the {@link Workers}. The domain definition is the checkpoint's {@code <domain>}
+ * rewritten by {@link DomainRewriter}: its restored disks point at the restored images (absolute
+ * paths), its writable disks that were not restored are left out, so it never points at an
+ * original writable disk; with {@link RestoreRequest#newName()}, it is {@code NEWNAME.xml} with a
+ * new name, UUID and MAC addresses. A checkpoint saved without its domain gives no definition (the
+ * result says so). Every image and the domain definition are written under
  * temporary names and all given their names only once every one of them is complete; a corrupt
  * chunk of any disk stops the restore with {@link org.tidemark.archive.ArchiveCorruptException}
  * and leaves nothing behind, not even the disks restored before it. Existing files are refused
@@ -62,6 +70,8 @@ public final class RestoreRunner {
    * RestorePlanner.DiskPlan#reads(int)}): 16 chunks of 4 MiB, 4 of 16 MiB, at least one chunk.
    */
   static final int HELD_BYTES = 64 << 20;
+  /** New UUIDs and MAC addresses of a renamed definition. */
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private final Repository repository;
 
   /** A runner reading from {@code repository}. */
@@ -79,7 +89,10 @@ public final class RestoreRunner {
     return format.imagePath(directory, disk);
   }
 
-  /** The file the domain definition is written to: {@code DOMAIN.xml}, the name as the repository writes it ({@code Repository.fileName}). */
+  /**
+   * The file the domain definition is written to: {@code DOMAIN.xml}, the name as the repository
+   * writes it ({@code Repository.fileName}); {@code NEWNAME.xml} for a restore under a new name.
+   */
   public static Path domainXmlPath(Path directory, String domain) {
     return directory.resolve(org.tidemark.archive.Repository.fileName(domain) + ".xml");
   }
@@ -102,7 +115,7 @@ public final class RestoreRunner {
       throw new ArchiveException(head.path(), "the backup has no disk '" + request.disk().orElse("") + "' (disks: "
           + head.manifest().disks().stream().map(DiskManifest::name).toList() + ")");
     }
-    Path domainXml = domainXmlPath(request.directory(), request.domain());
+    Path domainXml = domainXmlPath(request.directory(), request.newName().orElse(request.domain()));
     List<ArchiveReader> readers = new ArrayList<>();
     Map<Path, Path> staged = new LinkedHashMap<>(); // target -> complete file under a temporary name
     try {
@@ -117,17 +130,24 @@ public final class RestoreRunner {
       for (String disk : disks) {
         plans.add(RestorePlanner.plan(disk, layers));
       }
-      prepareOutputs(request, outputs(request, disks, domainXml));
+      Optional<DomainRewriter.Rewritten> definition = definition(head.path(), readers.get(0), request, disks);
+      definition.ifPresentOrElse(d -> LOG.info("domain definition {} points at the restored images{}", domainXml,
+          d.removedDisks().isEmpty() ? "" : "; left out, not restored: " + d.removedDisks()),
+          () -> LOG.warn("the checkpoint {} was saved without its domain: no domain definition is written", head.checkpoint()));
+      prepareOutputs(request, outputs(request, disks, definition.isPresent() ? Optional.of(domainXml) : Optional.empty()));
       progress.start("restore " + request.domain() + "/" + head.checkpoint(),
           plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
       List<RestoreResult.DiskResult> results = new ArrayList<>();
       for (RestorePlanner.DiskPlan plan : plans) {
         results.add(restoreDisk(plan, readers, request, progress, staged));
       }
-      staged.put(domainXml, writeDomainXml(readers.get(0), domainXml));
+      if (definition.isPresent()) {
+        staged.put(domainXml, writeDomainXml(definition.get().xml(), domainXml));
+      }
       publishAll(staged, request.overwrite());
       List<Path> paths = chain.stream().map(StoredBackup::path).toList();
-      return new RestoreResult(head.checkpoint(), paths, results, domainXml, Duration.between(started, Instant.now()));
+      return new RestoreResult(head.checkpoint(), paths, results, definition.map(d -> domainXml),
+          definition.map(DomainRewriter.Rewritten::removedDisks).orElse(List.of()), Duration.between(started, Instant.now()));
     } finally {
       progress.finish();
       for (Path temp : staged.values()) {
@@ -186,11 +206,35 @@ public final class RestoreRunner {
     }
   }
 
-  private static List<Path> outputs(RestoreRequest request, List<String> disks, Path domainXml) {
+  private static List<Path> outputs(RestoreRequest request, List<String> disks, Optional<Path> domainXml) {
     List<Path> out = new ArrayList<>();
     disks.forEach(d -> out.add(imagePath(request.directory(), d, request.format())));
-    out.add(domainXml);
+    domainXml.ifPresent(out::add);
     return out;
+  }
+
+  /**
+   * The domain definition of the newest archive's checkpoint, rewritten to point at the images
+   * this restore writes (absolute paths), with the new name of the request if any; empty when the
+   * checkpoint has no {@code <domain>}. Read before anything is written: a definition that cannot
+   * be read stops the restore with nothing written.
+   */
+  private static Optional<DomainRewriter.Rewritten> definition(Path archive, ArchiveReader newest, RestoreRequest request,
+      List<String> disks) throws ArchiveException {
+    Path directory = request.directory().toAbsolutePath().normalize();
+    List<DomainRewriter.RestoredDisk> images = disks.stream().map(d -> new DomainRewriter.RestoredDisk(d,
+        imagePath(directory, d, request.format()), request.format().extension())).toList();
+    try {
+      Optional<DomainRewriter.Rewritten> d =
+          DomainRewriter.rewrite(newest.checkpointXml(), "checkpoint.xml", images, request.newName(), RANDOM);
+      if (d.isEmpty() && request.newName().isPresent()) {
+        throw new ArchiveException(archive, "the checkpoint was saved without its domain: there is no definition to restore"
+            + " as '" + request.newName().get() + "'");
+      }
+      return d;
+    } catch (CheckpointXmlException e) {
+      throw new ArchiveException(archive, "its domain definition cannot be restored: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -305,13 +349,8 @@ public final class RestoreRunner {
     }
   }
 
-  /**
-   * Writes the {@code <domain>} element of the archive's checkpoint, as a top-level document, under
-   * a temporary name beside {@code target}; returns that name.
-   */
-  private static Path writeDomainXml(ArchiveReader newest, Path target) throws IOException {
-    String xml = new String(newest.checkpointXml(), StandardCharsets.UTF_8);
-    String domain = DomainXmlExtractor.extract(xml);
+  /** Writes the domain definition under a temporary name beside {@code target}; returns that name. */
+  private static Path writeDomainXml(String domain, Path target) throws IOException {
     Path temp = Publish.tempFor(target);
     try {
       Files.writeString(temp, domain, StandardCharsets.UTF_8);

@@ -225,12 +225,18 @@ final class SafeXml {
     return parse(xml, resource, null, Map.of());
   }
 
-  private static XmlElement parse(String xml, String resource, MomentSchema.Checker checker,
-      Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
-    Map<String, ContentHandler> subtrees = new HashMap<>();
-    subtreeCheckers.forEach((name, c) -> subtrees.put(name, c.validator.getContentHandler()));
-    OnePassHandler handler = new OnePassHandler(
-        checker == null ? new org.xml.sax.helpers.DefaultHandler() : checker.validator.getContentHandler(), subtrees);
+  /**
+   * Parses {@code xml} (from {@link #read}) safely into {@code handler}, guarded as every parse is
+   * (depth limit, no DTD or entities); the first well-formedness error stops it. For readers that
+   * need more of the document than the {@link XmlElement} tree keeps (namespace prefixes, text
+   * between elements).
+   */
+  static void parseInto(String xml, String resource, ContentHandler handler) throws CheckpointXmlException {
+    guardedParse(xml, resource, handler, new FatalErrors());
+  }
+
+  private static void guardedParse(String xml, String resource, ContentHandler handler, org.xml.sax.ErrorHandler errors)
+      throws CheckpointXmlException {
     try {
       XMLReader reader = READERS.get();
       Guard guard = new Guard();
@@ -238,7 +244,7 @@ final class SafeXml {
       reader.setProperty(DECL_HANDLER, guard);
       reader.setProperty(LEXICAL_HANDLER, guard);
       guard.setContentHandler(handler);
-      guard.setErrorHandler(checker == null ? new FatalErrors() : checker);
+      guard.setErrorHandler(errors);
       // the decoded text, not the bytes: the parser reads what read() checked, in no other encoding
       InputSource in = new InputSource(new StringReader(xml));
       in.setSystemId(resource);
@@ -248,6 +254,15 @@ final class SafeXml {
     } catch (SAXException | IOException e) {
       throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
     }
+  }
+
+  private static XmlElement parse(String xml, String resource, MomentSchema.Checker checker,
+      Map<String, MomentSchema.Checker> subtreeCheckers) throws CheckpointXmlException {
+    Map<String, ContentHandler> subtrees = new HashMap<>();
+    subtreeCheckers.forEach((name, c) -> subtrees.put(name, c.validator.getContentHandler()));
+    OnePassHandler handler = new OnePassHandler(
+        checker == null ? new org.xml.sax.helpers.DefaultHandler() : checker.validator.getContentHandler(), subtrees);
+    guardedParse(xml, resource, handler, checker == null ? new FatalErrors() : checker);
     SAXParseException first = checker == null || checker.errors.isEmpty() ? null : checker.errors.get(0);
     SAXParseException firstSub = null;
     String firstSubName = null;
