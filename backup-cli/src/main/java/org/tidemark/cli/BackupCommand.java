@@ -62,6 +62,12 @@ final class BackupCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE}; each costs a bitmap per disk in QEMU). Other tools' checkpoints are never deleted."})
   int keepCheckpoints;
 
+  @Option(names = "--quiesce", paramLabel = "try|required", arity = "0..1", fallbackValue = "try",
+      description = {"With --domain: freeze the guest's file systems through the guest agent while the backup's point "
+          + "in time is taken. 'try' (the default of the bare option): without an agent answering, warn and go on; "
+          + "'required': refuse (exit 10) before anything is done."})
+  String quiesce;
+
   @Option(names = "--checkpoint-dir", paramLabel = "DIR",
       description = "The domain's other checkpoints, one XML file each (to find the base of an increment).")
   Path checkpointDir;
@@ -122,9 +128,26 @@ final class BackupCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--checkpoint-dir and --disk go with --checkpoint; a live backup asks libvirt");
       }
+      org.tidemark.libvirt.LiveBackupRunner.Quiesce q;
+      if (quiesce == null) {
+        q = org.tidemark.libvirt.LiveBackupRunner.Quiesce.OFF;
+      } else if (quiesce.equals("try") || quiesce.equals("required")) {
+        q = quiesce.equals("try") ? org.tidemark.libvirt.LiveBackupRunner.Quiesce.TRY
+            : org.tidemark.libvirt.LiveBackupRunner.Quiesce.REQUIRED;
+      } else {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--quiesce=" + quiesce + ": expected try or required");
+      }
       LiveBackupCommand.Outcome live = new LiveBackupCommand(repo, domain, connect, workDir, full, Set.copyOf(excluded),
-          codec, java.time.Duration.ofSeconds(lockWaitSeconds), keepCheckpoints).run(TerminalProgress.forOptions(output));
-      report(live.result(), live.sources());
+          codec, java.time.Duration.ofSeconds(lockWaitSeconds), keepCheckpoints, q).run(TerminalProgress.forOptions(output));
+      Map<String, Object> quiesced = new LinkedHashMap<>();
+      quiesced.put("requested", q != org.tidemark.libvirt.LiveBackupRunner.Quiesce.OFF);
+      quiesced.put("frozen", live.quiesced());
+      quiesced.put("problem", live.quiesceProblem().orElse(null));
+      if (!output.json && live.quiesceProblem().isPresent()) {
+        spec.commandLine().getErr().println("tidemark: warning: " + Printable.escape(live.quiesceProblem().get())
+            + "; backed up without (crash-consistent disks)");
+      }
+      report(live.result(), live.sources(), Map.of("quiesce", quiesced));
       return live.result().plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
     }
     CheckpointFiles files = new CheckpointFiles();
@@ -154,7 +177,7 @@ final class BackupCommand implements Callable<Integer> {
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses
     }
-    report(result, Map.of());
+    report(result, Map.of(), Map.of());
     return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
   }
 
@@ -181,7 +204,7 @@ final class BackupCommand implements Callable<Integer> {
   }
 
   /** Prints the result; {@code sources} names where each disk was read from when not its image (NBD URIs). */
-  private void report(BackupResult r, Map<String, String> sources) {
+  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra) {
     var out = spec.commandLine().getOut();
     if (output.json) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -210,6 +233,7 @@ final class BackupCommand implements Callable<Integer> {
         disks.add(m);
       }
       doc.put("disks", disks);
+      doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
       Json.print(out, doc);

@@ -35,6 +35,11 @@ public final class ExitCodes {
    */
   public static final int DISK_IN_USE = 9;
   /**
+   * {@code backup --domain --quiesce=required}: the guest agent did not freeze the file systems;
+   * nothing was done (no checkpoint, no archive).
+   */
+  public static final int QUIESCE_FAILED = 10;
+  /**
    * Interrupted by Ctrl-C (SIGINT; SIGTERM gives 143): nothing half-written is left under a final
    * name, and the temporary files of the run are removed.
    */
@@ -59,6 +64,7 @@ public final class ExitCodes {
         "  7   refused to overwrite an existing file (use --force) or libvirt domain (restore --define); nothing written",
         "  8   another tidemark run holds the domain's repository lock; nothing done (see --lock-wait)",
         "  9   a disk image is in use by a running QEMU; nothing written (back it up live, or shut it down)",
+        "  10  --quiesce=required and the guest agent did not freeze the file systems; nothing done",
         "  70  internal error (a bug: rerun with --debug and report it)",
         "  130 interrupted by Ctrl-C: temporary files removed, nothing half-written kept",
         "  143 terminated by SIGTERM (same cleanup)");

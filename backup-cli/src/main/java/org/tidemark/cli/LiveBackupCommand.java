@@ -20,7 +20,8 @@ import org.tidemark.libvirt.LiveBackupRunner;
  */
 final class LiveBackupCommand {
   /** What the backup did, and each disk's NBD source. */
-  record Outcome(BackupResult result, Map<String, String> sources) {}
+  record Outcome(BackupResult result, Map<String, String> sources, LiveBackupRunner.Quiesce quiesce, boolean quiesced,
+      java.util.Optional<String> quiesceProblem) {}
 
   private final Path repo;
   private final String domain;
@@ -31,10 +32,12 @@ final class LiveBackupCommand {
   private final Codec codec;
   private final Duration lockWait;
   private final int keepCheckpoints;
+  private final LiveBackupRunner.Quiesce quiesce;
 
   LiveBackupCommand(Path repo, String domain, String uri, Path workDir, boolean full, Set<String> excluded, Codec codec,
-      Duration lockWait, int keepCheckpoints) {
+      Duration lockWait, int keepCheckpoints, LiveBackupRunner.Quiesce quiesce) {
     this.keepCheckpoints = keepCheckpoints;
+    this.quiesce = quiesce;
     this.repo = repo;
     this.domain = domain;
     this.uri = uri;
@@ -61,8 +64,8 @@ final class LiveBackupCommand {
     try {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
-              Main.Version.version()), progress);
-      return new Outcome(r.backup(), r.exports());
+              quiesce, Main.Version.version()), progress);
+      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem());
     } finally {
       try {
         Runtime.getRuntime().removeShutdownHook(endJobs);

@@ -164,9 +164,49 @@ class LiveBackupCliTest {
     }
   }
 
-  private static Cli.Result backup(LibvirtSandbox libvirt, Path repo, Path work, String domain) {
+  /**
+   * --quiesce with no guest agent (these domains run no OS): a warning and the JSON say the file
+   * systems were not frozen, and the backup goes on; --quiesce=required refuses with exit 10 before
+   * libvirt makes a checkpoint or Tidemark an archive. (Freezing through a real agent needs a guest
+   * OS: not tested here.)
+   */
+  @Test
+  void quiesceWithoutAGuestAgentWarnsOrRefusesAsAsked() throws Exception {
+    LibvirtSandbox libvirt = LibvirtSandbox.shared();
+    Path vda = dir.resolve("vda.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
+    String name = libvirt.startDomain("tm-q-", List.of(vda), dir);
+    Path repo = dir.resolve("repo");
+    Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
+    try {
+      Cli.Result tried = backup(libvirt, repo, work, name, "--quiesce");
+      assertEquals(ExitCodes.OK, tried.code(), tried.toString());
+      JsonNode q = JSON.readTree(tried.out()).get("quiesce");
+      assertTrue(q.get("requested").asBoolean(), q.toString());
+      assertFalse(q.get("frozen").asBoolean(), q.toString());
+      assertTrue(q.get("problem").asText().contains("guest agent"), q.toString());
+
+      String before = libvirt.virsh("checkpoint-list", name, "--name");
+      Thread.sleep(1100);
+      Cli.Result required = backup(libvirt, repo, work, name, "--quiesce=required");
+      assertEquals(ExitCodes.QUIESCE_FAILED, required.code(), required.toString());
+      assertFalse(required.err().strip().contains("\n"), required.toString());
+      assertTrue(required.err().contains("nothing was done"), required.toString());
+      assertEquals(before, libvirt.virsh("checkpoint-list", name, "--name"), "no checkpoint made");
+      assertEquals(1, Cli.run("list", "--repo", repo.toString(), "--json").out().split("\"checkpoint\"", -1).length - 1,
+          "no archive made");
+
+      Cli.Result text = backup(libvirt, repo, work, name, "--quiesce=try");
+      assertEquals(ExitCodes.OK, text.code(), text.toString());
+    } finally {
+      libvirt.removeDomain(name);
+    }
+  }
+
+  private static Cli.Result backup(LibvirtSandbox libvirt, Path repo, Path work, String domain, String... more) {
     List<String> args = new ArrayList<>(List.of("backup", "--repo", repo.toString(), "--domain", domain, "--connect",
         libvirt.uri(), "--work-dir", work.toString(), "--json"));
+    args.addAll(List.of(more));
     return Cli.run(args.toArray(String[]::new));
   }
 }

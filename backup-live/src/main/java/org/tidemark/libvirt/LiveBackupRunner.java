@@ -65,6 +65,8 @@ public final class LiveBackupRunner {
   private static final Logger LOG = LoggerFactory.getLogger(LiveBackupRunner.class);
   /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN}. */
   private static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
+  /** How long the guest agent may take to freeze or thaw, in seconds. */
+  private static final int AGENT_TIMEOUT_SECONDS = 60;
   /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
   private static final int CHECKPOINT_DELETE_METADATA_ONLY = 1 << 1;
   /** The prefix of the checkpoints Tidemark names. */
@@ -83,10 +85,12 @@ public final class LiveBackupRunner {
    * @param connections NBD connections per disk for parallel reads
    * @param keepCheckpoints how many of Tidemark's older checkpoints to keep besides the new one
    *     (each costs a bitmap per disk in QEMU); another tool's checkpoints are always kept
+   * @param quiesce whether to freeze the guest's file systems (through the guest agent) while the
+   *     job begins
    * @param toolVersion written into the manifest
    */
   public record Options(boolean full, Set<String> excluded, Codec codec, Duration lockWait, Path workRoot,
-      int connections, int keepCheckpoints, String toolVersion) {
+      int connections, int keepCheckpoints, Quiesce quiesce, String toolVersion) {
     /** Checks the fields. */
     public Options {
       excluded = Set.copyOf(excluded);
@@ -94,6 +98,7 @@ public final class LiveBackupRunner {
       Objects.requireNonNull(lockWait, "lockWait");
       Objects.requireNonNull(workRoot, "workRoot");
       Objects.requireNonNull(toolVersion, "toolVersion");
+      Objects.requireNonNull(quiesce, "quiesce");
       if (connections < 1) {
         throw new IllegalArgumentException("connections " + connections + " (expected at least 1)");
       }
@@ -111,9 +116,21 @@ public final class LiveBackupRunner {
    * @param base the checkpoint the job was incremental since, if any
    * @param exports each disk's NBD URI
    * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
+   * @param quiesced whether the guest's file systems were frozen while the job began
+   * @param quiesceProblem why they were not, when it was asked for and failed
    */
   public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
-      List<String> deletedCheckpoints) {}
+      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem) {}
+
+  /** Freezing the guest's file systems while the backup job begins (its point in time). */
+  public enum Quiesce {
+    /** Do not freeze: the disks are crash-consistent, as after a power cut. */
+    OFF,
+    /** Freeze through the guest agent when it answers; else say so (a warning) and go on. */
+    TRY,
+    /** Freeze, or refuse the backup ({@link QuiesceFailedException}) before any checkpoint is made. */
+    REQUIRED
+  }
 
   private final Repository repository;
   private final Connect connection;
@@ -153,25 +170,34 @@ public final class LiveBackupRunner {
       Optional<String> wanted = options.full() ? Optional.empty() : base(domainName, known);
       String name = newName(known.keySet());
       Map<String, String> exports = new LinkedHashMap<>();
-      Optional<String> base = wanted;
-      Optional<String> broken = Optional.empty();
       PullBackup begun;
-      try {
-        begun = PullBackup.begin(domain, name, wanted, disks, work);
-      } catch (LibvirtBackupException e) {
-        if (wanted.isEmpty() || !inconsistentCheckpoint(e)) {
-          throw e;
+      Optional<String> quiesceProblem = Optional.empty();
+      boolean frozen = false;
+      if (options.quiesce() != Quiesce.OFF) {
+        try {
+          domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-freeze\"}", AGENT_TIMEOUT_SECONDS, 0);
+          frozen = true;
+        } catch (LibvirtException e) {
+          String why = "the guest agent did not freeze the file systems: " + String.valueOf(e.getMessage()).strip();
+          if (options.quiesce() == Quiesce.REQUIRED) {
+            throw new QuiesceFailedException(domainName, why);
+          }
+          quiesceProblem = Optional.of(why);
+          LOG.warn("domain {}: {}; backing up without (crash-consistent disks)", domainName, why);
         }
-        // QEMU was killed (its bitmaps were never saved), or a bitmap went missing: libvirt refuses
-        // every incremental since the base. A full job starts a sound chain from the new checkpoint.
-        LOG.warn("domain {}: libvirt refuses an incremental since checkpoint {} ({}); backing up in full, the chain"
-            + " goes on from the new checkpoint", domainName, wanted.get(), e.getCause().getMessage().strip());
-        broken = wanted;
-        base = Optional.empty();
-        begun = PullBackup.begin(domain, name, Optional.empty(), disks, work);
       }
-      Optional<String> brokenBase = broken;
-      Optional<String> jobBase = base;
+      try {
+        begun = beginJob(domain, domainName, name, wanted, disks, work);
+      } finally {
+        if (frozen) {
+          thaw(domain, domainName);
+        }
+      }
+      Optional<String> jobBase = begun.base();
+      // a base wanted but not taken: libvirt refused the incremental, and the job repairs the chain in full
+      Optional<String> brokenBase = jobBase.isEmpty() ? wanted : Optional.empty();
+      boolean quiesced = frozen;
+      Optional<String> whyNotQuiesced = quiesceProblem;
       try (PullBackup job = begun) {
         Checkpoint y = CheckpointXml.parse(job.checkpointXml().getBytes(StandardCharsets.UTF_8),
             domainName + "/" + name + " (libvirt)", Set.of());
@@ -185,7 +211,7 @@ public final class LiveBackupRunner {
         BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, jobBase, exports, deleted);
+        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced);
       }
     }
   }
@@ -227,6 +253,34 @@ public final class LiveBackupRunner {
       LOG.warn("domain {}: rotating Tidemark's checkpoints: {}", domainName, e.getMessage());
     }
     return deleted;
+  }
+
+  /**
+   * Begins the job; when libvirt refuses the incremental because the base's bitmaps are broken
+   * (QEMU was killed: they were never saved; or a bitmap went missing), begins a full job instead:
+   * it starts a sound chain from the new checkpoint. The job's {@link PullBackup#base} says which.
+   */
+  private static PullBackup beginJob(Domain domain, String domainName, String name, Optional<String> base,
+      List<String> disks, Path work) throws IOException {
+    try {
+      return PullBackup.begin(domain, name, base, disks, work);
+    } catch (LibvirtBackupException e) {
+      if (base.isEmpty() || !inconsistentCheckpoint(e)) {
+        throw e;
+      }
+      LOG.warn("domain {}: libvirt refuses an incremental since checkpoint {} ({}); backing up in full, the chain"
+          + " goes on from the new checkpoint", domainName, base.get(), e.getCause().getMessage().strip());
+      return PullBackup.begin(domain, name, Optional.empty(), disks, work);
+    }
+  }
+
+  /** Thaws the guest's file systems; a failure is logged (the agent thaws by itself after a timeout). */
+  private static void thaw(Domain domain, String domainName) {
+    try {
+      domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0);
+    } catch (LibvirtException e) {
+      LOG.warn("domain {}: thawing the guest's file systems: {}", domainName, String.valueOf(e.getMessage()).strip());
+    }
   }
 
   /** Opens one disk's export, with its dirty context when the job is incremental. */
