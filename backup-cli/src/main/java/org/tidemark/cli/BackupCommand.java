@@ -68,6 +68,13 @@ final class BackupCommand implements Callable<Integer> {
           + "'required': refuse (exit 10) before anything is done."})
   String quiesce;
 
+  @Option(names = "--nbd-tcp", paramLabel = "HOST:PORT",
+      description = {"With --domain: the backup job's NBD server listens on TCP at HOST:PORT (an address of the "
+          + "libvirt host that this machine reaches) instead of a local Unix socket: needed for a remote libvirt "
+          + "(--connect qemu+ssh://HOST/system); --work-dir then names a folder on that host, for QEMU's scratch "
+          + "files. Not encrypted: use a trusted network."})
+  String nbdTcp;
+
   @Option(names = "--checkpoint-dir", paramLabel = "DIR",
       description = "The domain's other checkpoints, one XML file each (to find the base of an increment).")
   Path checkpointDir;
@@ -137,8 +144,25 @@ final class BackupCommand implements Callable<Integer> {
       } else {
         throw new CommandLine.ParameterException(spec.commandLine(), "--quiesce=" + quiesce + ": expected try or required");
       }
+      java.util.Optional<org.tidemark.libvirt.PullBackup.Tcp> tcp = java.util.Optional.empty();
+      if (nbdTcp != null) {
+        int colon = nbdTcp.lastIndexOf(':');
+        try {
+          tcp = java.util.Optional.of(new org.tidemark.libvirt.PullBackup.Tcp(nbdTcp.substring(0, Math.max(0, colon)),
+              Integer.parseInt(nbdTcp.substring(colon + 1))));
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--nbd-tcp " + nbdTcp + ": expected HOST:PORT");
+        }
+        if (tcp.get().host().isEmpty()) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--nbd-tcp " + nbdTcp + ": expected HOST:PORT");
+        }
+      } else if (isRemote(connect)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--connect " + connect + " is another host: its "
+            + "backup job cannot offer a Unix socket here; give --nbd-tcp HOST:PORT (an address of that host)");
+      }
       LiveBackupCommand.Outcome live = new LiveBackupCommand(repo, domain, connect, workDir, full, Set.copyOf(excluded),
-          codec, java.time.Duration.ofSeconds(lockWaitSeconds), keepCheckpoints, q).run(TerminalProgress.forOptions(output));
+          codec, java.time.Duration.ofSeconds(lockWaitSeconds), keepCheckpoints, q, tcp)
+          .run(TerminalProgress.forOptions(output));
       Map<String, Object> quiesced = new LinkedHashMap<>();
       quiesced.put("requested", q != org.tidemark.libvirt.LiveBackupRunner.Quiesce.OFF);
       quiesced.put("frozen", live.quiesced());
@@ -179,6 +203,16 @@ final class BackupCommand implements Callable<Integer> {
     }
     report(result, Map.of(), Map.of());
     return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+  }
+
+  /** Whether a libvirt URI names another host ({@code qemu+ssh://HOST/system}, {@code qemu+tcp://HOST/...}). */
+  static boolean isRemote(String uri) {
+    try {
+      String host = java.net.URI.create(uri).getHost();
+      return host != null && !host.isEmpty() && !host.equals("localhost") && !host.startsWith("127.");
+    } catch (IllegalArgumentException e) {
+      return false; // libvirt will say what is wrong with it
+    }
   }
 
   private OpenDisk open(Checkpoint y, String disk) throws IOException {

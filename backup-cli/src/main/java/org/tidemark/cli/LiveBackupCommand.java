@@ -33,9 +33,12 @@ final class LiveBackupCommand {
   private final Duration lockWait;
   private final int keepCheckpoints;
   private final LiveBackupRunner.Quiesce quiesce;
+  private final java.util.Optional<org.tidemark.libvirt.PullBackup.Tcp> tcp;
 
   LiveBackupCommand(Path repo, String domain, String uri, Path workDir, boolean full, Set<String> excluded, Codec codec,
-      Duration lockWait, int keepCheckpoints, LiveBackupRunner.Quiesce quiesce) {
+      Duration lockWait, int keepCheckpoints, LiveBackupRunner.Quiesce quiesce,
+      java.util.Optional<org.tidemark.libvirt.PullBackup.Tcp> tcp) {
+    this.tcp = tcp;
     this.keepCheckpoints = keepCheckpoints;
     this.quiesce = quiesce;
     this.repo = repo;
@@ -64,7 +67,7 @@ final class LiveBackupCommand {
     try {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
-              quiesce, Main.Version.version()), progress);
+              quiesce, tcp, Main.Version.version()), progress);
       return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem());
     } finally {
       try {

@@ -203,6 +203,52 @@ class LiveBackupCliTest {
     }
   }
 
+  /**
+   * The backup job's NBD server on TCP (as for a libvirt on another host; here on the loopback
+   * address): full then incremental read over TCP, restore equal to the disk. A remote --connect
+   * without --nbd-tcp is a usage error naming the option.
+   */
+  @Test
+  void overTcpTheExportsAreReadFromTheHostAndPortGiven() throws Exception {
+    LibvirtSandbox libvirt = LibvirtSandbox.shared();
+    Path vda = dir.resolve("vda.qcow2");
+    Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", vda.toString(), "64M");
+    String name = libvirt.startDomain("tm-tcp-", List.of(vda), dir);
+    Path repo = dir.resolve("repo");
+    Path work = Files.createTempDirectory(Path.of("/tmp"), "tm-w");
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    String tcp = "127.0.0.1:" + port;
+    try {
+      libvirt.guestWrite(name, 0, "write -P 0x31 3M 1M");
+      Cli.Result full = backup(libvirt, repo, work, name, "--nbd-tcp", tcp);
+      assertEquals(ExitCodes.OK, full.code(), full.toString());
+      assertEquals("nbd://" + tcp + "/vda", JSON.readTree(full.out()).get("disks").get(0).get("source").asText());
+      libvirt.guestWrite(name, 0, "write -P 0x32 30M 64k");
+      Thread.sleep(1100);
+      Cli.Result inc = backup(libvirt, repo, work, name, "--nbd-tcp", tcp);
+      assertEquals(ExitCodes.OK, inc.code(), inc.toString());
+      JsonNode d = JSON.readTree(inc.out()).get("disks").get(0);
+      assertEquals("incremental", d.get("decision").asText(), d.toString());
+      assertEquals(65536, d.get("bytesRead").asLong(), d.toString());
+      assertTrue(libvirt.virsh("domjobinfo", name).contains("None"));
+      libvirt.virsh("destroy", name);
+      Cli.Result restore = Cli.run("restore", "--repo", repo.toString(), "--domain", name, "--to",
+          dir.resolve("out").toString());
+      assertEquals(ExitCodes.OK, restore.code(), restore.toString());
+      Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", dir.resolve("out/vda.raw").toString(), vda.toString());
+
+      Cli.Result remote = Cli.run("backup", "--repo", repo.toString(), "--domain", name, "--connect",
+          "qemu+ssh://backup-host.example/system");
+      assertEquals(ExitCodes.USAGE, remote.code(), remote.toString());
+      assertTrue(remote.err().contains("give --nbd-tcp HOST:PORT"), remote.toString());
+    } finally {
+      libvirt.removeDomain(name);
+    }
+  }
+
   private static Cli.Result backup(LibvirtSandbox libvirt, Path repo, Path work, String domain, String... more) {
     List<String> args = new ArrayList<>(List.of("backup", "--repo", repo.toString(), "--domain", domain, "--connect",
         libvirt.uri(), "--work-dir", work.toString(), "--json"));

@@ -87,10 +87,12 @@ public final class LiveBackupRunner {
    *     (each costs a bitmap per disk in QEMU); another tool's checkpoints are always kept
    * @param quiesce whether to freeze the guest's file systems (through the guest agent) while the
    *     job begins
+   * @param tcp the NBD server on TCP (a libvirt on another host); empty for a Unix socket in {@code
+   *     workRoot}
    * @param toolVersion written into the manifest
    */
   public record Options(boolean full, Set<String> excluded, Codec codec, Duration lockWait, Path workRoot,
-      int connections, int keepCheckpoints, Quiesce quiesce, String toolVersion) {
+      int connections, int keepCheckpoints, Quiesce quiesce, Optional<PullBackup.Tcp> tcp, String toolVersion) {
     /** Checks the fields. */
     public Options {
       excluded = Set.copyOf(excluded);
@@ -99,6 +101,7 @@ public final class LiveBackupRunner {
       Objects.requireNonNull(workRoot, "workRoot");
       Objects.requireNonNull(toolVersion, "toolVersion");
       Objects.requireNonNull(quiesce, "quiesce");
+      Objects.requireNonNull(tcp, "tcp");
       if (connections < 1) {
         throw new IllegalArgumentException("connections " + connections + " (expected at least 1)");
       }
@@ -156,7 +159,7 @@ public final class LiveBackupRunner {
         throw new DomainNotRunningException(domainName);
       }
       Path work = options.workRoot().resolve("job-" + call(domainName, "read the domain's UUID", domain::getUUIDString));
-      endLeftoverJob(domain, domainName, work);
+      endLeftoverJob(domain, domainName, work, options.tcp());
       DomainDefinition definition = DomainXml.parse(
           call(domainName, "read the domain's XML", () -> domain.getXMLDesc(0)).getBytes(StandardCharsets.UTF_8),
           domainName + " (domain XML)", DomainGrammar.builtIn());
@@ -187,7 +190,7 @@ public final class LiveBackupRunner {
         }
       }
       try {
-        begun = beginJob(domain, domainName, name, wanted, disks, work);
+        begun = beginJob(domain, domainName, name, wanted, disks, work, options.tcp());
       } finally {
         if (frozen) {
           thaw(domain, domainName);
@@ -261,16 +264,16 @@ public final class LiveBackupRunner {
    * it starts a sound chain from the new checkpoint. The job's {@link PullBackup#base} says which.
    */
   private static PullBackup beginJob(Domain domain, String domainName, String name, Optional<String> base,
-      List<String> disks, Path work) throws IOException {
+      List<String> disks, Path work, Optional<PullBackup.Tcp> tcp) throws IOException {
     try {
-      return PullBackup.begin(domain, name, base, disks, work);
+      return PullBackup.begin(domain, name, base, disks, work, tcp);
     } catch (LibvirtBackupException e) {
       if (base.isEmpty() || !inconsistentCheckpoint(e)) {
         throw e;
       }
       LOG.warn("domain {}: libvirt refuses an incremental since checkpoint {} ({}); backing up in full, the chain"
           + " goes on from the new checkpoint", domainName, base.get(), e.getCause().getMessage().strip());
-      return PullBackup.begin(domain, name, Optional.empty(), disks, work);
+      return PullBackup.begin(domain, name, Optional.empty(), disks, work, tcp);
     }
   }
 
@@ -354,7 +357,8 @@ public final class LiveBackupRunner {
    * Ends a backup job a killed run of this runner left on the domain (its socket lies in {@code
    * work}) and removes its files; refuses when the domain runs another tool's job.
    */
-  private static void endLeftoverJob(Domain domain, String domainName, Path work) throws IOException {
+  private static void endLeftoverJob(Domain domain, String domainName, Path work, Optional<PullBackup.Tcp> tcp)
+      throws IOException {
     int type = call(domainName, "read the domain's job", () -> domain.getJobInfo().getType());
     if (type != 0) {
       String xml;
@@ -363,7 +367,9 @@ public final class LiveBackupRunner {
       } catch (LibvirtException e) {
         throw new LibvirtBackupException(domainName, "begin a backup: the domain runs another job", e);
       }
-      if (!xml.contains(work.resolve(PullBackup.SOCKET).toAbsolutePath().toString())) {
+      boolean ours = xml.contains(work.resolve(PullBackup.SOCKET).toAbsolutePath().toString())
+          || tcp.isPresent() && xml.contains("name='" + tcp.get().host() + "'") && xml.contains("port='" + tcp.get().port() + "'");
+      if (!ours) {
         throw new LibvirtBackupException(domainName, "begin a backup",
             new IOException("the domain runs a backup job of another tool; Tidemark leaves it alone"));
       }

@@ -42,10 +42,30 @@ public final class PullBackup implements Closeable {
   private final Optional<String> base;
   private final List<String> disks;
   private final Path workDir;
+  private final Optional<Tcp> tcp;
   private boolean ended;
 
+  /**
+   * An NBD server on TCP instead of the Unix socket: for a libvirt on another host ({@code
+   * qemu+ssh://HOST/system}), whose QEMU listens on {@code host:port} of that host. The export is
+   * not encrypted: use it on a trusted backup network.
+   *
+   * @param host the address QEMU listens on, as this machine reaches it
+   * @param port the TCP port
+   */
+  public record Tcp(String host, int port) {
+    /** Checks the port. */
+    public Tcp {
+      Objects.requireNonNull(host, "host");
+      if (port <= 0 || port > 65535) {
+        throw new IllegalArgumentException("TCP port " + port + " (expected 1 to 65535)");
+      }
+    }
+  }
+
   private PullBackup(Domain domain, String domainName, String checkpoint, Optional<String> base, List<String> disks,
-      Path workDir) {
+      Path workDir, Optional<Tcp> tcp) {
+    this.tcp = tcp;
     this.domain = domain;
     this.domainName = domainName;
     this.checkpoint = checkpoint;
@@ -65,6 +85,18 @@ public final class PullBackup implements Closeable {
    */
   public static PullBackup begin(Domain domain, String checkpoint, Optional<String> base, List<String> disks,
       Path workDir) throws IOException {
+    return begin(domain, checkpoint, base, disks, workDir, Optional.empty());
+  }
+
+  /**
+   * Begins a pull-mode backup job whose NBD server listens on TCP ({@link Tcp}) when given, else on
+   * a Unix socket in {@code workDir}. The scratch files are made by QEMU in {@code workDir} on the
+   * domain's host: with a remote libvirt, that folder must exist there.
+   *
+   * @throws LibvirtBackupException when libvirt refuses the job
+   */
+  public static PullBackup begin(Domain domain, String checkpoint, Optional<String> base, List<String> disks,
+      Path workDir, Optional<Tcp> tcp) throws IOException {
     Objects.requireNonNull(checkpoint, "checkpoint");
     String name = nameOf(domain);
     Files.createDirectories(workDir);
@@ -72,7 +104,7 @@ public final class PullBackup implements Closeable {
     if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
       throw new IllegalArgumentException("work folder " + workDir + " is too deep for a Unix socket path");
     }
-    PullBackup job = new PullBackup(domain, name, checkpoint, base, disks, workDir.toAbsolutePath());
+    PullBackup job = new PullBackup(domain, name, checkpoint, base, disks, workDir.toAbsolutePath(), tcp);
     String backupXml = job.backupXml(socket);
     String checkpointXml = "<domaincheckpoint>\n  <name>" + Xml.escape(checkpoint) + "</name>\n</domaincheckpoint>\n";
     try {
@@ -90,7 +122,12 @@ public final class PullBackup implements Closeable {
   private String backupXml(Path socket) {
     StringBuilder b = new StringBuilder("<domainbackup mode='pull'>\n");
     base.ifPresent(x -> b.append("  <incremental>").append(Xml.escape(x)).append("</incremental>\n"));
-    b.append("  <server transport='unix' socket='").append(Xml.escape(socket.toString())).append("'/>\n");
+    if (tcp.isPresent()) {
+      b.append("  <server transport='tcp' name='").append(Xml.escape(tcp.get().host())).append("' port='")
+          .append(tcp.get().port()).append("'/>\n");
+    } else {
+      b.append("  <server transport='unix' socket='").append(Xml.escape(socket.toString())).append("'/>\n");
+    }
     b.append("  <disks>\n");
     for (String d : disks) {
       b.append("    <disk name='").append(Xml.escape(d)).append("' backup='yes' type='file'>\n")
@@ -110,7 +147,8 @@ public final class PullBackup implements Closeable {
     if (!disks.contains(disk)) {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the backup job (disks: " + disks + ")");
     }
-    return NbdEndpoint.unix(workDir.resolve(SOCKET), disk);
+    return tcp.map(t -> NbdEndpoint.tcp(t.host(), t.port(), disk))
+        .orElseGet(() -> NbdEndpoint.unix(workDir.resolve(SOCKET), disk));
   }
 
   /** The dirty-bitmap context name of {@code disk}'s export in an incremental job: {@code backup-DISK}. */
