@@ -29,15 +29,7 @@ final class LibvirtDefine implements AutoCloseable {
    * @throws IOException when libvirt cannot be reached or asked
    */
   static LibvirtDefine open(String uri, String name) throws IOException {
-    Connect connection;
-    try {
-      connection = new Connect(uri);
-    } catch (LibvirtException e) {
-      throw new IOException("cannot connect to libvirt at " + uri + ": " + message(e), e);
-    } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-      throw new IOException("libvirt's client library is not installed (libvirt.so.0; Debian/Ubuntu: "
-          + "apt-get install libvirt0): " + e.getMessage());
-    }
+    Connect connection = LibvirtConnections.open(uri);
     LibvirtDefine d = new LibvirtDefine(connection, uri, name);
     try {
       d.refuseExisting();

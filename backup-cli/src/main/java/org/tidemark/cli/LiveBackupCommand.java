@@ -10,7 +10,6 @@ import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.Progress;
-import org.tidemark.libvirt.LibvirtBackupException;
 import org.tidemark.libvirt.LiveBackupRunner;
 
 /**
@@ -52,15 +51,7 @@ final class LiveBackupCommand {
   }
 
   Outcome run(Progress progress) throws Exception {
-    Connect connection;
-    try {
-      connection = new Connect(uri);
-    } catch (LibvirtException e) {
-      throw new LibvirtBackupException(domain, "connect to libvirt at " + uri, e);
-    } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-      throw new java.io.IOException("libvirt's client library is not installed (libvirt.so.0; Debian/Ubuntu: "
-          + "apt-get install libvirt0): " + e.getMessage());
-    }
+    Connect connection = LibvirtConnections.open(uri);
     // Ctrl-C or SIGTERM: end the backup job (libvirt keeps it otherwise, with QEMU's scratch files)
     Thread endJobs = new Thread(org.tidemark.libvirt.PullBackup::endAll, "tidemark-end-backup-job");
     Runtime.getRuntime().addShutdownHook(endJobs);

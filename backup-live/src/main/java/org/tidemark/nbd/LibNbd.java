@@ -93,8 +93,8 @@ interface LibNbd extends Library {
             try {
               instance = Native.load("nbd", LibNbd.class);
             } catch (UnsatisfiedLinkError e) {
-              throw new NbdException("libnbd is not installed (libnbd.so.0; Debian/Ubuntu: apt-get install libnbd0): "
-                  + e.getMessage().lines().findFirst().orElse(""), 0);
+              throw new NbdException("libnbd is not installed (libnbd.so.0 was not found; Debian/Ubuntu: apt-get install"
+                  + " libnbd0): a live backup reads the disks over NBD through it", 0);
             }
           }
           l = instance;
