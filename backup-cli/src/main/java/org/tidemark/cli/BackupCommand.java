@@ -270,7 +270,7 @@ final class BackupCommand implements Callable<Integer> {
       doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      Json.print(out, doc);
+      output.printResult(out, "backup", doc, r.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL);
       return;
     }
     for (DiskPlan p : r.plan().disks()) {

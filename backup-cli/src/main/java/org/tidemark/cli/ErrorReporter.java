@@ -27,6 +27,16 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
       pe.getCommandLine().usage(err);
       return code;
     }
+    // --json: a failed run is a JSON document on stdout too, so a JSON Lines log never has a gap
+    OutputOptions json = jsonOutput(parseResult);
+    if (json != null) {
+      java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
+      error.put("type", e.getClass().getSimpleName());
+      error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
+      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile() : null);
+      json.printResult(commandLine.getOut(), parseResult.subcommand() != null
+          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
+    }
     // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
     // (control characters escaped: names and messages may come from a hostile file)
     err.println(Printable.escape(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e)));
@@ -100,6 +110,19 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     }
     String m = e.getMessage();
     return m != null && !m.isBlank() ? m : e.getClass().getName();
+  }
+
+  /** The output options of the command run, when it was asked for JSON; else null. */
+  private static OutputOptions jsonOutput(CommandLine.ParseResult parseResult) {
+    CommandLine.ParseResult r = parseResult;
+    while (r != null) {
+      CommandLine.Model.CommandSpec output = r.commandSpec().mixins().get("output");
+      if (output != null && output.userObject() instanceof OutputOptions o && o.json) {
+        return o;
+      }
+      r = r.subcommand();
+    }
+    return null;
   }
 
   private static boolean debug(CommandLine.ParseResult parseResult) {

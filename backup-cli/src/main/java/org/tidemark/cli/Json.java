@@ -4,7 +4,10 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import org.tidemark.internal.JsonText;
 
-/** The JSON writer of the command line: pretty, one document per command, stable key order. */
+/**
+ * The JSON writer of the command line: one document per command on one line (JSON Lines, so that a
+ * nightly job can append to a log file), stable key order.
+ */
 final class Json {
   private Json() {}
 
@@ -14,7 +17,7 @@ final class Json {
    * DEL and C1's (which JSON allows raw, and a terminal may obey) are written as JSON escapes too.
    */
   static void print(PrintWriter out, Object document) {
-    out.println(escapeDelAndC1(new String(JsonText.write(document), StandardCharsets.UTF_8)));
+    out.println(escapeDelAndC1(new String(JsonText.write(document, false), StandardCharsets.UTF_8)));
     out.flush();
   }
 

@@ -59,7 +59,8 @@ final class ListCommand implements Callable<Integer> {
       out.add(dom);
     }
     if (output.json) {
-      Json.print(spec.commandLine().getOut(), Map.of("domains", out));
+      output.printResult(spec.commandLine().getOut(), "list", Map.of("domains", out),
+          broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
     } else if (!output.quiet) {
       printText(out);
     }

@@ -12,8 +12,13 @@ final class OutputOptions {
   /** System property the {@code tidemark} launcher sets when stderr is a terminal. */
   static final String STDERR_TTY_PROPERTY = "tidemark.stderr.tty";
 
-  @Option(names = "--json", description = "Print one JSON document on stdout (for monitoring).")
+  @Option(names = "--json", description = {"Print one JSON document on one line on stdout (for monitoring: append "
+      + "to a JSON Lines log), with command, startedAt, finishedAt, status (ok, partial, failed) and exitCode; on "
+      + "failure an error document, never nothing."})
   boolean json;
+
+  /** When the command was set up: its run's start, for the JSON document. */
+  final java.time.Instant startedAt = java.time.Instant.now();
 
   @Option(names = {"-q", "--quiet"}, description = "Print nothing but errors.")
   boolean quiet;
@@ -40,6 +45,21 @@ final class OutputOptions {
   /** Whether to draw a progress bar. */
   boolean progress() {
     return !json && !quiet && Boolean.getBoolean(STDERR_TTY_PROPERTY);
+  }
+
+  /**
+   * Prints the run's JSON document: {@code command}, {@code startedAt}, {@code finishedAt}, {@code
+   * status} and {@code exitCode}, then the command's own fields.
+   */
+  void printResult(java.io.PrintWriter out, String command, java.util.Map<String, Object> fields, int exitCode) {
+    java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
+    doc.put("command", command);
+    doc.put("startedAt", startedAt.toString());
+    doc.put("finishedAt", java.time.Instant.now().toString());
+    doc.put("status", exitCode == ExitCodes.OK ? "ok" : exitCode == ExitCodes.PARTIAL ? "partial" : "failed");
+    doc.put("exitCode", exitCode);
+    doc.putAll(fields);
+    Json.print(out, doc);
   }
 
   /** Whether to print human-readable text on stdout. */

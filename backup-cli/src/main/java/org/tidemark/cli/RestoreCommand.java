@@ -122,7 +122,7 @@ final class RestoreCommand implements Callable<Integer> {
         doc.put("connect", uri);
       }
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      Json.print(spec.commandLine().getOut(), doc);
+      output.printResult(spec.commandLine().getOut(), "restore", doc, ExitCodes.OK);
     } else if (!output.quiet) {
       var out = spec.commandLine().getOut();
       out.println("restored " + Printable.escape(domain) + " at checkpoint " + Printable.escape(r.checkpoint()) + " from "

@@ -89,7 +89,8 @@ final class VerifyCommand implements Callable<Integer> {
         problems.add(p);
       }
       doc.put("problems", problems);
-      Json.print(spec.commandLine().getOut(), doc);
+      output.printResult(spec.commandLine().getOut(), "verify", doc,
+          findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE);
     } else {
       findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + Printable.escape(f.toString())));
       if (!output.quiet) {

@@ -149,9 +149,19 @@ public final class JsonText {
    * @throws IllegalArgumentException for any other type
    */
   public static byte[] write(Object document) {
+    return write(document, true);
+  }
+
+  /**
+   * Writes plain values as {@link #write(Object)} does, on one line when {@code indented} is false
+   * (one document per line: JSON Lines).
+   */
+  public static byte[] write(Object document, boolean indented) {
     ByteArrayOutputStream out = new ByteArrayOutputStream(256);
     try (JsonGenerator g = FACTORY.createGenerator(out)) {
-      g.useDefaultPrettyPrinter();
+      if (indented) {
+        g.useDefaultPrettyPrinter();
+      }
       write(g, document);
     } catch (IOException e) {
       throw new UncheckedIOException(e); // writing to memory does not fail
