@@ -267,11 +267,15 @@ final class BackupCommand implements Callable<Integer> {
         disks.add(m);
       }
       doc.put("disks", disks);
+      doc.put("warnings", r.warnings());
       doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
       output.printResult(out, "backup", doc, r.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL);
       return;
+    }
+    for (String w : r.warnings()) {
+      spec.commandLine().getErr().println("tidemark: warning: " + Printable.escape(w));
     }
     for (DiskPlan p : r.plan().disks()) {
       if (p.decision().isFallback()) {

@@ -12,11 +12,15 @@ import java.util.List;
  * @param disks per disk copied: bytes read and stored, extents
  * @param archiveBytes the archive's size
  * @param duration wall-clock time
+ * @param warnings what the run found worth a look besides the decisions (a newer archive that
+ *     could not serve as the base)
  */
-public record BackupResult(Path archive, BackupPlan plan, List<DiskResult> disks, long archiveBytes, Duration duration) {
-  /** Freezes the list. */
+public record BackupResult(Path archive, BackupPlan plan, List<DiskResult> disks, long archiveBytes, Duration duration,
+    List<String> warnings) {
+  /** Freezes the lists. */
   public BackupResult {
     disks = List.copyOf(disks);
+    warnings = List.copyOf(warnings);
   }
 
   /**

@@ -3,6 +3,7 @@ package org.tidemark.backup;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,7 +100,9 @@ public final class BackupRunner {
     Map<String, OpenDisk> open = new LinkedHashMap<>();
     ExecutorService encoders = Workers.pool("tidemark-encoder", Workers.count(Integer.MAX_VALUE));
     try {
-      BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request), request.knownCheckpoints());
+      List<String> warnings = new ArrayList<>();
+      BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request, warnings),
+          request.knownCheckpoints());
       BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),
           name -> openOnce(open, request, name).facts());
       LOG.info("backup of {}/{}: {}", domain, request.checkpoint().name(), plan.isIncremental()
@@ -173,7 +176,8 @@ public final class BackupRunner {
         }
         Path archive = writer.commit();
         LOG.info("archive {} written ({} bytes)", archive, writer.bytesWritten());
-        return new BackupResult(archive, plan, results, writer.bytesWritten(), Duration.between(started, Instant.now()));
+        return new BackupResult(archive, plan, results, writer.bytesWritten(), Duration.between(started, Instant.now()),
+            warnings);
       }
     } finally {
       progress.finish();
@@ -213,15 +217,32 @@ public final class BackupRunner {
     return d;
   }
 
-  private Optional<BaseBackup> findBase(String domain, String checkpoint, BackupRequest request) {
+  private Optional<BaseBackup> findBase(String domain, String checkpoint, BackupRequest request, List<String> warnings) {
+    Optional<StoredBackup> b;
     try {
-      Optional<StoredBackup> b = repository.backupOf(domain, checkpoint);
-      return b.map(s -> new BaseBackup(s.id(),
-          Optional.ofNullable(request.knownCheckpoints().get(checkpoint)).orElseGet(() -> checkpointOf(s)),
-          sizes(s.manifest())));
+      b = repository.backupOf(domain, checkpoint);
     } catch (IOException e) {
-      return Optional.empty();
+      b = Optional.empty();
     }
+    if (b.isEmpty()) {
+      // an archive of this checkpoint that cannot be read: an older base is taken, and the run says so
+      Path archive = repository.domainDir(domain).resolve(Repository.fileName(checkpoint) + Repository.SUFFIX);
+      if (Files.exists(archive)) {
+        String why;
+        try (org.tidemark.archive.ArchiveReader r = org.tidemark.archive.ArchiveReader.open(archive)) {
+          why = "it saves checkpoint '" + r.manifest().checkpoint() + "' of domain '" + r.manifest().domain() + "'";
+        } catch (IOException e) {
+          why = e.getMessage();
+        }
+        String w = "the backup of checkpoint '" + checkpoint + "' (" + archive + ") cannot be used as a base: " + why
+            + "; an older base (or a full copy) is taken instead";
+        warnings.add(w);
+        LOG.warn(w);
+      }
+    }
+    return b.map(s -> new BaseBackup(s.id(),
+        Optional.ofNullable(request.knownCheckpoints().get(checkpoint)).orElseGet(() -> checkpointOf(s)),
+        sizes(s.manifest())));
   }
 
   /**
