@@ -34,7 +34,7 @@ final class ListCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     output.configureLogging();
     Repository repository = Repository.at(repo);
-    List<String> domains = domain != null ? List.of(domain) : repository.domains();
+    List<String> domains = ListCommand.domains(repository, domain);
     List<Map<String, Object>> out = new ArrayList<>();
     boolean broken = false;
     for (String d : domains) {
@@ -65,6 +65,24 @@ final class ListCommand implements Callable<Integer> {
       printText(out);
     }
     return broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK;
+  }
+
+  /**
+   * The domains a command covers: all of the repository's, or the one named, which must have backups
+   * there (a mistyped name is an error, not "all sound").
+   *
+   * @throws org.tidemark.archive.ArchiveException naming the domains there are, for an unknown one
+   */
+  static List<String> domains(Repository repository, String domain) throws java.io.IOException {
+    List<String> all = repository.domains();
+    if (domain == null) {
+      return all;
+    }
+    if (!all.contains(domain)) {
+      throw new org.tidemark.archive.ArchiveException(repository.root(), "no backups of domain '" + domain
+          + "' in this repository (domains: " + all + ")");
+    }
+    return List.of(domain);
   }
 
   static Map<String, Object> describe(StoredBackup b) {

@@ -45,7 +45,7 @@ final class VerifyCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checkpoint needs --domain");
     }
     Repository repository = Repository.at(repo);
-    List<String> domains = domain != null ? List.of(domain) : repository.domains();
+    List<String> domains = ListCommand.domains(repository, domain);
     List<Finding> findings = new ArrayList<>();
     List<String> verified = new ArrayList<>();
     Set<Finding> seen = new HashSet<>(); // the chain problems already reported

@@ -43,6 +43,15 @@ class ListExitCodeTest {
   }
 
   @Test
+  void anUnknownDomainIsAnErrorForListAndVerify() {
+    for (String command : new String[] {"list", "verify"}) {
+      Cli.Result r = Cli.run(command, "--repo", repo.toString(), "--domain", "vm2");
+      assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.toString());
+      assertTrue(r.err().contains("no backups of domain 'vm2' in this repository (domains: [sample])"), r.toString());
+    }
+  }
+
+  @Test
   void anUnreadableArchiveGivesExitFour() throws Exception {
     try (RandomAccessFile f = new RandomAccessFile(repo.resolve("sample/cp2.tar").toFile(), "rw")) {
       f.setLength(f.length() - 512);
