@@ -10,6 +10,13 @@ import org.libvirt.LibvirtException;
  * library missing, each a one-line message. Only those commands load this class (and libvirt).
  */
 final class LibvirtConnections {
+  /**
+   * Swallows the errors libvirt's client library would print on stderr by itself ("libvirt: QEMU
+   * Driver error : ..."): each one also reaches Tidemark as a LibvirtException, which the command
+   * reports once, in its own words. Kept in a field: the native side holds a pointer to it.
+   */
+  private static final org.libvirt.jna.Libvirt.VirErrorCallback QUIET = (userData, error) -> { };
+
   private LibvirtConnections() {}
 
   /**
@@ -19,6 +26,7 @@ final class LibvirtConnections {
    */
   static Connect open(String uri) throws IOException {
     try {
+      Connect.setErrorCallback(QUIET);
       return new Connect(uri);
     } catch (LibvirtException e) {
       String m = e.getMessage();

@@ -111,7 +111,8 @@ public final class BackupRunner {
       List<List<ExtentRecord>> planned = new ArrayList<>();
       for (DiskPlan d : plan.disks()) {
         if (d.decision().isFallback()) {
-          LOG.warn("disk {}: full copy instead of incremental: {}", d.disk(), d.reason());
+          // the plan carries it to the caller, which presents it (the CLI: one warning line): logged at info
+          LOG.info("disk {}: full copy instead of incremental: {}", d.disk(), d.reason());
         } else {
           LOG.info("disk {}: {} ({})", d.disk(), d.decision().code(), d.reason().isEmpty() ? d.decision().description() : d.reason());
         }
@@ -236,8 +237,8 @@ public final class BackupRunner {
         }
         String w = "the backup of checkpoint '" + checkpoint + "' (" + archive + ") cannot be used as a base: " + why
             + "; an older base (or a full copy) is taken instead";
-        warnings.add(w);
-        LOG.warn(w);
+        warnings.add(w); // the result carries it to the caller, which presents it
+        LOG.info(w);
       }
     }
     return b.map(s -> new BaseBackup(s.id(),

@@ -186,7 +186,8 @@ public final class LiveBackupRunner {
             throw new QuiesceFailedException(domainName, why);
           }
           quiesceProblem = Optional.of(why);
-          LOG.warn("domain {}: {}; backing up without (crash-consistent disks)", domainName, why);
+          // the caller presents it (Result.quiesceProblem): logged for the record only
+          LOG.info("domain {}: {}; backing up without (crash-consistent disks)", domainName, why);
         }
       }
       try {
