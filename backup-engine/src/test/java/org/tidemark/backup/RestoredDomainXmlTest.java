@@ -61,7 +61,7 @@ class RestoredDomainXmlTest {
         .addDisk(CheckpointDisk.bitmap("vda", "cp1")).addDisk(CheckpointDisk.bitmap("vdb", "cp1")).build();
     Repository repo = Repository.at(dir.resolve("repo"));
     new BackupRunner(repo).run(new BackupRequest(y, checkpointXml.getBytes(StandardCharsets.UTF_8), Map.of(),
-        disk -> disk.equals("vda") ? new OpenDisk(vda, vda) : new OpenDisk(vdb, vdb), Set.of(), false, Codec.NONE,
+        disk -> disk.equals("vda") ? vda : vdb, Set.of(), false, Codec.NONE,
         65536, "test"), Progress.NONE);
     return repo;
   }

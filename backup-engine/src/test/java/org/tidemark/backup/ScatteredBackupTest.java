@@ -61,7 +61,7 @@ class ScatteredBackupTest {
   }
 
   static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, ScatteredDisk disk) {
-    return new BackupRequest(y, xml(y), known, name -> new OpenDisk(disk, disk), Set.of(), false, Codec.ZSTD,
+    return new BackupRequest(y, xml(y), known, name -> disk, Set.of(), false, Codec.ZSTD,
         ArchiveWriterDefaults.CHUNK, "test");
   }
 

@@ -29,7 +29,6 @@ import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
 import org.tidemark.backup.DiskDecision;
 import org.tidemark.backup.DiskPlan;
-import org.tidemark.backup.OpenDisk;
 import org.tidemark.backup.Progress;
 import org.tidemark.backup.RestoreRequest;
 import org.tidemark.backup.RestoreRunner;
@@ -128,7 +127,7 @@ class LivePullBackupTest {
           NbdExport e = NbdExport.open(job.endpoint(disk),
               contexts != null ? contexts : List.of(PullBackup.dirtyBitmap(disk)), 2);
           LiveDisk live = new LiveDisk(e, disk, baseBitmap);
-          return new OpenDisk(live, live);
+          return live;
         }, Set.of(), false, Codec.ZSTD, ArchiveWriter.DEFAULT_CHUNK, "test");
     return new BackupRunner(repo).run(request, Progress.NONE);
   }
