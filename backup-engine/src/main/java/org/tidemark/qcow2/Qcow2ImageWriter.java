@@ -58,7 +58,7 @@ import org.tidemark.internal.Publish;
  *
  * <p>The image is written under a hidden temporary name beside the target and published by
  * {@link #commit()} after being forced to disk, exactly like {@link
- * org.tidemark.backup.RawImageWriter}.
+ * org.tidemark.restore.RawImageWriter}.
  *
  * <p>Data clusters go around the page cache where the file system allows it and the write is
  * aligned ({@link org.tidemark.internal.DirectWrites}); the metadata written at commit goes

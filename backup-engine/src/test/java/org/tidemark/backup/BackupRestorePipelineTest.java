@@ -32,6 +32,9 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * The backup and restore pipeline end to end on in-memory disks whose bitmaps record writes the

@@ -37,6 +37,8 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Two backups of one domain at once (two overlapping cron jobs): the second refuses cleanly, or

@@ -37,6 +37,8 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * I/O faults on what the engine reads: an EIO from the source disk at a seeded offset, short reads,

@@ -26,6 +26,10 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
+import org.tidemark.restore.ImageFormat;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * A checkpoint chain on a real qcow2 image that QEMU writes: bitmap cp1, writes, cp2, writes, cp3,

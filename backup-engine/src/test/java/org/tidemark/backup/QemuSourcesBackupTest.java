@@ -30,6 +30,8 @@ import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qemu;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Backups of the kinds of images QEMU and libvirt leave behind, each restored at every point and

@@ -24,6 +24,10 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.ImageFormat;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 import org.tidemark.xml.DomainGrammar;
 import org.tidemark.xml.DomainXml;
 

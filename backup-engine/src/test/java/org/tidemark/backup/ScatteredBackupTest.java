@@ -31,6 +31,8 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Sources whose extents are scattered past what an archive lists (issue 20): 400,000 isolated

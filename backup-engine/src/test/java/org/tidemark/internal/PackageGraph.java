@@ -27,7 +27,7 @@ public final class PackageGraph {
   private final Map<String, Map<String, String>> edges = new TreeMap<>();
 
   /** A graph from explicit class edges ({@code from} class name, {@code to} class name). */
-  PackageGraph() {}
+  public PackageGraph() {}
 
   /** Adds the dependency of class {@code from} on class {@code to} (edges inside one package are ignored). */
   public void addClassEdge(String from, String to) {
