@@ -21,7 +21,8 @@ import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
 import org.tidemark.backup.DiskDecision;
 import org.tidemark.backup.DiskPlan;
-import org.tidemark.backup.OpenDisk;
+import org.tidemark.disk.DiskSource;
+import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.xml.CheckpointXml;
@@ -215,13 +216,13 @@ final class BackupCommand implements Callable<Integer> {
     }
   }
 
-  private OpenDisk open(Checkpoint y, String disk) throws IOException {
+  private DiskSource open(Checkpoint y, String disk) throws IOException {
     DomainDisk d = y.domain().orElseThrow().disk(disk).orElseThrow();
     Path path = diskPaths.get(disk);
     if (path == null) {
       path = Path.of(d.source().orElseThrow(() -> new IOException("disk " + disk + " has no source path")));
     }
-    return OpenDisk.open(path, d.driverType(), backing.getOrDefault(disk, org.tidemark.qcow2.BackingPolicy.sameTree()));
+    return Images.open(path, d.driverType(), backing.getOrDefault(disk, org.tidemark.qcow2.BackingPolicy.sameTree()));
   }
 
   private static Map<String, Checkpoint> readCheckpointDir(CheckpointFiles checkpoints, Path dir, String self) throws Exception {

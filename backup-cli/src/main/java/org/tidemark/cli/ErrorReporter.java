@@ -58,7 +58,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof CliFailure f) {
       return f.exitCode();
     }
-    if (e instanceof org.tidemark.xml.CheckpointXmlException || e instanceof org.tidemark.qcow2.Qcow2Exception) {
+    if (e instanceof org.tidemark.xml.CheckpointXmlException || e instanceof org.tidemark.disk.ImageException) {
       return ExitCodes.INVALID_INPUT;
     }
     if (e instanceof org.tidemark.archive.ArchiveCorruptException) {

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tidemark.disk.DiskSource;
-import org.tidemark.disk.Images;
+import org.tidemark.image.Images;
 import org.tidemark.qcow2.Qcow2Bitmap;
 import org.tidemark.qcow2.Qcow2Image;
 import picocli.CommandLine;

@@ -16,13 +16,12 @@ import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
-import org.tidemark.backup.OpenDisk;
 import org.tidemark.backup.Progress;
-import org.tidemark.backup.RestoreRequest;
-import org.tidemark.backup.RestoreResult;
-import org.tidemark.backup.RestoreRunner;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
+import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
-import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.xml.CheckpointXml;
 import org.tidemark.xml.CheckpointXmlException;
 
@@ -44,10 +43,7 @@ public final class LibraryExample {
     byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
     BackupRequest request = new BackupRequest(
         y, xml, others,
-        disk -> {
-          Qcow2Image q = Qcow2Image.open(image); // read-only, always
-          return new OpenDisk(q, q);
-        },
+        disk -> Images.open(image, Optional.of("qcow2")), // read-only, always; Optional.empty(): probe the format
         Set.of(), false, Codec.ZSTD, ArchiveWriter.DEFAULT_CHUNK, "example");
     return new BackupRunner(Repository.at(repo)).run(request, Progress.NONE);
   }

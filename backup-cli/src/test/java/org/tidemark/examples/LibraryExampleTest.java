@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.disk.DiskSource;
-import org.tidemark.disk.Images;
+import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
 
 /** Runs the library guide's example on the sample; the restored disk must equal the source. */

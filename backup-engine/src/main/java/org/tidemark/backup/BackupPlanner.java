@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.tidemark.disk.BitmapState;
+import org.tidemark.disk.DiskSource;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.CheckpointType;
@@ -30,15 +32,18 @@ import org.tidemark.model.DomainDisk;
  */
 public final class BackupPlanner {
 
-  /** Opens what the planner needs to know about one disk; called only for disks to be copied. */
+  /**
+   * Opens the disk the planner asks about (its size and bitmap states); called only for disks to be
+   * copied. The planner does not close it: the caller that opened it does.
+   */
   @FunctionalInterface
-  public interface DiskFactsSource {
+  public interface DiskLookup {
     /**
-     * The facts of the named disk's image as it is now.
+     * The named disk's image as it is now.
      *
      * @throws IOException when the image cannot be opened or read
      */
-    DiskFacts facts(String disk) throws IOException;
+    DiskSource disk(String disk) throws IOException;
   }
 
   /** Finds the backup of a checkpoint in the repository. */
@@ -72,7 +77,7 @@ public final class BackupPlanner {
    * @param images opens the disks that are to be copied
    * @throws IOException when an image cannot be read
    */
-  public BackupPlan plan(Checkpoint y, Set<String> excluded, boolean forceFull, DiskFactsSource images)
+  public BackupPlan plan(Checkpoint y, Set<String> excluded, boolean forceFull, DiskLookup images)
       throws IOException {
     Base base = findBase(y);
     List<DiskPlan> plans = new ArrayList<>();
@@ -83,7 +88,7 @@ public final class BackupPlanner {
   }
 
   private DiskPlan planDisk(
-      Checkpoint y, DomainDisk disk, Base base, Set<String> excluded, boolean forceFull, DiskFactsSource images)
+      Checkpoint y, DomainDisk disk, Base base, Set<String> excluded, boolean forceFull, DiskLookup images)
       throws IOException {
     String name = disk.target();
     if (excluded.contains(name)) {
@@ -112,12 +117,12 @@ public final class BackupPlanner {
     if (baseSize == null) {
       return full(name, DiskDecision.NEW_DISK, "backup " + x.archiveId() + " has no disk " + name);
     }
-    DiskFacts facts = images.facts(name);
-    if (facts.virtualSize() != baseSize) {
+    DiskSource image = images.disk(name);
+    if (image.virtualSize() != baseSize) {
       return full(
           name,
           DiskDecision.SIZE_CHANGED,
-          baseSize + " bytes in backup " + x.archiveId() + ", " + facts.virtualSize() + " bytes now");
+          baseSize + " bytes in backup " + x.archiveId() + ", " + image.virtualSize() + " bytes now");
     }
     List<String> union = new ArrayList<>();
     for (String checkpointName : base.path) {
@@ -125,7 +130,7 @@ public final class BackupPlanner {
       if (bitmap.isEmpty()) {
         return full(name, DiskDecision.UNTRACKED_ON_PATH, "checkpoint '" + checkpointName + "'");
       }
-      BitmapState state = facts.bitmap(bitmap.get());
+      BitmapState state = image.bitmap(bitmap.get());
       String which = "bitmap '" + bitmap.get() + "' of checkpoint '" + checkpointName + "'";
       if (state.gapInChain()) {
         return full(name, DiskDecision.BITMAP_GAP_IN_CHAIN, which);

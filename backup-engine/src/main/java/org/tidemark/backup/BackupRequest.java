@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Set;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
+import org.tidemark.disk.DiskSource;
 import org.tidemark.model.Checkpoint;
 
 /**
@@ -40,7 +41,7 @@ public record BackupRequest(
      *
      * @throws IOException when it cannot be opened
      */
-    OpenDisk open(String disk) throws IOException;
+    DiskSource open(String disk) throws IOException;
   }
 
   /** Checks the fields. */

@@ -26,6 +26,7 @@ import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLock;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.disk.DiskSource;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Workers;
 import org.slf4j.Logger;
@@ -97,14 +98,14 @@ public final class BackupRunner {
       LOG.warn("removed {}, left by a backup that did not finish", leftover);
     }
     Path target = repository.newArchivePath(domain, request.checkpoint().name());
-    Map<String, OpenDisk> open = new LinkedHashMap<>();
+    Map<String, DiskSource> open = new LinkedHashMap<>();
     ExecutorService encoders = Workers.pool("tidemark-encoder", Workers.count(Integer.MAX_VALUE));
     try {
       List<String> warnings = new ArrayList<>();
       BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request, warnings),
           request.knownCheckpoints());
       BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),
-          name -> openOnce(open, request, name).facts());
+          name -> openOnce(open, request, name));
       LOG.info("backup of {}/{}: {}", domain, request.checkpoint().name(), plan.isIncremental()
           ? "incremental since " + plan.base().orElseThrow().checkpoint().name() : "full");
       List<DiskPlan> copied = new ArrayList<>();
@@ -119,8 +120,8 @@ public final class BackupRunner {
         if (d.decision().kind() == DiskDecision.Kind.SKIPPED) {
           continue;
         }
-        OpenDisk disk = openOnce(open, request, d.disk());
-        long size = disk.source().virtualSize();
+        DiskSource disk = openOnce(open, request, d.disk());
+        long size = disk.virtualSize();
         if (size > ArchiveLimits.MAX_DISK_SIZE) {
           throw new ArchiveLimitException(target, String.format("disk '%s' has %d bytes (%.1f TiB); a backup copies"
               + " disks of at most %d bytes (%d TiB)", d.disk(), size, size / (double) (1L << 40),
@@ -128,8 +129,8 @@ public final class BackupRunner {
         }
         boolean incremental = d.decision() == DiskDecision.INCREMENTAL;
         List<ExtentRecord> extents = incremental
-            ? ExtentMath.incremental(disk.source().dirtyExtents(d.bitmaps()), disk.source().allocation(), size)
-            : ExtentMath.full(disk.source().allocation(), size);
+            ? ExtentMath.incremental(disk.dirtyExtents(d.bitmaps()), disk.allocation(), size)
+            : ExtentMath.full(disk.allocation(), size);
         copied.add(d);
         planned.add(bounded(d.disk(), extents, ArchiveLimits.MAX_EXTENTS));
       }
@@ -151,7 +152,7 @@ public final class BackupRunner {
       for (int i = 0; i < copied.size(); i++) {
         DiskPlan d = copied.get(i);
         disks.add(new DiskManifest(d.disk(), d.decision() == DiskDecision.INCREMENTAL ? DiskManifest.INCREMENTAL
-            : DiskManifest.FULL, d.decision().code(), d.reason(), open.get(d.disk()).source().virtualSize(), chunkSize,
+            : DiskManifest.FULL, d.decision().code(), d.reason(), open.get(d.disk()).virtualSize(), chunkSize,
             planned.get(i)));
       }
       ParentRef parent = plan.isIncremental()
@@ -184,7 +185,7 @@ public final class BackupRunner {
       progress.finish();
       encoders.shutdownNow();
       IOException first = null;
-      for (OpenDisk d : open.values()) {
+      for (DiskSource d : open.values()) {
         try {
           d.close();
         } catch (IOException e) {
@@ -209,8 +210,8 @@ public final class BackupRunner {
     return out;
   }
 
-  private static OpenDisk openOnce(Map<String, OpenDisk> open, BackupRequest request, String disk) throws IOException {
-    OpenDisk d = open.get(disk);
+  private static DiskSource openOnce(Map<String, DiskSource> open, BackupRequest request, String disk) throws IOException {
+    DiskSource d = open.get(disk);
     if (d == null) {
       d = request.disks().open(disk);
       open.put(disk, d);
@@ -272,7 +273,7 @@ public final class BackupRunner {
    * in flight at most, and their buffers are reused: one raw buffer and one scratch buffer per
    * chunk in flight, plus the pair being read.
    */
-  private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, OpenDisk disk, ArchiveWriter writer,
+  private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, DiskSource disk, ArchiveWriter writer,
       org.tidemark.archive.Codec codec, int chunkSize, ExecutorService encoders, Progress progress) throws IOException {
     ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     ArrayDeque<ByteBuffer[]> free = new ArrayDeque<>();
@@ -293,7 +294,7 @@ public final class BackupRunner {
         // the worker reads the chunk too: reads overlap with the writes of this thread
         inFlight.add(new InFlight(buffers, encoders.submit(() -> {
           ByteBuffer raw = buffers[0].clear().limit(len);
-          disk.source().readFully(chunkOffset, raw);
+          disk.readFully(chunkOffset, raw);
           return EncodedChunk.encode(chunkOffset, raw.flip(), codec, buffers[1].clear());
         })));
         if (inFlight.size() >= IN_FLIGHT) {

@@ -8,8 +8,8 @@ import java.nio.file.Path;
 /**
  * A disk image being written by a restore, in some format, under a temporary name until {@link
  * #commit()}: the counterpart of {@link DiskSource}. Implemented by {@link
- * org.tidemark.backup.RawImageWriter} and {@link org.tidemark.qcow2.Qcow2ImageWriter}; {@link
- * org.tidemark.backup.RestoreRunner} picks one by {@link org.tidemark.backup.ImageFormat}.
+ * org.tidemark.restore.RawImageWriter} and {@link org.tidemark.qcow2.Qcow2ImageWriter}; {@link
+ * org.tidemark.restore.RestoreRunner} picks one by {@link org.tidemark.restore.ImageFormat}.
  * Used inside Tidemark; not meant to be implemented elsewhere.
  *
  * <p>Contract shared by every implementation:

@@ -6,8 +6,11 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * A source of guest bytes plus their allocation and dirty extents: what the backup pipeline copies
- * from. Implemented by the native qcow2 reader; an NBD client can implement it too.
+ * A disk as the backup sees it: its size, guest bytes, allocation and dirty extents, and the state
+ * of its persistent dirty bitmaps. The backup planner decides from it and the pipeline copies from
+ * it. Implemented by the native qcow2 reader ({@code org.tidemark.qcow2.Qcow2Image}), {@link
+ * RawImage} and an NBD export of a running domain ({@code org.tidemark.libvirt.LiveDisk}); {@code
+ * org.tidemark.image.Images} opens an image file as one, whatever its format.
  *
  * <p>Implementations are thread-safe: the pipeline reads from several threads at once.
  */
@@ -36,4 +39,14 @@ public interface DiskSource extends Closeable {
    * chain), sorted and disjoint; {@code zero} is always {@code false} here.
    */
   List<Extent> dirtyExtents(List<String> bitmapNames) throws IOException;
+
+  /**
+   * The state of the named persistent dirty bitmap across the source's backing chain. A source
+   * without bitmaps (a raw file) answers {@link BitmapState#MISSING}, the default.
+   *
+   * @throws IOException when the source cannot be read
+   */
+  default BitmapState bitmap(String name) throws IOException {
+    return BitmapState.MISSING;
+  }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
-import org.tidemark.qcow2.UnsupportedImageException;
 
 /**
  * What a disk image may be before it is opened: a regular file or a block device (links followed),

@@ -26,7 +26,7 @@ public final class RawImage implements DiskSource {
    * Opens a raw image read-only, refusing one that another process writes and holding it against
    * writers while open ({@link ImageLocks}).
    *
-   * @throws org.tidemark.qcow2.UnsupportedImageException when it is not a regular file or a block
+   * @throws org.tidemark.disk.UnsupportedImageException when it is not a regular file or a block
    *     device outside the kernel's pseudo file systems ({@link ImageFiles})
    * @throws ImageInUseException when a running QEMU holds the image for writing
    */

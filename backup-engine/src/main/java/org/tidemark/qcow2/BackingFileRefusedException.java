@@ -1,6 +1,7 @@
 package org.tidemark.qcow2;
 
 import java.nio.file.Path;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * The backing file (or external data file) an image's header names lies outside what the {@link

@@ -1,14 +1,16 @@
 package org.tidemark.qcow2;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.tidemark.disk.DiskSource;
+import org.tidemark.disk.ImageException;
 import org.tidemark.disk.ImageFiles;
+import org.tidemark.disk.ImageFormats;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * The files an image's header names besides itself: its backing file (qcow2 or raw, opened as the
@@ -21,7 +23,7 @@ final class BackingFiles {
   private BackingFiles() {}
 
   /** A file the header of {@code image} names, relative to the image's folder unless absolute; only local files. */
-  static Path resolve(Path image, String name, String what) throws Qcow2Exception {
+  static Path resolve(Path image, String name, String what) throws ImageException {
     if (name.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*")) { // json:, nbd:, http://, ...
       throw new UnsupportedImageException(image, what + " '" + name + "' is not a local file");
     }
@@ -87,14 +89,13 @@ final class BackingFiles {
   }
 
   private static String probe(Path file) {
-    try (java.io.InputStream in = Files.newInputStream(file)) {
+    try {
       if (Files.size(file) < 4) { // nothing to probe: a file that claims no bytes is not read
-        return "raw";
+        return ImageFormats.RAW;
       }
-      byte[] m = in.readNBytes(4);
-      return m.length == 4 && ByteBuffer.wrap(m).getInt() == 0x514649fb ? "qcow2" : "raw";
+      return ImageFormats.probe(file);
     } catch (IOException e) {
-      return "raw";
+      return ImageFormats.RAW;
     }
   }
 }

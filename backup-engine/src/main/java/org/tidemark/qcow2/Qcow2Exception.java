@@ -1,26 +1,23 @@
 package org.tidemark.qcow2;
 
-import java.io.IOException;
 import java.nio.file.Path;
+import org.tidemark.disk.ImageException;
 
-/** An image cannot be read: the base of the qcow2 reader's typed errors. The message starts with the file. */
-public class Qcow2Exception extends IOException {
-  private final Path file;
+/**
+ * A qcow2 image cannot be read: the base of the qcow2 reader's own typed errors. The message starts
+ * with the file. The reader also throws {@link org.tidemark.disk.UnsupportedImageException}, which
+ * is an {@link ImageException} too.
+ */
+public class Qcow2Exception extends ImageException {
+  private static final long serialVersionUID = 1L;
 
   /** An error about {@code file}. */
   public Qcow2Exception(Path file, String message) {
-    super(file + ": " + message);
-    this.file = file;
+    super(file, message);
   }
 
   /** An error about {@code file} with its cause. */
   public Qcow2Exception(Path file, String message, Throwable cause) {
-    super(file + ": " + message, cause);
-    this.file = file;
-  }
-
-  /** The image file concerned. */
-  public Path file() {
-    return file;
+    super(file, message, cause);
   }
 }

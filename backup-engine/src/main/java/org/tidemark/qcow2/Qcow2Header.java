@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.tidemark.disk.ImageFormats;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * The header of a qcow2 image and its extensions, read once from the first 64 KiB of the file and
@@ -75,9 +77,10 @@ final class Qcow2Header {
   Qcow2Header(ImageFile file) throws IOException {
     path = file.path();
     h = file.read(0, (int) Math.min(file.size(), 65536), "header");
-    if (h.limit() < 72 || h.getInt(0) != 0x514649fb) {
+    if (h.limit() < 72 || h.getInt(0) != ImageFormats.QCOW2_MAGIC) {
       throw new CorruptImageException(path, "not a qcow2 image: the header's magic is "
-          + (h.limit() >= 4 ? String.format("0x%08x", h.getInt(0)) : "missing") + " (expected 0x514649fb, 'QFI\\xfb')");
+          + (h.limit() >= 4 ? String.format("0x%08x", h.getInt(0)) : "missing")
+          + String.format(" (expected 0x%08x, 'QFI\\xfb')", ImageFormats.QCOW2_MAGIC));
     }
     version = h.getInt(4);
     if (version != 2 && version != 3) {

@@ -8,10 +8,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.tidemark.backup.BitmapState;
-import org.tidemark.backup.DiskFacts;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * A qcow2 image opened read-only, read natively with positional reads.
@@ -35,7 +35,7 @@ import org.tidemark.disk.Extent;
  *
  * <p>Thread-safe: reads are positional and the L2 cache is synchronized.
  */
-public final class Qcow2Image implements DiskSource, DiskFacts {
+public final class Qcow2Image implements DiskSource {
   /** The largest L1 table, bitmap directory or bitmap table read, in bytes (QEMU's own L1 limit). */
   public static final int MAX_TABLE_BYTES = 32 << 20;
   /** The deepest backing chain opened. */

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLong;
 import org.tidemark.disk.DiskImageWriter;
+import org.tidemark.disk.ImageFormats;
+import org.tidemark.disk.UnsupportedImageException;
 import org.tidemark.internal.Publish;
 
 /**
@@ -56,7 +58,7 @@ import org.tidemark.internal.Publish;
  *
  * <p>The image is written under a hidden temporary name beside the target and published by
  * {@link #commit()} after being forced to disk, exactly like {@link
- * org.tidemark.backup.RawImageWriter}.
+ * org.tidemark.restore.RawImageWriter}.
  *
  * <p>Data clusters go around the page cache where the file system allows it and the write is
  * aligned ({@link org.tidemark.internal.DirectWrites}); the metadata written at commit goes
@@ -74,7 +76,6 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   /** The header's length (v3 header with the compression type byte, padded to 8). */
   static final int HEADER_LENGTH = 112;
 
-  private static final int MAGIC = 0x514649fb;
   private static final int L2_BITS = CLUSTER_BITS - 3; // 8-byte entries
   private static final int L2_ENTRIES = 1 << L2_BITS;
   private static final int REFCOUNTS_PER_BLOCK = CLUSTER_SIZE / 2; // 16-bit refcounts
@@ -324,7 +325,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       }
       // header last
       out.seek(0);
-      out.putInt(MAGIC);
+      out.putInt(ImageFormats.QCOW2_MAGIC);
       out.putInt(3); // version
       out.putLong(0); // backing_file_offset
       out.putInt(0); // backing_file_size

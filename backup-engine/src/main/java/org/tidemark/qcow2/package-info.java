@@ -3,7 +3,7 @@
  * tables, zero and compressed (deflate, zstd) clusters and the persistent dirty bitmaps straight
  * from the file, with every offset and size checked. Errors are {@link
  * org.tidemark.qcow2.Qcow2Exception}s: {@link org.tidemark.qcow2.CorruptImageException} for a
- * malformed image, {@link org.tidemark.qcow2.UnsupportedImageException} for a feature it refuses.
+ * malformed image, {@link org.tidemark.disk.UnsupportedImageException} for a feature it refuses.
  * The on-disk structures are documented where they are read ({@code Qcow2Header}, {@code
  * SnapshotTable}) and in {@code docs/qcow2.md}. {@code Qcow2Image} is the facade over one layer's
  * package-private parts, each with one job: the image file's checked reads ({@code ImageFile}), the

@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.tidemark.disk.BitmapState;
+import org.tidemark.disk.DiskSource;
+import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
@@ -53,7 +57,12 @@ class BackupPlannerTest {
   private BackupPlan plan(Checkpoint y, Map<String, Checkpoint> known, Set<String> excluded, boolean full)
       throws Exception {
     BackupPlanner planner = new BackupPlanner(name -> Optional.ofNullable(repository.get(name)), known);
-    return planner.plan(y, excluded, full, disk -> new DiskFacts() {
+    return planner.plan(y, excluded, full, disk -> new DiskSource() {
+      @Override
+      public String description() {
+        return disk;
+      }
+
       @Override
       public long virtualSize() {
         return currentSize;
@@ -62,6 +71,27 @@ class BackupPlannerTest {
       @Override
       public BitmapState bitmap(String name) {
         return bitmaps.getOrDefault(name, BitmapState.MISSING);
+      }
+
+      // the planner decides from the size and the bitmaps only: it reads nothing
+      @Override
+      public void readFully(long offset, ByteBuffer dst) {
+        throw new AssertionError("the planner read guest bytes");
+      }
+
+      @Override
+      public List<Extent> allocation() {
+        throw new AssertionError("the planner asked for the allocation");
+      }
+
+      @Override
+      public List<Extent> dirtyExtents(List<String> bitmapNames) {
+        throw new AssertionError("the planner asked for dirty extents");
+      }
+
+      @Override
+      public void close() {
+        throw new AssertionError("the planner closed a disk it did not open");
       }
     });
   }

@@ -32,6 +32,9 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * The backup and restore pipeline end to end on in-memory disks whose bitmaps record writes the
@@ -102,7 +105,7 @@ class BackupRestorePipelineTest {
       vdaAt.add(vda.bytes.clone());
       vdbAt.add(vdb.bytes.clone());
       BackupRequest req = new BackupRequest(y, xml(y), known, disk -> disk.equals("vda")
-          ? new OpenDisk(vda, vda) : new OpenDisk(vdb, vdb), Set.of(), false,
+          ? vda : vdb, Set.of(), false,
           p % 2 == 0 ? Codec.ZSTD : Codec.DEFLATE, 4 * cluster, "test");
       BackupResult result = runner.run(req, Progress.NONE);
       assertEquals(p == 0 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, result.plan().disks().get(0).decision());
@@ -133,11 +136,11 @@ class BackupRestorePipelineTest {
     Checkpoint y = checkpoint("cp1", null);
     vda.addBitmap("cp1");
     BackupResult b = new BackupRunner(repo).run(new BackupRequest(y, xml(y), Map.of(),
-        disk -> disk.equals("vda") ? new OpenDisk(vda, vda) : new OpenDisk(vdb, vdb), Set.of("vdb"), false,
+        disk -> disk.equals("vda") ? vda : vdb, Set.of("vdb"), false,
         Codec.NONE, 65536, "test"), Progress.NONE);
     assertEquals(DiskDecision.EXCLUDED, b.plan().disks().get(1).decision());
     assertThrows(FileAlreadyExistsException.class, () -> new BackupRunner(repo).run(new BackupRequest(y, xml(y), Map.of(),
-        disk -> new OpenDisk(vda, vda), Set.of("vdb"), false, Codec.NONE, 65536, "test"), Progress.NONE));
+        disk -> vda, Set.of("vdb"), false, Codec.NONE, 65536, "test"), Progress.NONE));
 
     Path out = Files.createDirectories(dir.resolve("out"));
     Files.writeString(out.resolve("vda.raw"), "keep me");

@@ -30,12 +30,15 @@ import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLockedException;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Two backups of one domain at once (two overlapping cron jobs): the second refuses cleanly, or
@@ -61,10 +64,10 @@ class ConcurrentBackupTest {
         .addDisk(CheckpointDisk.bitmap("vda", name)).build();
   }
 
-  private static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, DiskSource source, MemoryDisk facts) {
+  private static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, DiskSource source) {
     byte[] xml = ("<domaincheckpoint>\n  <name>" + y.name() + "</name>\n  <domain type='kvm'>\n    <name>vm1</name>\n"
         + "  </domain>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
-    return new BackupRequest(y, xml, known, d -> new OpenDisk(source, facts), Set.of(), false, Codec.ZSTD, 65536, "test");
+    return new BackupRequest(y, xml, known, d -> source, Set.of(), false, Codec.ZSTD, 65536, "test");
   }
 
   @Test
@@ -79,7 +82,7 @@ class ConcurrentBackupTest {
     Gate gate = new Gate(vda);
 
     Future<BackupResult> first = threads.submit(() ->
-        new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), gate, vda), Progress.NONE));
+        new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), gate), Progress.NONE));
     assertTrue(gate.reading.await(60, TimeUnit.SECONDS), "the first backup started reading");
     List<Path> pending = tempFiles(repo.domainDir("vm1"));
     assertEquals(1, pending.size(), "the first backup's unfinished archive: " + pending);
@@ -87,7 +90,7 @@ class ConcurrentBackupTest {
     vda.addBitmap("cp2");
     Checkpoint cp2 = checkpoint("cp2", "cp1");
     RepositoryLockedException refused = assertThrows(RepositoryLockedException.class, () ->
-        new BackupRunner(repo).run(request(cp2, Map.of("cp1", checkpoint("cp1", null)), vda, vda), Progress.NONE));
+        new BackupRunner(repo).run(request(cp2, Map.of("cp1", checkpoint("cp1", null)), vda), Progress.NONE));
     assertEquals("vm1", refused.domain());
     assertTrue(refused.holder().orElseThrow().contains("backup of cp1"), refused.getMessage());
     assertTrue(refused.holder().orElseThrow().contains("PID " + ProcessHandle.current().pid()), refused.getMessage());
@@ -99,7 +102,7 @@ class ConcurrentBackupTest {
     assertEquals(List.of(), tempFiles(repo.domainDir("vm1")));
 
     // the refused run, run again once the first is done, is incremental on it
-    BackupResult r2 = new BackupRunner(repo).run(request(cp2, Map.of("cp1", checkpoint("cp1", null)), vda, vda),
+    BackupResult r2 = new BackupRunner(repo).run(request(cp2, Map.of("cp1", checkpoint("cp1", null)), vda),
         Progress.NONE);
     assertEquals(DiskDecision.INCREMENTAL, r2.plan().disks().get(0).decision());
     assertRestores(repo, "cp1", atCp1);
@@ -117,12 +120,12 @@ class ConcurrentBackupTest {
     Repository repo = Repository.at(dir.resolve("repo"));
     Gate gate = new Gate(vda);
     Future<BackupResult> first = threads.submit(() ->
-        new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), gate, vda), Progress.NONE));
+        new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), gate), Progress.NONE));
     assertTrue(gate.reading.await(60, TimeUnit.SECONDS));
 
     vda.addBitmap("cp2");
     Future<BackupResult> second = threads.submit(() -> new BackupRunner(repo, Duration.ofSeconds(60)).run(
-        request(checkpoint("cp2", "cp1"), Map.of("cp1", checkpoint("cp1", null)), vda, vda), Progress.NONE));
+        request(checkpoint("cp2", "cp1"), Map.of("cp1", checkpoint("cp1", null)), vda), Progress.NONE));
     Thread.sleep(500); // the second is waiting for the lock now (it cannot have finished: the lock is held)
     assertTrue(!second.isDone(), "the second backup waits while the first holds the lock");
     gate.open.countDown();
@@ -231,6 +234,11 @@ class ConcurrentBackupTest {
     @Override
     public List<Extent> dirtyExtents(List<String> names) {
       return disk.dirtyExtents(names);
+    }
+
+    @Override
+    public BitmapState bitmap(String name) throws IOException {
+      return disk.bitmap(name);
     }
 
     @Override

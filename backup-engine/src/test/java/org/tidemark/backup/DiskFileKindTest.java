@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.disk.DiskSource;
-import org.tidemark.disk.Images;
+import org.tidemark.image.Images;
+import org.tidemark.disk.UnsupportedImageException;
 import org.tidemark.internal.FileKinds;
-import org.tidemark.qcow2.UnsupportedImageException;
 
 /**
  * A disk given as a FIFO, a socket, a character device or a folder is refused, typed and naming
@@ -63,7 +63,7 @@ class DiskFileKindTest {
       for (Object[] c : cases) {
         Path p = (Path) c[0];
         for (Optional<String> format : List.of(Optional.<String>empty(), Optional.of("raw"), Optional.of("qcow2"))) {
-          UnsupportedImageException e = assertThrows(UnsupportedImageException.class, () -> OpenDisk.open(p, format),
+          UnsupportedImageException e = assertThrows(UnsupportedImageException.class, () -> Images.open(p, format),
               p + " as " + format);
           String shown = Files.isSymbolicLink(p) ? "(" + p.toRealPath() + ") " : "";
           assertEquals(p + ": " + shown + "is " + c[1] + ", not a regular file or a block device (a disk image is one of"
@@ -79,8 +79,8 @@ class DiskFileKindTest {
     Path raw = Files.write(dir.resolve("disk.raw"), new byte[4096]);
     Path link = Files.createSymbolicLink(dir.resolve("link.raw"), raw);
     for (Path p : List.of(raw, link)) {
-      try (OpenDisk d = OpenDisk.open(p, Optional.of("raw")); DiskSource s = Images.open(p)) {
-        assertEquals(4096, d.facts().virtualSize());
+      try (DiskSource d = Images.open(p, Optional.of("raw")); DiskSource s = Images.open(p)) {
+        assertEquals(4096, d.virtualSize());
         assertEquals(4096, s.virtualSize());
       }
     }

@@ -28,6 +28,7 @@ import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
@@ -36,6 +37,8 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * I/O faults on what the engine reads: an EIO from the source disk at a seeded offset, short reads,
@@ -106,6 +109,11 @@ class FaultInjectionTest {
     }
 
     @Override
+    public BitmapState bitmap(String name) throws IOException {
+      return disk.bitmap(name);
+    }
+
+    @Override
     public void close() {}
   }
 
@@ -114,9 +122,9 @@ class FaultInjectionTest {
         .addDisk(CheckpointDisk.bitmap("vda", name)).build();
   }
 
-  private static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, DiskSource source, DiskFacts facts) {
+  private static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, DiskSource source) {
     return new BackupRequest(y, "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), known,
-        disk -> new OpenDisk(source, facts), Set.of(), false, Codec.ZSTD, 4 * CLUSTER, "test");
+        disk -> source, Set.of(), false, Codec.ZSTD, 4 * CLUSTER, "test");
   }
 
   private static MemoryDisk randomDisk(Random r) {
@@ -151,7 +159,7 @@ class FaultInjectionTest {
     vda.addBitmap("cp1");
     Checkpoint cp1 = checkpoint("cp1", null);
     byte[] atCp1 = vda.bytes.clone();
-    new BackupRunner(repo).run(request(cp1, Map.of(), vda, vda), Progress.NONE);
+    new BackupRunner(repo).run(request(cp1, Map.of(), vda), Progress.NONE);
     List<String> before = names(dir.resolve("repo/vm1"));
 
     byte[] data = new byte[8 * CLUSTER];
@@ -164,7 +172,7 @@ class FaultInjectionTest {
     long failAt = dirty.offset() + r.nextInt((int) dirty.length());
     FaultyDisk faulty = new FaultyDisk(vda, failAt, false);
     IOException e = assertThrows(IOException.class, () ->
-        new BackupRunner(repo).run(request(cp2, Map.of("cp1", cp1), faulty, vda), Progress.NONE));
+        new BackupRunner(repo).run(request(cp2, Map.of("cp1", cp1), faulty), Progress.NONE));
     assertTrue(e.getMessage().contains("Input/output error"), e.getMessage());
     assertEquals(before, names(dir.resolve("repo/vm1")), "no archive, no temporary file");
     assertEquals(List.of(), ArchiveVerifier.verify(dir.resolve("repo/vm1/cp1.tar")));
@@ -173,7 +181,7 @@ class FaultInjectionTest {
         Progress.NONE);
     assertArrayEquals(atCp1, Files.readAllBytes(out.resolve("vda.raw")));
     // and the next backup, the fault gone, succeeds incrementally
-    BackupResult next = new BackupRunner(repo).run(request(cp2, Map.of("cp1", cp1), vda, vda), Progress.NONE);
+    BackupResult next = new BackupRunner(repo).run(request(cp2, Map.of("cp1", cp1), vda), Progress.NONE);
     assertEquals(DiskDecision.INCREMENTAL, next.plan().disks().get(0).decision());
   }
 
@@ -182,7 +190,7 @@ class FaultInjectionTest {
     MemoryDisk vda = randomDisk(new Random(9));
     vda.addBitmap("cp1");
     Repository repo = Repository.at(dir.resolve("repo"));
-    new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), new FaultyDisk(vda, -1, true), vda),
+    new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), new FaultyDisk(vda, -1, true)),
         Progress.NONE);
     Path out = dir.resolve("out");
     new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out, false), Progress.NONE);
@@ -202,7 +210,7 @@ class FaultInjectionTest {
       }
       IOException e = assertThrows(IOException.class, () -> new BackupRunner(repo).run(new BackupRequest(
           checkpoint("cp1", null), "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), Map.of(),
-          disk -> new OpenDisk(q, q), Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE));
+          disk -> q, Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE));
       assertTrue(e.getMessage().contains(img.toString()), "names the image: " + e.getMessage());
       assertTrue(e.getMessage().contains("end"), "says the file ends early: " + e.getMessage());
     }
@@ -215,7 +223,7 @@ class FaultInjectionTest {
     MemoryDisk vda = randomDisk(new Random(10));
     vda.addBitmap("cp1");
     Repository repo = Repository.at(dir.resolve("repo"));
-    BackupResult b = new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), vda, vda), Progress.NONE);
+    BackupResult b = new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), vda), Progress.NONE);
     long cut;
     try (ArchiveReader r = ArchiveReader.open(b.archive())) {
       cut = r.chunks().get(r.chunks().size() / 2).dataOffset();

@@ -25,6 +25,8 @@ import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Manifest;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * The memory bound of docs/reliability.md covers an archive's metadata: an archive with as many

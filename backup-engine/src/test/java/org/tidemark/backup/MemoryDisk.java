@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
 
@@ -14,7 +15,7 @@ import org.tidemark.disk.Extent;
  * A disk in memory for pipeline tests: guest bytes, an allocation map at cluster granularity and
  * bitmaps that record writes like QEMU's (every enabled bitmap marks each written cluster).
  */
-final class MemoryDisk implements DiskSource, DiskFacts {
+final class MemoryDisk implements DiskSource {
   final int cluster;
   final byte[] bytes;
   final boolean[] allocated;

@@ -26,6 +26,10 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
+import org.tidemark.restore.ImageFormat;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * A checkpoint chain on a real qcow2 image that QEMU writes: bitmap cp1, writes, cp2, writes, cp3,
@@ -87,7 +91,7 @@ class QemuChainBackupTest {
       BackupResult b = new BackupRunner(repo).run(new BackupRequest(y, ("<domaincheckpoint/>\n").getBytes(StandardCharsets.UTF_8),
           known, disk -> {
             Qcow2Image q = Qcow2Image.open(img);
-            return new OpenDisk(q, q);
+            return q;
           }, Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE);
       assertEquals(p == 1 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, b.plan().disks().get(0).decision());
       assertEquals(List.of(), ArchiveVerifier.verify(b.archive()));
@@ -125,7 +129,7 @@ class QemuChainBackupTest {
       assertHostOrderFollowsGuestOrder(qcow2, "cp" + p);
       System.out.printf("cp%d: source %d bytes allocated, raw restore %d bytes of data, qcow2 restore %d bytes of data"
           + " in a %d-byte file%n", p, sourceData, restoredData, qcow2Data, Files.size(qcow2));
-      try (Qcow2Image q = Qcow2Image.open(qcow2); org.tidemark.disk.DiskSource r0 = org.tidemark.disk.Images.open(restored)) {
+      try (Qcow2Image q = Qcow2Image.open(qcow2); org.tidemark.disk.DiskSource r0 = org.tidemark.image.Images.open(restored)) {
         byte[] a = new byte[(int) q.virtualSize()];
         byte[] b = new byte[(int) r0.virtualSize()];
         q.readFully(0, java.nio.ByteBuffer.wrap(a));

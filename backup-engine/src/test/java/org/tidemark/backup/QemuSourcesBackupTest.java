@@ -24,11 +24,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
+import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qemu;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Backups of the kinds of images QEMU and libvirt leave behind, each restored at every point and
@@ -87,7 +90,7 @@ class QemuSourcesBackupTest {
       Checkpoint y = b.build();
       BackupResult result = new BackupRunner(repo).run(new BackupRequest(y,
           "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), known,
-          disk -> OpenDisk.open(images.get(disk), Optional.of(formats.get(disk))), Set.of(), false, Codec.ZSTD,
+          disk -> Images.open(images.get(disk), Optional.of(formats.get(disk))), Set.of(), false, Codec.ZSTD,
           1 << 20, "test"), Progress.NONE);
       assertEquals(List.of(), ArchiveVerifier.verify(result.archive()), name);
       known.put(name, y);

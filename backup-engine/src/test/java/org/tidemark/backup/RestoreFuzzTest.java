@@ -13,6 +13,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Timeout;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.Repository;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Fuzzes a restore from a mutated archive into a scratch folder. The repository holds the input

@@ -32,6 +32,9 @@ import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.archive.Tampering;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * A restore must never lie: whatever verify rejects, a restore refuses before writing anything

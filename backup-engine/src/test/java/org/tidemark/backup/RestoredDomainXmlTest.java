@@ -24,6 +24,10 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.ImageFormat;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreResult;
+import org.tidemark.restore.RestoreRunner;
 import org.tidemark.xml.DomainGrammar;
 import org.tidemark.xml.DomainXml;
 
@@ -61,7 +65,7 @@ class RestoredDomainXmlTest {
         .addDisk(CheckpointDisk.bitmap("vda", "cp1")).addDisk(CheckpointDisk.bitmap("vdb", "cp1")).build();
     Repository repo = Repository.at(dir.resolve("repo"));
     new BackupRunner(repo).run(new BackupRequest(y, checkpointXml.getBytes(StandardCharsets.UTF_8), Map.of(),
-        disk -> disk.equals("vda") ? new OpenDisk(vda, vda) : new OpenDisk(vdb, vdb), Set.of(), false, Codec.NONE,
+        disk -> disk.equals("vda") ? vda : vdb, Set.of(), false, Codec.NONE,
         65536, "test"), Progress.NONE);
     return repo;
   }

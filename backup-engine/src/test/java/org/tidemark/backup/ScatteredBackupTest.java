@@ -31,6 +31,8 @@ import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 
 /**
  * Sources whose extents are scattered past what an archive lists (issue 20): 400,000 isolated
@@ -61,7 +63,7 @@ class ScatteredBackupTest {
   }
 
   static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, ScatteredDisk disk) {
-    return new BackupRequest(y, xml(y), known, name -> new OpenDisk(disk, disk), Set.of(), false, Codec.ZSTD,
+    return new BackupRequest(y, xml(y), known, name -> disk, Set.of(), false, Codec.ZSTD,
         ArchiveWriterDefaults.CHUNK, "test");
   }
 

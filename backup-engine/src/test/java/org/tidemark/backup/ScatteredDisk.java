@@ -3,6 +3,7 @@ package org.tidemark.backup;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
 
@@ -14,7 +15,7 @@ import org.tidemark.disk.Extent;
  * starts with its index and the generation that wrote it, so a cluster restored in the wrong place
  * or from the wrong backup is caught; the rest is a pattern that compresses.
  */
-class ScatteredDisk implements DiskSource, DiskFacts {
+class ScatteredDisk implements DiskSource {
   final long size;
   final int cluster;
   volatile int generation = 1;

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.tidemark.image.Images;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
 

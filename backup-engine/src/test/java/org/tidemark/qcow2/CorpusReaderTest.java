@@ -30,6 +30,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
+import org.tidemark.disk.ImageException;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * The native reader against QEMU's answers on every image of the fixture corpus ({@link Fixtures},
@@ -386,7 +388,7 @@ class CorpusReaderTest {
     if (!(t instanceof CorruptImageException) && !(t instanceof UnsupportedImageException)) {
       fail(image + ": expected CorruptImageException or UnsupportedImageException, got " + t, t);
     }
-    assertInstanceOf(Qcow2Exception.class, t);
+    assertInstanceOf(ImageException.class, t);
     assertTrue(t.getMessage().startsWith(img.toString()), t.getMessage());
     String words = REFUSAL_WORDS.get(stem);
     assertNotNull(words, "no expected words for " + stem + " (message: " + t.getMessage() + ")");

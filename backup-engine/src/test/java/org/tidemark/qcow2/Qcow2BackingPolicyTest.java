@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.disk.RawImage;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * Which backing files the reader follows ({@link BackingPolicy}, docs/qcow2.md "Backing chains"): an

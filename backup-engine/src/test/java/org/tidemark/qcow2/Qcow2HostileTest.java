@@ -10,6 +10,8 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tidemark.disk.ImageException;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * Hostile images, made by patching a valid image QEMU wrote: each gets a typed error naming the
@@ -37,7 +39,7 @@ class Qcow2HostileTest {
     return p;
   }
 
-  private static <T extends Qcow2Exception> void refused(Class<T> type, Path img, String... words) {
+  private static <T extends ImageException> void refused(Class<T> type, Path img, String... words) {
     T e = assertThrows(type, () -> {
       try (Qcow2Image q = Qcow2Image.open(img)) {
         q.allocation();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.tidemark.backup.BitmapState;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.Extent;
 
 /**

@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.disk.Extent;
+import org.tidemark.disk.UnsupportedImageException;
 import org.tidemark.internal.Publish;
 
 /**

@@ -13,6 +13,8 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tidemark.disk.ImageException;
+import org.tidemark.disk.UnsupportedImageException;
 
 /**
  * Small images whose headers claim huge sizes and counts: the reader gives a typed error (or, for
@@ -49,27 +51,27 @@ class Qcow2ResourceBoundsTest {
   }
 
   /** Opens and reads everything, returning what was thrown (null if nothing). */
-  private static Qcow2Exception read(Path img) throws Exception {
+  private static ImageException read(Path img) throws Exception {
     try (Qcow2Image q = Qcow2Image.open(img)) {
       Qcow2ImageFuzzTest.exercise(q);
       return null;
-    } catch (Qcow2Exception e) {
+    } catch (ImageException e) {
       return e;
     }
   }
 
   /** Reads the image on this thread, measuring what it allocates; returns the typed error. */
-  private static Qcow2Exception bounded(Path img) throws Exception {
+  private static ImageException bounded(Path img) throws Exception {
     com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long before = mx.getCurrentThreadAllocatedBytes();
-    Qcow2Exception e = read(img);
+    ImageException e = read(img);
     long allocated = mx.getCurrentThreadAllocatedBytes() - before;
     assertTrue(allocated < BOUND, img.getFileName() + " allocated " + allocated + " bytes (bound " + BOUND + ")");
     return e;
   }
 
-  private static void refused(Class<? extends Qcow2Exception> type, Path img, String... words) throws Exception {
-    Qcow2Exception e = bounded(img);
+  private static void refused(Class<? extends ImageException> type, Path img, String... words) throws Exception {
+    ImageException e = bounded(img);
     if (e == null) {
       fail(img.getFileName() + " was read without error");
     }

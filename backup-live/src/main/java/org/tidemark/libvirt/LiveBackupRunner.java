@@ -29,8 +29,8 @@ import org.tidemark.archive.RepositoryLock;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
-import org.tidemark.backup.OpenDisk;
 import org.tidemark.backup.Progress;
+import org.tidemark.disk.DiskSource;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointType;
 import org.tidemark.model.DomainDefinition;
@@ -288,7 +288,7 @@ public final class LiveBackupRunner {
   }
 
   /** Opens one disk's export, with its dirty context when the job is incremental. */
-  private static OpenDisk open(PullBackup job, String disk, Optional<Checkpoint> base, Optional<Checkpoint> broken,
+  private static DiskSource open(PullBackup job, String disk, Optional<Checkpoint> base, Optional<Checkpoint> broken,
       int connections) throws IOException {
     if (!job.disks().contains(disk)) {
       throw new IOException("disk " + disk + " is not exported by the backup job (exported: " + job.disks() + ")");
@@ -296,8 +296,7 @@ public final class LiveBackupRunner {
     Optional<String> bitmap = bitmapOf(base, disk);
     NbdExport export = NbdExport.open(job.endpoint(disk),
         bitmap.isPresent() ? List.of(PullBackup.dirtyBitmap(disk)) : List.of(), connections);
-    LiveDisk live = new LiveDisk(export, disk, bitmap, bitmapOf(broken, disk));
-    return new OpenDisk(live, live);
+    return new LiveDisk(export, disk, bitmap, bitmapOf(broken, disk));
   }
 
   /** The bitmap that tracks {@code disk} in checkpoint {@code c}, when it does. */

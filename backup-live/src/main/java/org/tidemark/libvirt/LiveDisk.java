@@ -4,8 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
-import org.tidemark.backup.BitmapState;
-import org.tidemark.backup.DiskFacts;
+import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
 import org.tidemark.nbd.NbdExport;
@@ -17,7 +16,7 @@ import org.tidemark.nbd.NbdExport;
  * {@code qemu:dirty-bitmap:backup-DISK}, so the base checkpoint's bitmap is the one bitmap this disk
  * reports (present and recording); every other reads as missing. Thread-safe as the export is.
  */
-public final class LiveDisk implements DiskSource, DiskFacts {
+public final class LiveDisk implements DiskSource {
   private final NbdExport export;
   private final String disk;
   private final Optional<String> baseBitmap;

@@ -29,10 +29,9 @@ import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
 import org.tidemark.backup.DiskDecision;
 import org.tidemark.backup.DiskPlan;
-import org.tidemark.backup.OpenDisk;
 import org.tidemark.backup.Progress;
-import org.tidemark.backup.RestoreRequest;
-import org.tidemark.backup.RestoreRunner;
+import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreRunner;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.nbd.NbdExport;
@@ -128,7 +127,7 @@ class LivePullBackupTest {
           NbdExport e = NbdExport.open(job.endpoint(disk),
               contexts != null ? contexts : List.of(PullBackup.dirtyBitmap(disk)), 2);
           LiveDisk live = new LiveDisk(e, disk, baseBitmap);
-          return new OpenDisk(live, live);
+          return live;
         }, Set.of(), false, Codec.ZSTD, ArchiveWriter.DEFAULT_CHUNK, "test");
     return new BackupRunner(repo).run(request, Progress.NONE);
   }

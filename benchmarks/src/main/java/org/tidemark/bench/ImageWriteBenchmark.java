@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.tidemark.backup.ImageFormat;
+import org.tidemark.restore.ImageFormat;
 import org.tidemark.disk.DiskImageWriter;
 
 /**

@@ -1,4 +1,4 @@
-package org.tidemark.backup;
+package org.tidemark.disk;
 
 /**
  * What a disk image says about one persistent dirty bitmap, seen across its whole backing chain.

@@ -1,4 +1,4 @@
-package org.tidemark.backup;
+package org.tidemark.restore;
 
 
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package org.tidemark.backup;
+package org.tidemark.restore;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package org.tidemark.backup;
+package org.tidemark.restore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package org.tidemark.backup;
+package org.tidemark.restore;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -28,6 +28,7 @@ import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.backup.Progress;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Publish;
