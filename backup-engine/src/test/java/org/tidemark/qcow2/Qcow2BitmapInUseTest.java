@@ -66,13 +66,15 @@ class Qcow2BitmapInUseTest {
     // a clean stop: qemu-nbd again, closed cleanly, stores the bitmap (a fresh one, the old being lost)
     Qemu.run("qemu-img", "bitmap", "--remove", img.toString(), "cp1");
     Qemu.run("qemu-img", "bitmap", "--add", img.toString(), "cp1");
-    nbd = new ProcessBuilder("qemu-nbd", "-f", "qcow2", "-t", "--socket=" + socket, img.toString())
+    Path socket2 = dir.resolve("nbd2.sock"); // a fresh socket: the killed server's file stays behind
+    nbd = new ProcessBuilder("qemu-nbd", "-f", "qcow2", "-t", "--socket=" + socket2, img.toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("qemu-nbd2.log").toFile()).start();
     try {
-      for (int i = 0; i < 200 && !Files.exists(socket); i++) {
+      for (int i = 0; i < 200 && !Files.exists(socket2); i++) {
         Thread.sleep(50);
       }
-      Qemu.run("qemu-io", "-f", "raw", "-c", "write -q -P 9 20M 1M", "nbd+unix:///?socket=" + socket);
+      assertTrue(Files.exists(socket2), "qemu-nbd made no socket");
+      Qemu.run("qemu-io", "-f", "raw", "-c", "write -q -P 9 20M 1M", "nbd+unix:///?socket=" + socket2);
     } finally {
       nbd.destroy();
       assertTrue(nbd.waitFor(30, TimeUnit.SECONDS), "qemu-nbd did not stop");
