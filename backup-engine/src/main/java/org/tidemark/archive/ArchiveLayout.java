@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.tidemark.store.StoreInput;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.tidemark.store.StoreInput;
 
 /**
  * Finds the four metadata entries of an archive without walking the headers of its chunks:

@@ -4,9 +4,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import org.tidemark.store.ArchiveStore;
-import org.tidemark.store.LocalStore;
-import org.tidemark.store.StoreInput;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -18,6 +15,9 @@ import java.util.zip.DataFormatException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarFile;
 import org.tidemark.internal.JsonText.JsonShapeException;
+import org.tidemark.store.ArchiveStore;
+import org.tidemark.store.LocalStore;
+import org.tidemark.store.StoreInput;
 
 /**
  * Reads a backup archive written by {@link ArchiveWriter} (format grammar there).

@@ -120,6 +120,17 @@ public final class Publish {
    *     links nor an atomic rename (nothing under {@code target} is left)
    */
   private static void publishNew(Path temp, Path target) throws IOException {
+    publishNew(temp, target, (from, to) ->
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING));
+  }
+
+  /** An atomic rename that replaces: {@link Files#move} with {@code ATOMIC_MOVE}; a seam for tests. */
+  interface AtomicRename {
+    void move(Path from, Path to) throws IOException;
+  }
+
+  /** {@link #publishNew(Path, Path)} with {@code rename} as its atomic rename. */
+  static void publishNew(Path temp, Path target, AtomicRename rename) throws IOException {
     Exception noLink;
     try {
       Files.createLink(target, temp);
@@ -136,7 +147,7 @@ public final class Publish {
       throw e;
     }
     try {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      rename.move(temp, target);
     } catch (AtomicMoveNotSupportedException | UnsupportedOperationException e) {
       Files.deleteIfExists(target); // still our placeholder: the move did not happen
       org.tidemark.store.CommitUnsupportedException failure = new org.tidemark.store.CommitUnsupportedException(
