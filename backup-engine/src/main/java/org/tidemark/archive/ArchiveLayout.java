@@ -2,10 +2,10 @@ package org.tidemark.archive;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.tidemark.store.StoreInput;
 
 /**
  * Finds the four metadata entries of an archive without walking the headers of its chunks:
@@ -52,12 +52,12 @@ final class ArchiveLayout {
   }
 
   private final Path path;
-  private final FileChannel channel;
+  private final StoreInput channel;
   final Entry checkpoint;
   final Entry manifest;
   final Entry seal;
 
-  private ArchiveLayout(Path path, FileChannel channel, Entry checkpoint, Entry manifest, Entry seal) {
+  private ArchiveLayout(Path path, StoreInput channel, Entry checkpoint, Entry manifest, Entry seal) {
     this.path = path;
     this.channel = channel;
     this.checkpoint = checkpoint;
@@ -66,7 +66,7 @@ final class ArchiveLayout {
   }
 
   /** Reads the checkpoint, manifest and seal entries of the archive at {@code path}, open as {@code channel}. */
-  static ArchiveLayout read(Path path, FileChannel channel) throws IOException {
+  static ArchiveLayout read(Path path, StoreInput channel) throws IOException {
     long size = channel.size();
     if (size % RECORD != 0) {
       throw new ArchiveCorruptException(path, "the file has " + size
@@ -139,7 +139,7 @@ final class ArchiveLayout {
     throw new ArchiveCorruptException(path, "no index.json entry before the seal at " + sealHeader);
   }
 
-  private static Entry findSeal(Path path, FileChannel channel, long size, long floor) throws IOException {
+  private static Entry findSeal(Path path, StoreInput channel, long size, long floor) throws IOException {
     long end = size - 2 * RECORD; // where the seal's padded data ends
     int records = (int) Math.min(MAX_SEAL_RECORDS + 1, (end - floor) / RECORD);
     byte[] window = read(path, channel, end - (long) records * RECORD, records * RECORD);
@@ -161,7 +161,7 @@ final class ArchiveLayout {
   }
 
   /** The metadata entry whose header is at {@code at}, named {@code name}, with its data. */
-  private static Entry readEntry(Path path, FileChannel channel, long at, String name, long size) throws IOException {
+  private static Entry readEntry(Path path, StoreInput channel, long at, String name, long size) throws IOException {
     if (at > size - RECORD) {
       throw new ArchiveCorruptException(path, "incomplete archive: no room for the header of " + name + " at " + at);
     }
@@ -212,7 +212,7 @@ final class ArchiveLayout {
     return true;
   }
 
-  private static byte[] read(Path path, FileChannel channel, long at, int length) throws IOException {
+  private static byte[] read(Path path, StoreInput channel, long at, int length) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(length);
     while (b.hasRemaining()) {
       if (channel.read(b, at + b.position()) < 0) {

@@ -3,9 +3,7 @@ package org.tidemark.archive;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -17,6 +15,9 @@ import java.util.zip.DataFormatException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarFile;
 import org.tidemark.internal.JsonText.JsonShapeException;
+import org.tidemark.store.ArchiveStore;
+import org.tidemark.store.LocalStore;
+import org.tidemark.store.StoreInput;
 
 /**
  * Reads a backup archive written by {@link ArchiveWriter} (format grammar there).
@@ -44,7 +45,7 @@ public final class ArchiveReader implements Closeable {
   public static final long MAX_VIRTUAL_SIZE = ArchiveLimits.MAX_VIRTUAL_SIZE;
 
   private final Path path;
-  private final FileChannel channel;
+  private final StoreInput channel;
   private final byte[] checkpointXml;
   private final Manifest manifest;
   private final List<ChunkRecord> chunks;
@@ -52,7 +53,7 @@ public final class ArchiveReader implements Closeable {
   /** The index entry's name: {@code index.bin}, or {@code index.json} in format version 1. */
   private final String indexEntry;
 
-  private ArchiveReader(Path path, FileChannel channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks,
+  private ArchiveReader(Path path, StoreInput channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks,
       String indexEntry) {
     this.path = path;
     this.indexEntry = indexEntry;
@@ -76,7 +77,22 @@ public final class ArchiveReader implements Closeable {
    * @throws ArchiveVersionException when the archive is of a newer format version
    */
   public static ArchiveReader open(Path path) throws IOException {
-    FileChannel channel = FileChannel.open(path, StandardOpenOption.READ);
+    return open(LocalStore.openFile(path));
+  }
+
+  /**
+   * Opens the archive {@code name} of {@code store}: as {@link #open(Path)}, through the store's
+   * positional reads.
+   *
+   * @throws java.nio.file.NoSuchFileException when the store holds no such archive
+   */
+  public static ArchiveReader open(ArchiveStore store, String name) throws IOException {
+    return open(store.openInput(name));
+  }
+
+  /** Reads the archive open as {@code channel}; closes it on failure. */
+  private static ArchiveReader open(StoreInput channel) throws IOException {
+    Path path = channel.path();
     try {
       ArchiveLayout layout;
       try {
@@ -152,7 +168,7 @@ public final class ArchiveReader implements Closeable {
    * where the writer lays it out (its header, aligned for a large chunk, right after the previous
    * entry's padding).
    */
-  private static List<ChunkRecord> binaryChunks(Path path, FileChannel channel, ArchiveLayout layout,
+  private static List<ChunkRecord> binaryChunks(Path path, StoreInput channel, ArchiveLayout layout,
       ArchiveLayout.Entry index, ArchiveJson.Seal seal, Manifest manifest) throws IOException {
     ByteBuffer header = ByteBuffer.allocate(ArchiveLimits.INDEX_HEADER);
     readFully(path, channel, header, index.dataOffset());
@@ -202,7 +218,7 @@ public final class ArchiveReader implements Closeable {
   }
 
   /** Reads {@code length} bytes from {@code from} in blocks of at most {@code blockSize}, each passed on. */
-  private static void streamIndex(Path path, FileChannel channel, long from, long length, int blockSize, Block sink)
+  private static void streamIndex(Path path, StoreInput channel, long from, long length, int blockSize, Block sink)
       throws IOException {
     ByteBuffer b = ByteBuffer.allocate((int) Math.min(blockSize, length));
     for (long done = 0; done < length; ) {
@@ -213,7 +229,7 @@ public final class ArchiveReader implements Closeable {
     }
   }
 
-  private static void readFully(Path path, FileChannel channel, ByteBuffer b, long at) throws IOException {
+  private static void readFully(Path path, StoreInput channel, ByteBuffer b, long at) throws IOException {
     long start = at;
     while (b.hasRemaining()) {
       int n = channel.read(b, at);
@@ -239,7 +255,7 @@ public final class ArchiveReader implements Closeable {
    */
   public void checkTarHeaders() throws IOException {
     List<TarArchiveEntry> entries;
-    try (TarFile tar = new TarFile(path)) {
+    try (TarFile tar = new TarFile(new InputChannel(channel))) {
       entries = tar.getEntries();
     } catch (IOException | RuntimeException e) {
       throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
@@ -314,7 +330,7 @@ public final class ArchiveReader implements Closeable {
   }
 
   /** The SHA-256 of checkpoint.xml, manifest.json and the index (streamed when binary) is the seal's. */
-  private static void checkSeal(Path path, FileChannel channel, ArchiveJson.Seal seal, ArchiveLayout layout,
+  private static void checkSeal(Path path, StoreInput channel, ArchiveJson.Seal seal, ArchiveLayout layout,
       ArchiveLayout.Entry index, String indexName) throws IOException {
     MessageDigest sha;
     try {
@@ -466,6 +482,11 @@ public final class ArchiveReader implements Closeable {
       local.set(b);
     }
     return b.clear();
+  }
+
+  /** The archive's size in bytes. */
+  long size() throws IOException {
+    return channel.size();
   }
 
   @Override

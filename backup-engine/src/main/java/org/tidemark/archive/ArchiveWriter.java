@@ -3,19 +3,18 @@ package org.tidemark.archive;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import org.tidemark.internal.DirectWrites;
-import org.tidemark.internal.EarlyWriteback;
-import org.tidemark.internal.Publish;
+import org.tidemark.store.ArchiveStore;
+import org.tidemark.store.LocalStore;
+import org.tidemark.store.StoreOutput;
 
 /**
  * Writes one backup archive, in a single pass over the data.
@@ -42,11 +41,13 @@ import org.tidemark.internal.Publish;
  * would break a limit fails with {@link ArchiveLimitException} before anything is committed.
  *
  * <p>The chunks of each disk cover its data extents exactly, in guest order; zero extents have no
- * chunk. Nothing is written under the final name until {@link #commit()}: the archive is written
- * to a hidden temporary file beside it ({@code .NAME.tmp-RANDOM}), forced to disk, linked to its
- * final name (which fails rather than replace an existing file) and the directory forced. {@link
- * #close()} without a commit deletes the temporary file; a process killed mid-way leaves only a
- * temporary file, which readers never take for an archive ({@link Repository} removes it).
+ * chunk. The archive is a pending output of an {@link ArchiveStore} ({@link StoreOutput}): nothing
+ * is visible under the final name until {@link #commit()}, which is atomic, durable and never
+ * replaces an existing archive. In a {@link LocalStore} the archive is written to a hidden
+ * temporary file beside it ({@code .NAME.tmp-RANDOM}), forced to disk, published under its final
+ * name without replacing and the directory forced. {@link #close()} without a commit discards the
+ * output; a process killed mid-way leaves only a temporary file, which readers never take for an
+ * archive ({@link Repository} removes it).
  *
  * <p>Not thread-safe: one thread calls {@link #writeChunk} in guest order, while chunks may be
  * encoded on other threads with {@link EncodedChunk#encode}.
@@ -69,12 +70,10 @@ public final class ArchiveWriter implements Closeable {
   static final String SEAL_ENTRY = "seal.json";
 
   private final Path target;
-  private final Path temp;
-  private final FileChannel channel;
-  private final DirectWrites directWrites;
+  private final StoreOutput out;
   /** Bytes the archive holds so far, staged ones included: where the next entry's header starts. */
   private long position;
-  /** Bytes appended but not yet written to the file, from {@code position - staged.position()}. */
+  /** Bytes appended but not yet written to the output, from {@code position - staged.position()} (its position). */
   private final ByteBuffer staged = DirectWrites.allocate(STAGE);
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
@@ -83,12 +82,10 @@ public final class ArchiveWriter implements Closeable {
   private boolean committed;
   private boolean closed;
 
-  private ArchiveWriter(Path target, Path temp, FileChannel channel, long created) throws IOException {
+  private ArchiveWriter(Path target, StoreOutput out, long created) {
     this.target = target;
     this.created = created;
-    this.temp = temp;
-    this.channel = channel;
-    this.directWrites = DirectWrites.open(temp, channel, new EarlyWriteback(channel));
+    this.out = out;
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -109,11 +106,36 @@ public final class ArchiveWriter implements Closeable {
    * @throws IllegalArgumentException when the manifest is not of format version {@value Manifest#VERSION}
    */
   public static ArchiveWriter create(Path target, byte[] checkpointXml, Manifest manifest) throws IOException {
+    return create(target, Files.exists(target), () -> LocalStore.createFile(target), checkpointXml, manifest);
+  }
+
+  /**
+   * Starts an archive that will be committed as {@code name} in {@code store}, and writes its
+   * first two entries.
+   *
+   * @throws FileAlreadyExistsException when the store holds an object of that name
+   * @throws ArchiveLimitException when the checkpoint or the manifest breaks a limit of {@link
+   *     ArchiveLimits} (nothing is written)
+   * @throws IllegalArgumentException when the manifest is not of format version {@value Manifest#VERSION}
+   *     or the name is not a store name
+   */
+  public static ArchiveWriter create(ArchiveStore store, String name, byte[] checkpointXml, Manifest manifest)
+      throws IOException {
+    return create(store.locate(name), store.exists(name), () -> store.createOutput(name), checkpointXml, manifest);
+  }
+
+  /** Opens the output once the arguments are checked. */
+  private interface Opener {
+    StoreOutput open() throws IOException;
+  }
+
+  private static ArchiveWriter create(Path target, boolean exists, Opener opener, byte[] checkpointXml,
+      Manifest manifest) throws IOException {
     if (manifest.formatVersion() != Manifest.VERSION || !Manifest.FORMAT.equals(manifest.format())) {
       throw new IllegalArgumentException("manifest of format " + manifest.format() + " version "
           + manifest.formatVersion() + " (this writer writes " + Manifest.FORMAT + " version " + Manifest.VERSION + ")");
     }
-    if (Files.exists(target)) {
+    if (exists) {
       throw new FileAlreadyExistsException(target.toString(), null, "a backup archive already exists there");
     }
     String problem = ArchiveLimits.manifestProblem(manifest, true);
@@ -123,15 +145,7 @@ public final class ArchiveWriter implements Closeable {
     byte[] manifestJson = ArchiveJson.manifest(manifest);
     checkMetadata(target, CHECKPOINT_ENTRY, checkpointXml.length);
     checkMetadata(target, MANIFEST_ENTRY, manifestJson.length);
-    Path temp = Publish.tempFor(target);
-    FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    ArchiveWriter w;
-    try {
-      w = new ArchiveWriter(target, temp, channel, manifest.created());
-    } catch (IOException | RuntimeException e) {
-      Publish.closeAndDiscard(channel, temp);
-      throw e;
-    }
+    ArchiveWriter w = new ArchiveWriter(target, opener.open(), manifest.created());
     try {
       for (int i = 0; i < manifest.disks().size(); i++) {
         DiskManifest d = manifest.disks().get(i);
@@ -203,8 +217,7 @@ public final class ArchiveWriter implements Closeable {
     writeEntry(SEAL_ENTRY, sealJson.length, ByteBuffer.wrap(sealJson));
     append(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
     writeStaged();
-    directWrites.close();
-    Publish.forceAndPublish(channel, temp, target, false);
+    out.commit();
     committed = true;
     closed = true;
     return target;
@@ -217,11 +230,7 @@ public final class ArchiveWriter implements Closeable {
       return;
     }
     closed = true;
-    try {
-      directWrites.close();
-    } finally {
-      Publish.closeAndDiscard(channel, temp);
-    }
+    out.close();
   }
 
   /** A metadata entry of {@code length} bytes fits the reader's limit, or nothing is committed. */
@@ -251,23 +260,24 @@ public final class ArchiveWriter implements Closeable {
   /**
    * Appends one chunk entry. A large chunk's data starts at a multiple of 4 KiB ({@link
    * TarHeaders#formatChunk}): what is staged before it (its header last) and its whole 4 KiB blocks
-   * leave in one gathering write around the page cache when its buffer is direct and aligned and
-   * the file system allows it ({@link DirectWrites}); the data's last partial block and the padding
-   * are staged. A small chunk is staged whole.
+   * leave in one gathering write, which a local store sends around the page cache when its buffer
+   * is direct and aligned and the file system allows it ({@link StoreOutput#alignment}, {@link
+   * DirectWrites}); the data's last partial block and the padding are staged. A small chunk is
+   * staged whole.
    *
    */
   private void writeChunkEntry(String name, ByteBuffer data) throws IOException {
     ByteBuffer header = ByteBuffer.wrap(TarHeaders.formatChunk(name, data.remaining(), created, position));
     long dataOffset = position + header.remaining();
-    int block = directWrites.alignment();
+    int block = out.alignment();
     int body = data.remaining() / block * block;
     int length = data.remaining();
-    if (!directWrites.isDirect() || length < TarHeaders.ALIGNED_MIN || body == 0 || dataOffset % block != 0) {
+    if (block <= 1 || length < TarHeaders.ALIGNED_MIN || body == 0 || dataOffset % block != 0) {
       append(header, data.duplicate(), padding(length));
       return;
     }
     append(header); // the stage now ends at dataOffset, a block boundary, and starts at one
-    directWrites.write(position - staged.position(), staged.flip(), data.duplicate().limit(data.position() + body));
+    out.write(staged.flip(), data.duplicate().limit(data.position() + body));
     staged.clear();
     position += body;
     append(data.duplicate().position(data.position() + body), padding(length));
@@ -301,7 +311,7 @@ public final class ArchiveWriter implements Closeable {
 
   /** Writes what is staged; the stage then starts at {@link #position}. */
   private void writeStaged() throws IOException {
-    directWrites.write(position - staged.position(), staged.flip());
+    out.write(staged.flip());
     staged.clear();
   }
 

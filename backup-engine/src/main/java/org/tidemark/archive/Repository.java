@@ -16,6 +16,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 import org.tidemark.internal.FileKinds;
+import org.tidemark.store.ArchiveStore;
+import org.tidemark.store.LocalStore;
 
 /**
  * A directory of backup archives: one folder per domain, one archive per backup, named after the
@@ -35,6 +37,10 @@ import org.tidemark.internal.FileKinds;
  * <p>Only regular files are opened: an archive name that is a FIFO, device, socket or folder is
  * reported unreadable by {@link #scan} without being opened (a FIFO would block the open forever).
  *
+ * <p>The archives are read, listed and cleaned up through a {@link LocalStore} ({@link #store}), the
+ * seam an object store would implement; the writer lock ({@link RepositoryLock}) is a file of the
+ * local folder and stays outside the seam (an object store needs its own, see {@link ArchiveStore}).
+ *
  * <p>Thread-safe as far as the file system is: the class holds no mutable state (but a count of
  * archives opened, for tests).
  */
@@ -46,9 +52,11 @@ public final class Repository {
   private static final LongAdder OPENS = new LongAdder();
 
   private final Path root;
+  private final LocalStore store;
 
   private Repository(Path root) {
     this.root = root;
+    this.store = LocalStore.at(root);
   }
 
   /** A repository rooted at {@code root} (created on the first backup if it does not exist). */
@@ -59,6 +67,14 @@ public final class Repository {
   /** The repository's root directory. */
   public Path root() {
     return root;
+  }
+
+  /**
+   * The store the archives are in: archive {@code ROOT/DOMAIN/CHECKPOINT.tar} is its object {@code
+   * DOMAIN/CHECKPOINT.tar} (both names as {@link #fileName} writes them).
+   */
+  public ArchiveStore store() {
+    return store;
   }
 
   /** The result of reading a domain's folder: the archives that open, and those that do not. */
@@ -99,13 +115,11 @@ public final class Repository {
     if (!Files.isDirectory(dir)) {
       return new Scan(backups, unreadable);
     }
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> isArchiveName(p.getFileName().toString())).sorted().toList();
-    }
-    for (Path p : files) {
-      try (ArchiveReader r = open(p)) {
-        backups.add(new StoredBackup(p, r.manifest(), Files.size(p)));
+    List<String> names = store.list(fileName(domain) + "/").stream().filter(Repository::isArchiveName).toList();
+    for (String name : names) {
+      Path p = store.locate(name);
+      try (ArchiveReader r = open(name)) {
+        backups.add(new StoredBackup(p, r.manifest(), r.size()));
       } catch (ArchiveException e) {
         unreadable.add(Finding.of(e));
       }
@@ -123,14 +137,15 @@ public final class Repository {
    *
    * @throws ArchiveCorruptException when it is not a regular file (it is not opened)
    */
-  private static ArchiveReader open(Path p) throws IOException {
+  private ArchiveReader open(String name) throws IOException {
+    Path p = store.locate(name);
     String kind = FileKinds.notRegular(p, false);
     if (kind != null) {
       throw new ArchiveCorruptException(p, "is " + kind + ", not a regular file (not opened: reading it could block"
           + " or never end)");
     }
     OPENS.increment();
-    return ArchiveReader.open(p);
+    return ArchiveReader.open(store, name);
   }
 
   /** How many archives {@link #open} has opened in this JVM: tests count the work of a scan with it. */
@@ -188,11 +203,12 @@ public final class Repository {
    */
   public Optional<StoredBackup> backupOf(String domain, String checkpoint) throws IOException {
     if (!checkpoint.isEmpty()) {
-      Path p = domainDir(domain).resolve(fileName(checkpoint) + SUFFIX);
+      String name = archiveName(domain, checkpoint);
+      Path p = store.locate(name);
       if (Files.isRegularFile(p)) {
-        try (ArchiveReader r = open(p)) {
+        try (ArchiveReader r = open(name)) {
           if (r.manifest().checkpoint().equals(checkpoint) && r.manifest().domain().equals(domain)) {
-            return Optional.of(new StoredBackup(p, r.manifest(), Files.size(p)));
+            return Optional.of(new StoredBackup(p, r.manifest(), r.size()));
           }
         } catch (ArchiveException e) {
           // read with the others below: a renamed archive may save this checkpoint
@@ -273,21 +289,20 @@ public final class Repository {
    * @return the files removed
    */
   public List<Path> removeLeftovers(String domain) throws IOException {
-    Path dir = domainDir(domain);
-    if (!Files.isDirectory(dir)) {
-      return List.of();
-    }
-    List<Path> removed = new ArrayList<>();
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.toList()) {
-        String n = p.getFileName().toString();
-        if (n.startsWith(org.tidemark.internal.Publish.TEMP_PREFIX) && n.contains(SUFFIX + org.tidemark.internal.Publish.TEMP_INFIX)) {
-          Files.deleteIfExists(p);
-          removed.add(p);
-        }
-      }
-    }
-    return removed;
+    requireName("domain", domain);
+    return store.discardAbandoned(fileName(domain) + "/");
+  }
+
+  /**
+   * The store name of the archive of {@code checkpoint}: {@code DOMAIN/CHECKPOINT.tar}, both as
+   * {@link #fileName} writes them.
+   *
+   * @throws IllegalArgumentException when a name is empty
+   */
+  public static String archiveName(String domain, String checkpoint) {
+    requireName("domain", domain);
+    requireName("checkpoint", checkpoint);
+    return fileName(domain) + "/" + fileName(checkpoint) + SUFFIX;
   }
 
   /**
@@ -356,7 +371,8 @@ public final class Repository {
     return fileName(name).equals(fileName) ? Optional.of(name) : Optional.empty();
   }
 
-  private static boolean isArchiveName(String n) {
+  private static boolean isArchiveName(String name) {
+    String n = name.substring(name.lastIndexOf('/') + 1);
     return n.endsWith(SUFFIX) && !n.startsWith(".");
   }
 

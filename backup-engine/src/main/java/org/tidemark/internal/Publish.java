@@ -2,6 +2,9 @@ package org.tidemark.internal;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,8 +18,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * How Tidemark makes a finished file visible: written under a hidden temporary name beside its
  * target, then given the target's name in one step, and the directory forced to disk. Without
- * {@code replace} the step is a hard link, which fails rather than replace a file that appeared
- * meanwhile. Not an API: internal to Tidemark.
+ * {@code replace} the step never replaces a file that appeared meanwhile ({@link #publishNew}: a
+ * hard link, or an exclusive placeholder and an atomic rename where there are no hard links). The
+ * one place every writer (the archive store's outputs, raw and qcow2 images) commits through. Not
+ * an API: internal to Tidemark.
  */
 public final class Publish {
   /** Temporary names start with this. */
@@ -91,13 +96,76 @@ public final class Publish {
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } else {
       try {
-        Files.createLink(target, temp);
+        publishNew(temp, target);
       } finally {
         discard(temp);
       }
     }
     PENDING.remove(temp);
     forceDirectory(target.toAbsolutePath().getParent());
+  }
+
+  /**
+   * Gives {@code temp} the name {@code target}, which must not exist, never replacing a file that
+   * appeared meanwhile. Java has no rename that refuses to replace ({@code renameat2} with {@code
+   * RENAME_NOREPLACE}), so: a hard link, which the kernel refuses when the name exists; where the
+   * file system has no hard links ({@link UnsupportedOperationException} from a non-default NIO
+   * file system, an error such as {@code EPERM} from FAT or some FUSE mounts), the name is reserved
+   * by an exclusive create (which fails when it exists) and {@code temp} moved over that empty
+   * placeholder, ours, with an atomic rename. Until that rename, readers see an empty file (no
+   * archive: it has no seal); a crash there leaves it.
+   *
+   * @throws FileAlreadyExistsException when {@code target} exists
+   * @throws org.tidemark.store.CommitUnsupportedException when the file system has neither hard
+   *     links nor an atomic rename (nothing under {@code target} is left)
+   */
+  private static void publishNew(Path temp, Path target) throws IOException {
+    publishNew(temp, target, (from, to) ->
+        Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING));
+  }
+
+  /** An atomic rename that replaces: {@link Files#move} with {@code ATOMIC_MOVE}; a seam for tests. */
+  interface AtomicRename {
+    void move(Path from, Path to) throws IOException;
+  }
+
+  /** {@link #publishNew(Path, Path)} with {@code rename} as its atomic rename. */
+  static void publishNew(Path temp, Path target, AtomicRename rename) throws IOException {
+    Exception noLink;
+    try {
+      Files.createLink(target, temp);
+      return;
+    } catch (FileAlreadyExistsException e) {
+      throw e;
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      noLink = e;
+    }
+    try {
+      Files.createFile(target); // the placeholder: exclusive, fails when the name is taken
+    } catch (IOException e) {
+      e.addSuppressed(noLink);
+      throw e;
+    }
+    try {
+      rename.move(temp, target);
+    } catch (AtomicMoveNotSupportedException | UnsupportedOperationException e) {
+      Files.deleteIfExists(target); // still our placeholder: the move did not happen
+      org.tidemark.store.CommitUnsupportedException failure = new org.tidemark.store.CommitUnsupportedException(
+          target.toString(), "cannot be published without the risk of replacing a file of that name: the file system"
+          + " (" + target.getFileSystem().provider().getScheme() + ") has neither hard links (" + noLink
+          + ") nor an atomic rename (" + e + "); nothing was written under that name");
+      failure.addSuppressed(noLink);
+      throw failure;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(target);
+      e.addSuppressed(noLink);
+      throw e;
+    }
+  }
+
+  /** Whether {@code temp} is a temporary file of this JVM not yet published or discarded. */
+  public static boolean isPending(Path temp) {
+    return PENDING.contains(temp);
   }
 
   /**
