@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Supplier;
-import org.tidemark.internal.Publish;
+import org.tidemark.store.Publish;
 import org.tidemark.xml.CheckpointXmlException;
 import org.tidemark.xml.DomainGrammar;
 import picocli.CommandLine;

@@ -45,8 +45,8 @@ public interface DiskImageWriter extends Closeable {
   /**
    * Finishes the image and forces it to disk as {@link #commit()} does, but leaves it under its
    * temporary name ({@code .NAME.tmp-RANDOM} beside the target) and returns that name: the caller
-   * gives it the target's name ({@link org.tidemark.internal.Publish#publish}) or discards it
-   * ({@link org.tidemark.internal.Publish#discard}), so that several images can be named together
+   * gives it the target's name ({@link org.tidemark.store.Publish#publish}) or discards it
+   * ({@link org.tidemark.store.Publish#discard}), so that several images can be named together
    * once all are complete. Called once, instead of {@code commit}.
    */
   Path finish() throws IOException;

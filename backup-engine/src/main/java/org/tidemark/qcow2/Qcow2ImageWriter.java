@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.disk.ImageFormats;
 import org.tidemark.disk.UnsupportedImageException;
-import org.tidemark.internal.Publish;
+import org.tidemark.store.Publish;
 
 /**
  * Writes a thin qcow2 v3 image natively, without QEMU: what a restore to {@code --format qcow2}

@@ -66,12 +66,12 @@ public final class RawImageWriter implements DiskImageWriter {
     if (!overwrite && Files.exists(target)) {
       throw new FileAlreadyExistsException(target.toString(), null, "exists (use --force to overwrite)");
     }
-    Path temp = org.tidemark.internal.Publish.tempFor(target);
+    Path temp = org.tidemark.store.Publish.tempFor(target);
     FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     try (java.io.RandomAccessFile sizer = new java.io.RandomAccessFile(temp.toFile(), "rw")) {
       sizer.setLength(size); // a hole from end to end
     } catch (IOException e) {
-      org.tidemark.internal.Publish.closeAndDiscard(ch, temp);
+      org.tidemark.store.Publish.closeAndDiscard(ch, temp);
       // EFBIG ("File too large") names no file: say which, how large, and what else works
       throw new java.nio.file.FileSystemException(target.toString(), null, "cannot be made " + size + " bytes long ("
           + e.getMessage() + "): the file system there does not take a raw image that large; restore it as"
@@ -157,7 +157,7 @@ public final class RawImageWriter implements DiskImageWriter {
   /** Forces the image to disk and gives it the target's name. */
   @Override
   public Path commit() throws IOException {
-    org.tidemark.internal.Publish.publish(finish(), target, overwrite);
+    org.tidemark.store.Publish.publish(finish(), target, overwrite);
     return target;
   }
 
@@ -184,7 +184,7 @@ public final class RawImageWriter implements DiskImageWriter {
     try {
       directWrites.close();
     } finally {
-      org.tidemark.internal.Publish.closeAndDiscard(channel, temp);
+      org.tidemark.store.Publish.closeAndDiscard(channel, temp);
     }
   }
 }

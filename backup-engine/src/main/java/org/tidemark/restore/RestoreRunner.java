@@ -31,7 +31,7 @@ import org.tidemark.archive.StoredBackup;
 import org.tidemark.backup.Progress;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
-import org.tidemark.internal.Publish;
+import org.tidemark.store.Publish;
 import org.tidemark.internal.Workers;
 import org.tidemark.xml.CheckpointXmlException;
 import org.tidemark.xml.DomainRewriter;

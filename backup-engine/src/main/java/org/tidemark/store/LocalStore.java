@@ -15,7 +15,6 @@ import java.util.stream.Stream;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.EarlyWriteback;
 import org.tidemark.internal.FileKinds;
-import org.tidemark.internal.Publish;
 
 /**
  * An {@link ArchiveStore} on a file system: name {@code A/B.tar} is the file {@code ROOT/A/B.tar}.

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.disk.Extent;
 import org.tidemark.disk.UnsupportedImageException;
-import org.tidemark.internal.Publish;
+import org.tidemark.store.Publish;
 
 /**
  * qcow2 images Tidemark writes, judged by QEMU: for every image {@code qemu-img check} finds no

@@ -1,4 +1,4 @@
-package org.tidemark.internal;
+package org.tidemark.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,7 +18,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tidemark.store.CommitUnsupportedException;
 
 /**
  * Publishing on the JDK's zip file system, which has no hard links ({@code createLink} throws

@@ -1,4 +1,4 @@
-package org.tidemark.internal;
+package org.tidemark.store;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
