@@ -349,9 +349,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
     if (channel.size() < total << CLUSTER_BITS) {
       throw new IOException(temp + ": qcow2 image shorter than its refcounts say");
     }
-    directWrites.close();
-    channel.force(true);
-    channel.close();
+    org.tidemark.store.Publish.finish(directWrites, channel);
     done = true;
     return temp;
   }
@@ -363,11 +361,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       return;
     }
     done = true;
-    try {
-      directWrites.close();
-    } finally {
-      Publish.closeAndDiscard(channel, temp);
-    }
+    org.tidemark.store.Publish.abandon(directWrites, channel, temp);
   }
 
   /** Sequential big-endian output through a 1 MiB buffer, flushed at each seek. */

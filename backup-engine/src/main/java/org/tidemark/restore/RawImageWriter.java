@@ -167,9 +167,7 @@ public final class RawImageWriter implements DiskImageWriter {
     if (done) {
       throw new IllegalStateException("already committed or closed: " + temp);
     }
-    directWrites.close();
-    channel.force(true);
-    channel.close();
+    org.tidemark.store.Publish.finish(directWrites, channel);
     done = true;
     return temp;
   }
@@ -181,10 +179,6 @@ public final class RawImageWriter implements DiskImageWriter {
       return;
     }
     done = true;
-    try {
-      directWrites.close();
-    } finally {
-      org.tidemark.store.Publish.closeAndDiscard(channel, temp);
-    }
+    org.tidemark.store.Publish.abandon(directWrites, channel, temp);
   }
 }

@@ -267,8 +267,8 @@ public final class LocalStore implements ArchiveStore {
       ensureOpen();
       done = true;
       try {
-        directWrites.close();
-        Publish.forceAndPublish(channel, temp, target, false);
+        Publish.finish(directWrites, channel);
+        Publish.publish(temp, target, false);
       } catch (IOException | RuntimeException e) {
         Publish.closeAndDiscard(channel, temp);
         throw e;
@@ -281,11 +281,7 @@ public final class LocalStore implements ArchiveStore {
         return;
       }
       done = true;
-      try {
-        directWrites.close();
-      } finally {
-        Publish.closeAndDiscard(channel, temp);
-      }
+      Publish.abandon(directWrites, channel, temp);
     }
 
     private void ensureOpen() {

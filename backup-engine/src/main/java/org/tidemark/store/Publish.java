@@ -169,16 +169,6 @@ public final class Publish {
   }
 
   /**
-   * Forces {@code channel}, open on the temporary file {@code temp}, to disk, closes it, and
-   * publishes {@code temp} as {@code target} ({@link #publish}): how every writer commits.
-   */
-  public static void forceAndPublish(FileChannel channel, Path temp, Path target, boolean replace) throws IOException {
-    channel.force(true);
-    channel.close();
-    publish(temp, target, replace);
-  }
-
-  /**
    * Closes {@code channel}, open on the temporary file {@code temp}, and discards {@code temp}
    * even when the close fails: how every writer gives up.
    */
@@ -187,6 +177,30 @@ public final class Publish {
       channel.close();
     } finally {
       discard(temp);
+    }
+  }
+
+  /**
+   * Ends the writes of a temporary file: the direct writes' tail and the early writeback, then the
+   * file forced to disk and closed. The file is then complete, under its temporary name, for {@link
+   * #publish} (alone or together with others). How every writer finishes.
+   */
+  public static void finish(org.tidemark.internal.DirectWrites writes, FileChannel channel) throws IOException {
+    writes.close();
+    channel.force(true);
+    channel.close();
+  }
+
+  /**
+   * Gives up a temporary file that was being written: ends the direct writes, closes the channel and
+   * deletes the file, whatever fails on the way. How every writer discards.
+   */
+  public static void abandon(org.tidemark.internal.DirectWrites writes, FileChannel channel, Path temp)
+      throws IOException {
+    try {
+      writes.close();
+    } finally {
+      closeAndDiscard(channel, temp);
     }
   }
 
