@@ -30,9 +30,7 @@ import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLockedException;
-import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
-import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
@@ -193,23 +191,17 @@ class ConcurrentBackupTest {
   }
 
   /** A source whose reads wait at a gate: the backup holding it stays in the middle of its copy. */
-  private static final class Gate implements DiskSource {
+  private static final class Gate extends ForwardingDisk {
     final CountDownLatch reading = new CountDownLatch(1);
     final CountDownLatch open = new CountDownLatch(1);
-    private final MemoryDisk disk;
 
     Gate(MemoryDisk disk) {
-      this.disk = disk;
+      super(disk);
     }
 
     @Override
     public String description() {
       return "gated " + disk.description();
-    }
-
-    @Override
-    public long virtualSize() {
-      return disk.virtualSize();
     }
 
     @Override
@@ -225,23 +217,5 @@ class ConcurrentBackupTest {
       }
       disk.readFully(offset, dst);
     }
-
-    @Override
-    public List<Extent> allocation() {
-      return disk.allocation();
-    }
-
-    @Override
-    public List<Extent> dirtyExtents(List<String> names) {
-      return disk.dirtyExtents(names);
-    }
-
-    @Override
-    public BitmapState bitmap(String name) throws IOException {
-      return disk.bitmap(name);
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -28,7 +28,6 @@ import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
-import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
@@ -55,14 +54,13 @@ class FaultInjectionTest {
   @TempDir Path dir;
 
   /** A disk that fails with EIO when a read touches {@code failAt}, or returns short reads. */
-  private static final class FaultyDisk implements DiskSource {
-    final MemoryDisk disk;
+  private static final class FaultyDisk extends ForwardingDisk {
     final long failAt;
     final boolean shortReads;
     int reads;
 
     FaultyDisk(MemoryDisk disk, long failAt, boolean shortReads) {
-      this.disk = disk;
+      super(disk);
       this.failAt = failAt;
       this.shortReads = shortReads;
     }
@@ -70,11 +68,6 @@ class FaultInjectionTest {
     @Override
     public String description() {
       return "faulty " + disk.description();
-    }
-
-    @Override
-    public long virtualSize() {
-      return disk.virtualSize();
     }
 
     @Override
@@ -97,24 +90,6 @@ class FaultInjectionTest {
       }
       disk.readFully(offset, dst);
     }
-
-    @Override
-    public List<Extent> allocation() {
-      return disk.allocation();
-    }
-
-    @Override
-    public List<Extent> dirtyExtents(List<String> names) {
-      return disk.dirtyExtents(names);
-    }
-
-    @Override
-    public BitmapState bitmap(String name) throws IOException {
-      return disk.bitmap(name);
-    }
-
-    @Override
-    public void close() {}
   }
 
   private static Checkpoint checkpoint(String name, String parent) {
