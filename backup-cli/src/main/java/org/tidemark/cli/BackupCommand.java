@@ -46,8 +46,9 @@ final class BackupCommand implements Callable<Integer> {
   String checkpoint;
 
   @Option(names = "--domain", paramLabel = "NAME",
-      description = {"Live: back up the running domain NAME through libvirt: Tidemark creates the checkpoint with a "
-          + "pull-mode backup job and reads each disk over NBD (needs libvirt0 and libnbd0)."})
+      description = {"Through libvirt: back up the domain NAME. Running: Tidemark creates the checkpoint with a "
+          + "pull-mode backup job and reads each disk over NBD (needs libvirt0 and libnbd0). Shut off: the changes "
+          + "since Tidemark's newest checkpoint are read from the image files, with the bitmaps QEMU saved at shutdown."})
   String domain;
 
   @Option(names = "--connect", paramLabel = "URI", defaultValue = "qemu:///system",
@@ -172,7 +173,10 @@ final class BackupCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("tidemark: warning: " + Printable.escape(live.quiesceProblem().get())
             + "; backed up without (crash-consistent disks)");
       }
-      report(live.result(), live.sources(), Map.of("quiesce", quiesced));
+      Map<String, Object> extra = new LinkedHashMap<>();
+      extra.put("domainState", live.shutOff() ? "shut off" : "running");
+      extra.put("quiesce", quiesced);
+      report(live.result(), live.sources(), extra);
       return live.result().plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
     }
     CheckpointFiles files = new CheckpointFiles();

@@ -31,11 +31,13 @@ import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
 import org.tidemark.backup.Progress;
 import org.tidemark.disk.DiskSource;
+import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointType;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.nbd.NbdExport;
+import org.tidemark.qcow2.BackingPolicy;
 import org.tidemark.xml.CheckpointXml;
 import org.tidemark.xml.CheckpointXmlException;
 import org.tidemark.xml.DomainGrammar;
@@ -121,9 +123,12 @@ public final class LiveBackupRunner {
    * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
    * @param quiesced whether the guest's file systems were frozen while the job began
    * @param quiesceProblem why they were not, when it was asked for and failed
+   * @param shutOff whether the domain was shut off: its disks were read from their image files
+   *     ({@code exports} names them), and {@code checkpoint} is Tidemark's own document ({@link
+   *     ShutOffCheckpoint}), not a libvirt checkpoint
    */
   public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
-      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem) {}
+      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem, boolean shutOff) {}
 
   /** Freezing the guest's file systems while the backup job begins (its point in time). */
   public enum Quiesce {
@@ -145,10 +150,13 @@ public final class LiveBackupRunner {
   }
 
   /**
-   * Backs up the running domain {@code domainName}.
+   * Backs up the domain {@code domainName}: through a pull-mode backup job when it runs, else from
+   * its image files ({@link ShutOffCheckpoint} says how that backup is tagged and why the chain stays
+   * sound).
    *
    * @throws LibvirtBackupException when libvirt refuses (no such domain, a job of another tool)
-   * @throws DomainNotRunningException when the domain is not running
+   * @throws org.tidemark.disk.ImageInUseException when the domain is shut off but another process
+   *     writes one of its images
    * @throws org.tidemark.archive.RepositoryLockedException when another run holds the domain's lock
    * @throws CheckpointXmlException when libvirt's checkpoint XML is refused by the checkpoint grammar
    */
@@ -156,7 +164,7 @@ public final class LiveBackupRunner {
     Domain domain = lookup(domainName);
     try (RepositoryLock lock = repository.lock(domainName, "live backup", options.lockWait())) {
       if (!call(domainName, "read the domain's state", () -> domain.isActive() == 1)) {
-        throw new DomainNotRunningException(domainName);
+        return runShutOff(domain, domainName, options, progress);
       }
       Path work = options.workRoot().resolve("job-" + call(domainName, "read the domain's UUID", domain::getUUIDString));
       endLeftoverJob(domain, domainName, work, options.tcp());
@@ -171,7 +179,7 @@ public final class LiveBackupRunner {
       }
       Map<String, Checkpoint> known = checkpoints(domain, domainName);
       Optional<String> wanted = options.full() ? Optional.empty() : base(domainName, known);
-      String name = newName(known.keySet());
+      String name = newName(known.keySet(), domainName, "");
       Map<String, String> exports = new LinkedHashMap<>();
       PullBackup begun;
       Optional<String> quiesceProblem = Optional.empty();
@@ -215,9 +223,51 @@ public final class LiveBackupRunner {
         BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced);
+        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false);
       }
     }
+  }
+
+  /**
+   * Backs up a shut-off domain from its image files (read-only, QEMU's image locks honoured: a
+   * {@code virsh start} during the copy fails to get its write lock, as beside {@code qemu-img}):
+   * the changes since the base, from the bitmaps QEMU wrote into the images at shutdown, tagged
+   * with a {@link ShutOffCheckpoint}. No checkpoint is made or deleted in libvirt; there is nothing
+   * to freeze.
+   */
+  private Result runShutOff(Domain domain, String domainName, Options options, Progress progress)
+      throws IOException, CheckpointXmlException {
+    DomainDefinition definition = DomainXml.parse(
+        call(domainName, "read the domain's XML", () -> domain.getXMLDesc(0)).getBytes(StandardCharsets.UTF_8),
+        domainName + " (domain XML)", DomainGrammar.builtIn());
+    Map<String, Checkpoint> known = checkpoints(domain, domainName);
+    Optional<String> base = options.full() ? Optional.empty() : base(domainName, known);
+    String name = newName(known.keySet(), domainName, ShutOffCheckpoint.SUFFIX);
+    Checkpoint built = ShutOffCheckpoint.of(name, base.map(known::get), definition, Instant.now().getEpochSecond());
+    byte[] xml = CheckpointXml.format(built).getBytes(StandardCharsets.UTF_8);
+    // validated as every document an archive is tagged with
+    Checkpoint y = CheckpointXml.parse(xml, domainName + "/" + name + " (shut-off domain)", Set.of(),
+        DomainGrammar.builtIn());
+    Map<String, BackingPolicy> backing = new HashMap<>();
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (DomainDisk d : definition.disks()) {
+      List<Path> chain = new ArrayList<>(); // the chain libvirt declares, besides the image's own folder tree
+      for (String b : DomainXml.backingChain(definition, d.target())) {
+        chain.add(Path.of(b));
+      }
+      backing.put(d.target(), BackingPolicy.allowing(chain));
+      d.source().ifPresent(f -> sources.put(d.target(), f));
+    }
+    BackupRequest request = new BackupRequest(y, xml, known, disk -> {
+      DomainDisk d = definition.disk(disk).orElseThrow();
+      Path path = Path.of(d.source().orElseThrow(() -> new IOException("domain " + domainName + ", disk " + disk
+          + ": no source file to read (a shut-off domain's disks are read from their files)")));
+      return Images.open(path, d.driverType(), backing.get(disk));
+    }, options.excluded(), options.full(), options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
+    LOG.info("domain {} is shut off: backing up its image files{}", domainName,
+        base.map(b -> " since checkpoint " + b).orElse(""));
+    BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
+    return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true);
   }
 
   /**
@@ -343,12 +393,15 @@ public final class LiveBackupRunner {
     return Optional.empty();
   }
 
-  /** {@code tidemark-YYYYMMDDTHHMMSSZ}, with {@code -N} added when the domain has that name already. */
-  private static String newName(Set<String> taken) {
+  /**
+   * {@code tidemark-YYYYMMDDTHHMMSSZ} and {@code suffix}, with {@code -N} put before the suffix when
+   * libvirt has that name already or the repository holds a backup of it.
+   */
+  private String newName(Set<String> taken, String domainName, String suffix) throws IOException {
     String stem = CHECKPOINT_PREFIX + STAMP.format(Instant.now());
-    String name = stem;
-    for (int i = 2; taken.contains(name); i++) {
-      name = stem + "-" + i;
+    String name = stem + suffix;
+    for (int i = 2; taken.contains(name) || repository.backupOf(domainName, name).isPresent(); i++) {
+      name = stem + "-" + i + suffix;
     }
     return name;
   }
