@@ -176,8 +176,21 @@ final class BackupCommand implements Callable<Integer> {
       Map<String, Object> extra = new LinkedHashMap<>();
       extra.put("domainState", live.shutOff() ? "shut off" : "running");
       extra.put("quiesce", quiesced);
-      report(live.result(), live.sources(), extra);
-      return live.result().plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+      Map<String, Object> chainBreak = null;
+      if (live.chainBreak().isPresent()) {
+        chainBreak = new LinkedHashMap<>();
+        chainBreak.put("code", live.chainBreak().get().code());
+        chainBreak.put("detail", live.chainBreak().get().detail());
+        if (!output.json) {
+          spec.commandLine().getErr().println("tidemark: warning: the chain starts again with a full backup ("
+              + live.chainBreak().get().code() + "): " + Printable.escape(live.chainBreak().get().detail()));
+        }
+      }
+      extra.put("chainBreak", chainBreak);
+      int code = live.result().plan().fallbacks().isEmpty() && live.chainBreak().isEmpty() ? ExitCodes.OK
+          : ExitCodes.PARTIAL;
+      report(live.result(), live.sources(), extra, code);
+      return code;
     }
     CheckpointFiles files = new CheckpointFiles();
     Checkpoint y = files.read(checkpoint, false);
@@ -206,8 +219,9 @@ final class BackupCommand implements Callable<Integer> {
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses
     }
-    report(result, Map.of(), Map.of());
-    return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+    int code = result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+    report(result, Map.of(), Map.of(), code);
+    return code;
   }
 
   /** Whether a libvirt URI names another host ({@code qemu+ssh://HOST/system}, {@code qemu+tcp://HOST/...}). */
@@ -242,8 +256,11 @@ final class BackupCommand implements Callable<Integer> {
     return known;
   }
 
-  /** Prints the result; {@code sources} names where each disk was read from when not its image (NBD URIs). */
-  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra) {
+  /**
+   * Prints the result; {@code sources} names where each disk was read from (NBD URIs, or the image
+   * files of a shut-off domain); {@code exitCode} is the run's, for the JSON.
+   */
+  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra, int exitCode) {
     var out = spec.commandLine().getOut();
     if (output.json) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -276,7 +293,7 @@ final class BackupCommand implements Callable<Integer> {
       doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      output.printResult(out, "backup", doc, r.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL);
+      output.printResult(out, "backup", doc, exitCode);
       return;
     }
     for (String w : r.warnings()) {

@@ -23,7 +23,8 @@ final class LiveBackupCommand {
    * shut off.
    */
   record Outcome(BackupResult result, Map<String, String> sources, LiveBackupRunner.Quiesce quiesce, boolean quiesced,
-      java.util.Optional<String> quiesceProblem, boolean shutOff) {}
+      java.util.Optional<String> quiesceProblem, boolean shutOff,
+      java.util.Optional<LiveBackupRunner.ChainBreak> chainBreak) {}
 
   private final Path repo;
   private final String domain;
@@ -62,7 +63,7 @@ final class LiveBackupCommand {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
               quiesce, tcp, Main.Version.version()), progress);
-      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem(), r.shutOff());
+      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem(), r.shutOff(), r.chainBreak());
     } finally {
       try {
         Runtime.getRuntime().removeShutdownHook(endJobs);

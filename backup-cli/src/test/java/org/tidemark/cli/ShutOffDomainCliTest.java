@@ -139,9 +139,14 @@ class ShutOffDomainCliTest {
       }
     }
 
-    /** Adds a disk (its empty image and shadow). */
+    /** Adds a disk (its empty image and shadow), or replaces it by a new empty one. */
     Path add(String disk, String size) throws Exception {
-      Path image = dir.resolve(disk + ".qcow2");
+      return add(disk, size, disk + ".qcow2");
+    }
+
+    /** Adds a disk whose image is the file {@code imageName}, or replaces it (a new empty image and shadow). */
+    Path add(String disk, String size, String imageName) throws Exception {
+      Path image = dir.resolve(imageName);
       Path shadow = dir.resolve(disk + ".shadow.raw");
       Files.deleteIfExists(image);
       Qemu.run("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), size);

@@ -71,6 +71,9 @@ public final class LiveBackupRunner {
   private static final int AGENT_TIMEOUT_SECONDS = 60;
   /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
   private static final int CHECKPOINT_DELETE_METADATA_ONLY = 1 << 1;
+  /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
+  private static final String REFUSED = "libvirt refused its base bitmap";
+  private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
   /** The prefix of the checkpoints Tidemark names. */
   public static final String CHECKPOINT_PREFIX = "tidemark-";
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
@@ -123,12 +126,26 @@ public final class LiveBackupRunner {
    * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
    * @param quiesced whether the guest's file systems were frozen while the job began
    * @param quiesceProblem why they were not, when it was asked for and failed
+   * @param chainBreak why the chain started again (a full backup), when the repository held backups of
+   *     the domain but libvirt none of their checkpoints
    * @param shutOff whether the domain was shut off: its disks were read from their image files
    *     ({@code exports} names them), and {@code checkpoint} is Tidemark's own document ({@link
    *     ShutOffCheckpoint}), not a libvirt checkpoint
    */
   public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
-      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem, boolean shutOff) {}
+      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem, boolean shutOff,
+      Optional<ChainBreak> chainBreak) {}
+
+  /**
+   * Why a live backup found no base although the repository holds backups of the domain, so the
+   * chain starts again with a full backup.
+   *
+   * @param code {@code domain-redefined}: the domain was undefined and defined again (its UUID
+   *     changed), and libvirt lost its checkpoints; {@code checkpoints-lost}: same UUID, but libvirt
+   *     no longer has any checkpoint whose backup the repository holds (deleted, or their metadata lost)
+   * @param detail the newest backup's checkpoint, and the UUIDs
+   */
+  public record ChainBreak(String code, String detail) {}
 
   /** Freezing the guest's file systems while the backup job begins (its point in time). */
   public enum Quiesce {
@@ -179,6 +196,14 @@ public final class LiveBackupRunner {
       }
       Map<String, Checkpoint> known = checkpoints(domain, domainName);
       Optional<String> wanted = options.full() ? Optional.empty() : base(domainName, known);
+      Map<String, String> inFull = new LinkedHashMap<>(); // disk -> why the job copies it in full
+      if (wanted.isPresent()) {
+        // with its <domain>: the disks' images at the base, for the job and for the planner's reasons
+        known.put(wanted.get(), withDomain(domain, domainName, wanted.get()));
+        inFull.putAll(changedDisks(known.get(wanted.get()), definition, disks));
+      }
+      Optional<ChainBreak> chainBreak = wanted.isPresent() || options.full() ? Optional.empty()
+          : chainBreak(domainName, definition);
       String name = newName(known.keySet(), domainName, "");
       Map<String, String> exports = new LinkedHashMap<>();
       PullBackup begun;
@@ -199,15 +224,21 @@ public final class LiveBackupRunner {
         }
       }
       try {
-        begun = beginJob(domain, domainName, name, wanted, disks, work, options.tcp());
+        begun = beginJob(domain, domainName, name, wanted, disks, inFull, work, options.tcp());
       } finally {
         if (frozen) {
           thaw(domain, domainName);
         }
       }
       Optional<String> jobBase = begun.base();
-      // a base wanted but not taken: libvirt refused the incremental, and the job repairs the chain in full
-      Optional<String> brokenBase = jobBase.isEmpty() ? wanted : Optional.empty();
+      // disks whose base bitmap libvirt refused (QEMU was killed, or the image was replaced under the same
+      // name): all of them when the job had to be full, else those inFull names as refused
+      Set<String> broken = new java.util.HashSet<>(jobBase.isEmpty() && wanted.isPresent() ? disks : List.of());
+      inFull.forEach((disk, why) -> {
+        if (why.equals(REFUSED)) {
+          broken.add(disk);
+        }
+      });
       boolean quiesced = frozen;
       Optional<String> whyNotQuiesced = quiesceProblem;
       try (PullBackup job = begun) {
@@ -217,13 +248,13 @@ public final class LiveBackupRunner {
         others.remove(name);
         disks.forEach(d -> exports.put(d, job.endpoint(d).uri()));
         BackupRequest request = new BackupRequest(y, CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8), others,
-            disk -> open(job, disk, jobBase.map(known::get), brokenBase.map(known::get), options.connections()),
+            disk -> open(job, disk, wanted.map(known::get), broken.contains(disk), options.connections()),
             options.excluded(), options.full(),
             options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
         BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false);
+        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false, chainBreak);
       }
     }
   }
@@ -267,7 +298,7 @@ public final class LiveBackupRunner {
     LOG.info("domain {} is shut off: backing up its image files{}", domainName,
         base.map(b -> " since checkpoint " + b).orElse(""));
     BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
-    return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true);
+    return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true, Optional.empty());
   }
 
   /**
@@ -310,22 +341,95 @@ public final class LiveBackupRunner {
   }
 
   /**
-   * Begins the job; when libvirt refuses the incremental because the base's bitmaps are broken
-   * (QEMU was killed: they were never saved; or a bitmap went missing), begins a full job instead:
-   * it starts a sound chain from the new checkpoint. The job's {@link PullBackup#base} says which.
+   * Begins the job, incremental since {@code base} but for the disks of {@code inFull}. When libvirt
+   * refuses the incremental of one disk because its base bitmap is broken or missing ("checkpoint
+   * inconsistent: missing or broken bitmap 'B' for disk 'vdb'": QEMU was killed, so it never saved
+   * it; or the image was replaced under the same name), that disk is added to {@code inFull} (as
+   * {@link #REFUSED}) and the job begun again, so the other disks stay incremental; when the
+   * refusal names no disk, the job is begun full. The job's {@link PullBackup#base} says which.
    */
   private static PullBackup beginJob(Domain domain, String domainName, String name, Optional<String> base,
-      List<String> disks, Path work, Optional<PullBackup.Tcp> tcp) throws IOException {
-    try {
-      return PullBackup.begin(domain, name, base, disks, work, tcp);
-    } catch (LibvirtBackupException e) {
-      if (base.isEmpty() || !inconsistentCheckpoint(e)) {
-        throw e;
+      List<String> disks, Map<String, String> inFull, Path work, Optional<PullBackup.Tcp> tcp) throws IOException {
+    while (true) {
+      try {
+        return PullBackup.begin(domain, name, base, disks, inFull.keySet(), work, tcp);
+      } catch (LibvirtBackupException e) {
+        if (base.isEmpty() || !inconsistentCheckpoint(e)) {
+          throw e;
+        }
+        String why = e.getCause().getMessage().strip();
+        Optional<String> disk = refusedDisk(why).filter(disks::contains).filter(d -> !inFull.containsKey(d));
+        if (disk.isPresent()) {
+          LOG.warn("domain {}: libvirt refuses an incremental of disk {} since checkpoint {} ({}); that disk is "
+              + "copied in full", domainName, disk.get(), base.get(), why);
+          inFull.put(disk.get(), REFUSED);
+          continue;
+        }
+        LOG.warn("domain {}: libvirt refuses an incremental since checkpoint {} ({}); backing up in full, the chain"
+            + " goes on from the new checkpoint", domainName, base.get(), why);
+        return PullBackup.begin(domain, name, Optional.empty(), disks, work, tcp);
       }
-      LOG.warn("domain {}: libvirt refuses an incremental since checkpoint {} ({}); backing up in full, the chain"
-          + " goes on from the new checkpoint", domainName, base.get(), e.getCause().getMessage().strip());
-      return PullBackup.begin(domain, name, Optional.empty(), disks, work, tcp);
     }
+  }
+
+  /** The disk libvirt names in "missing or broken bitmap 'B' for disk 'vdb'", if it names one. */
+  static Optional<String> refusedDisk(String message) {
+    java.util.regex.Matcher m = REFUSED_DISK.matcher(message);
+    return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+  }
+
+  /**
+   * The disks an incremental job since {@code base} copies in full, with why: a disk the base did not
+   * track (added since), and a disk whose image is another file than at the base (replaced: the base
+   * recorded its source, and it is neither the source now nor in the backing chain libvirt declares,
+   * as after an external snapshot). libvirt would refuse an incremental of either.
+   */
+  static Map<String, String> changedDisks(Checkpoint base, DomainDefinition now, List<String> disks) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String d : disks) {
+      if (bitmapOf(Optional.of(base), d).isEmpty()) {
+        out.put(d, "not tracked by checkpoint " + base.name() + " (added since)");
+        continue;
+      }
+      org.tidemark.backup.BackupPlanner.replacedImage(base, now, d).ifPresent(why -> out.put(d, why));
+    }
+    return out;
+  }
+
+  /** libvirt's record of checkpoint {@code name}, with its {@code <domain>}. */
+  private static Checkpoint withDomain(Domain domain, String domainName, String name)
+      throws IOException, CheckpointXmlException {
+    String xml = call(domainName, "read checkpoint " + name, () -> domain.checkpointLookupByName(name).getXMLDesc(0));
+    return CheckpointXml.parse(xml.getBytes(StandardCharsets.UTF_8), domainName + "/" + name + " (libvirt)", Set.of());
+  }
+
+  /**
+   * Why the chain starts again, when the repository holds backups of the domain (besides those of
+   * it shut off, which are no base) but libvirt none of their checkpoints.
+   */
+  private Optional<ChainBreak> chainBreak(String domainName, DomainDefinition now) throws IOException {
+    List<org.tidemark.archive.StoredBackup> backups = new ArrayList<>(repository.scan(domainName).backups());
+    java.util.Collections.reverse(backups);
+    for (org.tidemark.archive.StoredBackup b : backups) {
+      if (b.checkpoint().endsWith(ShutOffCheckpoint.SUFFIX)) {
+        continue;
+      }
+      Optional<String> then = Optional.empty();
+      try (org.tidemark.archive.ArchiveReader r = org.tidemark.archive.ArchiveReader.open(b.path())) {
+        then = CheckpointXml.parse(r.checkpointXml(), b.id(), EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN),
+            DomainGrammar.builtIn()).domain().flatMap(DomainDefinition::uuid);
+      } catch (IOException | CheckpointXmlException e) {
+        LOG.debug("domain {}: reading the domain of backup {}: {}", domainName, b.id(), e.getMessage());
+      }
+      String newest = "the repository's newest backup is of checkpoint " + b.checkpoint();
+      if (then.isPresent() && now.uuid().isPresent() && !then.equals(now.uuid())) {
+        return Optional.of(new ChainBreak("domain-redefined", newest + ", of the domain with UUID " + then.get()
+            + "; the domain now has UUID " + now.uuid().get() + " and libvirt lost the checkpoints"));
+      }
+      return Optional.of(new ChainBreak("checkpoints-lost", newest + "; libvirt no longer has it, nor any other "
+          + "checkpoint the repository holds a backup of (deleted, or their metadata lost)"));
+    }
+    return Optional.empty();
   }
 
   /** Thaws the guest's file systems; a failure is logged (the agent thaws by itself after a timeout). */
@@ -337,16 +441,22 @@ public final class LiveBackupRunner {
     }
   }
 
-  /** Opens one disk's export, with its dirty context when the job is incremental. */
-  private static DiskSource open(PullBackup job, String disk, Optional<Checkpoint> base, Optional<Checkpoint> broken,
+  /**
+   * Opens one disk's export, with its dirty context when the job is incremental for it. A disk whose
+   * base bitmap libvirt refused ({@code broken}) reports it in use, so the planner records why it is
+   * copied in full; a disk the job copies in full for another reason reports the base's bitmap
+   * missing (the planner says {@code new-disk} or {@code disk-replaced}).
+   */
+  private static DiskSource open(PullBackup job, String disk, Optional<Checkpoint> base, boolean broken,
       int connections) throws IOException {
     if (!job.disks().contains(disk)) {
       throw new IOException("disk " + disk + " is not exported by the backup job (exported: " + job.disks() + ")");
     }
-    Optional<String> bitmap = bitmapOf(base, disk);
+    Optional<String> bitmap = job.base().isPresent() && !job.fullDisks().contains(disk)
+        ? bitmapOf(base, disk) : Optional.empty();
     NbdExport export = NbdExport.open(job.endpoint(disk),
         bitmap.isPresent() ? List.of(PullBackup.dirtyBitmap(disk)) : List.of(), connections);
-    return new LiveDisk(export, disk, bitmap, bitmapOf(broken, disk));
+    return new LiveDisk(export, disk, bitmap, broken ? bitmapOf(base, disk) : Optional.empty());
   }
 
   /** The bitmap that tracks {@code disk} in checkpoint {@code c}, when it does. */
