@@ -158,7 +158,7 @@ final class BackupCommand implements Callable<Integer> {
         if (tcp.get().host().isEmpty()) {
           throw new CommandLine.ParameterException(spec.commandLine(), "--nbd-tcp " + nbdTcp + ": expected HOST:PORT");
         }
-      } else if (isRemote(connect)) {
+      } else if (org.tidemark.libvirt.LiveBackupRunner.isRemote(connect)) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--connect " + connect + " is another host: its "
             + "backup job cannot offer a Unix socket here; give --nbd-tcp HOST:PORT (an address of that host)");
       }
@@ -222,16 +222,6 @@ final class BackupCommand implements Callable<Integer> {
     int code = result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
     report(result, Map.of(), Map.of(), code);
     return code;
-  }
-
-  /** Whether a libvirt URI names another host ({@code qemu+ssh://HOST/system}, {@code qemu+tcp://HOST/...}). */
-  static boolean isRemote(String uri) {
-    try {
-      String host = java.net.URI.create(uri).getHost();
-      return host != null && !host.isEmpty() && !host.equals("localhost") && !host.startsWith("127.");
-    } catch (IllegalArgumentException e) {
-      return false; // libvirt will say what is wrong with it
-    }
   }
 
   private DiskSource open(Checkpoint y, String disk) throws IOException {

@@ -46,15 +46,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Backs up a running domain through libvirt: names and creates the new checkpoint together with a
- * pull-mode backup job ({@link PullBackup}), reads each disk's export over NBD ({@link NbdExport},
- * {@link LiveDisk}), writes the archive tagged with the checkpoint XML libvirt reports (parsed and
- * validated by {@link CheckpointXml}), and always ends the job.
+ * Backs up a domain through libvirt. A running one: names and creates the new checkpoint together
+ * with a pull-mode backup job ({@link PullBackup}), reads each disk's export over NBD ({@link
+ * NbdExport}, {@link LiveDisk}), writes the archive tagged with the checkpoint XML libvirt reports
+ * (parsed and validated by {@link CheckpointXml}), and always ends the job. A shut-off one: reads
+ * the image files natively, tagged with a {@link ShutOffCheckpoint}.
  *
  * <p>The base of an incremental is the newest checkpoint libvirt still has whose backup the
  * repository holds; libvirt merges the bitmaps of the checkpoints after it (Tidemark's or another
  * tool's) into the export's dirty context. Without such a checkpoint, or with {@link Options#full},
- * the job is full. The domain's repository lock is held from before the job begins to the commit,
+ * the job is full; when the repository holds backups of the domain nonetheless, {@link
+ * Result#chainBreak} says why. The job is incremental per disk: a disk added since the base, whose
+ * image was replaced, or whose base bitmap libvirt refuses is exported in full, the others not. The domain's repository lock is held from before the job begins to the commit,
  * so a second run on the domain neither begins a job nor creates a checkpoint.
  *
  * <p>A backup job left by a killed run (its socket in this runner's work folder for the domain) is
@@ -268,6 +271,12 @@ public final class LiveBackupRunner {
    */
   private Result runShutOff(Domain domain, String domainName, Options options, Progress progress)
       throws IOException, CheckpointXmlException {
+    String uri = call(domainName, "read the connection's URI", connection::getURI);
+    if (isRemote(uri)) {
+      // the image paths are the other host's: a local file of the same name is another disk
+      throw new LibvirtBackupException(domainName, "back up the shut-off domain", new IOException("the domain is "
+          + "shut off on another host (" + uri + "): its image files are there; run tidemark on that host"));
+    }
     DomainDefinition definition = DomainXml.parse(
         call(domainName, "read the domain's XML", () -> domain.getXMLDesc(0)).getBytes(StandardCharsets.UTF_8),
         domainName + " (domain XML)", DomainGrammar.builtIn());
@@ -394,6 +403,19 @@ public final class LiveBackupRunner {
       org.tidemark.backup.BackupPlanner.replacedImage(base, now, d).ifPresent(why -> out.put(d, why));
     }
     return out;
+  }
+
+  /**
+   * Whether a libvirt URI names another host ({@code qemu+ssh://HOST/system}, {@code
+   * qemu+tcp://HOST/...}); {@code localhost} and 127.x are this one.
+   */
+  public static boolean isRemote(String uri) {
+    try {
+      String host = java.net.URI.create(uri).getHost();
+      return host != null && !host.isEmpty() && !host.equals("localhost") && !host.startsWith("127.");
+    } catch (IllegalArgumentException e) {
+      return false; // libvirt will say what is wrong with it
+    }
   }
 
   /** libvirt's record of checkpoint {@code name}, with its {@code <domain>}. */
