@@ -19,7 +19,7 @@ import org.tidemark.qcow2.Qemu;
 /**
  * Live backups of one domain whose disks and definition change under the chain, against a real
  * libvirtd: a disk hot-plugged ({@code virsh attach-disk}), a disk whose image is replaced by another
- * file, a disk whose image is recreated under the same name, the domain undefined and defined again
+ * file (backed up shut off, then running), a disk whose image is recreated under the same name, the domain undefined and defined again
  * (a new UUID, libvirt's checkpoints gone), and libvirt's checkpoint metadata deleted. Each changed
  * disk is copied in full with its own stable reason while the others stay incremental; a lost chain
  * restarts with a full backup and a stable reason; the next backup is incremental again.
@@ -68,6 +68,11 @@ class DiskChangesCliTest {
       Path oldVdb = disks.image("vdb");
       Path newVdb = disks.add("vdb", "32M", "vdb-new.qcow2");
       redefine(libvirt, name, oldVdb, newVdb, false);
+      disks.offline("vdb", "write -P 0x1d 2M 64k");
+      JsonNode offline = backup(libvirt, repo, work, name, ExitCodes.PARTIAL); // shut off: from the image files
+      assertEquals("shut off", offline.get("domainState").asText(), offline.toString());
+      assertDecisions(offline, Map.of("vda", "incremental", "vdb", "disk-replaced", "vdc", "incremental"));
+      points.add(point(disks, offline));
       libvirt.virsh("start", name);
       disks.guest(libvirt, name, "vdb", "write -P 0x16 4M 64k");
       disks.guest(libvirt, name, "vda", "write -P 0x17 9M 64k");

@@ -282,6 +282,10 @@ public final class LiveBackupRunner {
         domainName + " (domain XML)", DomainGrammar.builtIn());
     Map<String, Checkpoint> known = checkpoints(domain, domainName);
     Optional<String> base = options.full() ? Optional.empty() : base(domainName, known);
+    if (base.isPresent()) {
+      // with its <domain>: the images at the base, for the planner's disk-replaced
+      known.put(base.get(), withDomain(domain, domainName, base.get()));
+    }
     String name = newName(known.keySet(), domainName, ShutOffCheckpoint.SUFFIX);
     Checkpoint built = ShutOffCheckpoint.of(name, base.map(known::get), definition, Instant.now().getEpochSecond());
     byte[] xml = CheckpointXml.format(built).getBytes(StandardCharsets.UTF_8);
