@@ -57,8 +57,10 @@ import org.slf4j.LoggerFactory;
  * tool's) into the export's dirty context. Without such a checkpoint, or with {@link Options#full},
  * the job is full; when the repository holds backups of the domain nonetheless, {@link
  * Result#chainBreak} says why. The job is incremental per disk: a disk added since the base, whose
- * image was replaced, or whose base bitmap libvirt refuses is exported in full, the others not. The domain's repository lock is held from before the job begins to the commit,
- * so a second run on the domain neither begins a job nor creates a checkpoint.
+ * image was replaced, or whose base bitmap libvirt refuses is exported in full, the others not.
+ *
+ * <p>The domain's repository lock is held from before the job begins to the commit, so a second run
+ * on the domain neither begins a job nor creates a checkpoint.
  *
  * <p>A backup job left by a killed run (its socket in this runner's work folder for the domain) is
  * ended, and its scratch files removed, before a new one begins; a job of another tool is never
@@ -123,17 +125,17 @@ public final class LiveBackupRunner {
    * What a live backup did.
    *
    * @param backup the backup itself (archive, decisions, figures)
-   * @param checkpoint the checkpoint the job created
-   * @param base the checkpoint the job was incremental since, if any
-   * @param exports each disk's NBD URI
+   * @param checkpoint the checkpoint the job created (for a shut-off domain, Tidemark's own document)
+   * @param base the checkpoint the backup was incremental since, if any
+   * @param exports each disk's source: its NBD URI, or its image file when the domain was shut off
    * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
    * @param quiesced whether the guest's file systems were frozen while the job began
    * @param quiesceProblem why they were not, when it was asked for and failed
-   * @param chainBreak why the chain started again (a full backup), when the repository held backups of
-   *     the domain but libvirt none of their checkpoints
    * @param shutOff whether the domain was shut off: its disks were read from their image files
    *     ({@code exports} names them), and {@code checkpoint} is Tidemark's own document ({@link
    *     ShutOffCheckpoint}), not a libvirt checkpoint
+   * @param chainBreak why the chain started again (a full backup), when the repository held backups of
+   *     the domain but libvirt none of their checkpoints
    */
   public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
       List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem, boolean shutOff,
