@@ -46,8 +46,9 @@ final class BackupCommand implements Callable<Integer> {
   String checkpoint;
 
   @Option(names = "--domain", paramLabel = "NAME",
-      description = {"Live: back up the running domain NAME through libvirt: Tidemark creates the checkpoint with a "
-          + "pull-mode backup job and reads each disk over NBD (needs libvirt0 and libnbd0)."})
+      description = {"Through libvirt: back up the domain NAME. Running: Tidemark creates the checkpoint with a "
+          + "pull-mode backup job and reads each disk over NBD (needs libvirt0 and libnbd0). Shut off: the changes "
+          + "since Tidemark's newest checkpoint are read from the image files, with the bitmaps QEMU saved at shutdown."})
   String domain;
 
   @Option(names = "--connect", paramLabel = "URI", defaultValue = "qemu:///system",
@@ -157,7 +158,7 @@ final class BackupCommand implements Callable<Integer> {
         if (tcp.get().host().isEmpty()) {
           throw new CommandLine.ParameterException(spec.commandLine(), "--nbd-tcp " + nbdTcp + ": expected HOST:PORT");
         }
-      } else if (isRemote(connect)) {
+      } else if (org.tidemark.libvirt.LiveBackupRunner.isRemote(connect)) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--connect " + connect + " is another host: its "
             + "backup job cannot offer a Unix socket here; give --nbd-tcp HOST:PORT (an address of that host)");
       }
@@ -172,8 +173,24 @@ final class BackupCommand implements Callable<Integer> {
         spec.commandLine().getErr().println("tidemark: warning: " + Printable.escape(live.quiesceProblem().get())
             + "; backed up without (crash-consistent disks)");
       }
-      report(live.result(), live.sources(), Map.of("quiesce", quiesced));
-      return live.result().plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+      Map<String, Object> extra = new LinkedHashMap<>();
+      extra.put("domainState", live.shutOff() ? "shut off" : "running");
+      extra.put("quiesce", quiesced);
+      Map<String, Object> chainBreak = null;
+      if (live.chainBreak().isPresent()) {
+        chainBreak = new LinkedHashMap<>();
+        chainBreak.put("code", live.chainBreak().get().code());
+        chainBreak.put("detail", live.chainBreak().get().detail());
+        if (!output.json) {
+          spec.commandLine().getErr().println("tidemark: warning: the chain starts again with a full backup ("
+              + live.chainBreak().get().code() + "): " + Printable.escape(live.chainBreak().get().detail()));
+        }
+      }
+      extra.put("chainBreak", chainBreak);
+      int code = live.result().plan().fallbacks().isEmpty() && live.chainBreak().isEmpty() ? ExitCodes.OK
+          : ExitCodes.PARTIAL;
+      report(live.result(), live.sources(), extra, code);
+      return code;
     }
     CheckpointFiles files = new CheckpointFiles();
     Checkpoint y = files.read(checkpoint, false);
@@ -202,18 +219,9 @@ final class BackupCommand implements Callable<Integer> {
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses
     }
-    report(result, Map.of(), Map.of());
-    return result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
-  }
-
-  /** Whether a libvirt URI names another host ({@code qemu+ssh://HOST/system}, {@code qemu+tcp://HOST/...}). */
-  static boolean isRemote(String uri) {
-    try {
-      String host = java.net.URI.create(uri).getHost();
-      return host != null && !host.isEmpty() && !host.equals("localhost") && !host.startsWith("127.");
-    } catch (IllegalArgumentException e) {
-      return false; // libvirt will say what is wrong with it
-    }
+    int code = result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
+    report(result, Map.of(), Map.of(), code);
+    return code;
   }
 
   private DiskSource open(Checkpoint y, String disk) throws IOException {
@@ -238,8 +246,11 @@ final class BackupCommand implements Callable<Integer> {
     return known;
   }
 
-  /** Prints the result; {@code sources} names where each disk was read from when not its image (NBD URIs). */
-  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra) {
+  /**
+   * Prints the result; {@code sources} names where each disk was read from (NBD URIs, or the image
+   * files of a shut-off domain); {@code exitCode} is the run's, for the JSON.
+   */
+  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra, int exitCode) {
     var out = spec.commandLine().getOut();
     if (output.json) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -272,7 +283,7 @@ final class BackupCommand implements Callable<Integer> {
       doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      output.printResult(out, "backup", doc, r.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL);
+      output.printResult(out, "backup", doc, exitCode);
       return;
     }
     for (String w : r.warnings()) {

@@ -70,9 +70,6 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof org.tidemark.libvirt.QuiesceFailedException) {
       return ExitCodes.QUIESCE_FAILED;
     }
-    if (e instanceof org.tidemark.libvirt.DomainNotRunningException) {
-      return ExitCodes.INVALID_INPUT;
-    }
     if (e instanceof org.tidemark.archive.RepositoryLockedException) {
       return ExitCodes.LOCKED;
     }

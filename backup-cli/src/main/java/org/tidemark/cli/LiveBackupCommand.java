@@ -18,9 +18,13 @@ import org.tidemark.libvirt.LiveBackupRunner;
  * its native library).
  */
 final class LiveBackupCommand {
-  /** What the backup did, and each disk's NBD source. */
+  /**
+   * What the backup did, and each disk's source: an NBD URI, or the image file when the domain was
+   * shut off.
+   */
   record Outcome(BackupResult result, Map<String, String> sources, LiveBackupRunner.Quiesce quiesce, boolean quiesced,
-      java.util.Optional<String> quiesceProblem) {}
+      java.util.Optional<String> quiesceProblem, boolean shutOff,
+      java.util.Optional<LiveBackupRunner.ChainBreak> chainBreak) {}
 
   private final Path repo;
   private final String domain;
@@ -59,7 +63,7 @@ final class LiveBackupCommand {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
               quiesce, tcp, Main.Version.version()), progress);
-      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem());
+      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem(), r.shutOff(), r.chainBreak());
     } finally {
       try {
         Runtime.getRuntime().removeShutdownHook(endJobs);

@@ -13,6 +13,7 @@ import org.tidemark.disk.DiskSource;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.CheckpointType;
+import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 
 /**
@@ -136,7 +137,10 @@ public final class BackupPlanner {
         return full(name, DiskDecision.BITMAP_GAP_IN_CHAIN, which);
       }
       if (!state.present()) {
-        return full(name, DiskDecision.BITMAP_MISSING, which);
+        Optional<String> replaced = y.domain().flatMap(now -> replacedImage(x.checkpoint(), now, name));
+        return replaced.isPresent()
+            ? full(name, DiskDecision.DISK_REPLACED, replaced.get())
+            : full(name, DiskDecision.BITMAP_MISSING, which);
       }
       if (state.inUse()) {
         return full(name, DiskDecision.BITMAP_IN_USE, which);
@@ -162,6 +166,28 @@ public final class BackupPlanner {
     return c.disk(disk)
         .filter(d -> d.type() == CheckpointType.BITMAP)
         .map(d -> d.bitmap().orElse(checkpointName));
+  }
+
+  /**
+   * How {@code disk}'s image changed between checkpoint {@code base} and the domain definition {@code
+   * now}, when both name its source and the base's is neither the source now nor in the backing chain
+   * {@code now} declares (an external snapshot keeps the old image below the new one: that is no
+   * replacement). Empty when not replaced, or when either lacks the source.
+   */
+  public static Optional<String> replacedImage(Checkpoint base, DomainDefinition now, String disk) {
+    Optional<String> then = base.domain().flatMap(d -> d.disk(disk)).flatMap(DomainDisk::source);
+    Optional<String> current = now.disk(disk).flatMap(DomainDisk::source);
+    if (then.isEmpty() || current.isEmpty() || then.equals(current)) {
+      return Optional.empty();
+    }
+    try {
+      if (org.tidemark.xml.DomainXml.backingChain(now, disk).contains(then.get())) {
+        return Optional.empty();
+      }
+    } catch (org.tidemark.xml.CheckpointXmlException e) {
+      // a definition that was parsed once parses again; were it not, the sources alone decide
+    }
+    return Optional.of("image " + then.get() + " at checkpoint '" + base.name() + "', " + current.get() + " now");
   }
 
   /** Walks Y's ancestors until one has a backup; records the path or the missing link. */

@@ -20,6 +20,11 @@ public enum DiskDecision {
   NOT_TRACKED(Kind.FULL, "no bitmap tracks this disk (checkpoint='no'): it is copied in full every time"),
   /** Full because the base backup did not contain this disk. */
   NEW_DISK(Kind.FULL, "the base backup does not contain this disk"),
+  /**
+   * Full because the disk's image is another file than at the base checkpoint (the source its domain
+   * names changed, and the image lacks the base's bitmap).
+   */
+  DISK_REPLACED(Kind.FULL, "the disk's image was replaced since the base checkpoint: the new one lacks its bitmap"),
   /** Full because the disk's virtual size differs from the base backup's. */
   SIZE_CHANGED(Kind.FULL, "the disk's virtual size changed since the base backup"),
   /** Full because a checkpoint on the path did not track this disk with a bitmap. */

@@ -178,6 +178,31 @@ class BackupPlannerTest {
   }
 
   @Test
+  void aMissingBitmapOfAnotherImageFileIsDiskReplacedButNotAfterAnExternalSnapshot() throws Exception {
+    Checkpoint cp1 = checkpoint("cp1", null);
+    backedUp(cp1);
+    DomainDefinition replaced = new DomainDefinition("<domain type='kvm'/>", "kvm", "vm1", Optional.empty(),
+        List.of(DomainDisk.of("vda", "/images/vda-new.qcow2", "qcow2"), DomainDisk.of("vdb", "/images/vdb.qcow2", "qcow2")));
+    DiskPlan vda = disk(plan(checkpoint("cp2", "cp1").toBuilder().domain(replaced).build(), Map.of(), Set.of(), false),
+        "vda");
+    assertEquals(DiskDecision.DISK_REPLACED, vda.decision());
+    assertTrue(vda.decision().isFallback());
+    assertTrue(vda.reason().contains("/images/vda.qcow2") && vda.reason().contains("/images/vda-new.qcow2"),
+        vda.reason());
+
+    // an external snapshot: the old image is the new one's backing file, as the domain declares
+    String xml = "<domain type='kvm'><name>vm1</name><devices><disk type='file' device='disk'>"
+        + "<source file='/images/vda.overlay'/><backingStore type='file'><format type='qcow2'/>"
+        + "<source file='/images/vda.qcow2'/></backingStore><target dev='vda'/></disk></devices></domain>";
+    DomainDefinition snapshot = new DomainDefinition(xml, "kvm", "vm1", Optional.empty(),
+        List.of(DomainDisk.of("vda", "/images/vda.overlay", "qcow2"), DomainDisk.of("vdb", "/images/vdb.qcow2", "qcow2")));
+    assertEquals(DiskDecision.BITMAP_MISSING,
+        disk(plan(checkpoint("cp2", "cp1").toBuilder().domain(snapshot).build(), Map.of(), Set.of(), false), "vda")
+            .decision());
+    assertEquals(Optional.empty(), BackupPlanner.replacedImage(cp1, DOMAIN, "vda"), "same file");
+  }
+
+  @Test
   void unknownIntermediateCheckpointMeansFull() throws Exception {
     backedUp(checkpoint("cp1", null));
     bitmaps.put("cp1", RECORDING);

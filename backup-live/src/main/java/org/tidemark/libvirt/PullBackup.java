@@ -41,6 +41,7 @@ public final class PullBackup implements Closeable {
   private final String checkpoint;
   private final Optional<String> base;
   private final List<String> disks;
+  private final java.util.Set<String> fullDisks;
   private final Path workDir;
   private final Optional<Tcp> tcp;
   private boolean ended;
@@ -64,8 +65,9 @@ public final class PullBackup implements Closeable {
   }
 
   private PullBackup(Domain domain, String domainName, String checkpoint, Optional<String> base, List<String> disks,
-      Path workDir, Optional<Tcp> tcp) {
+      java.util.Set<String> fullDisks, Path workDir, Optional<Tcp> tcp) {
     this.tcp = tcp;
+    this.fullDisks = java.util.Set.copyOf(fullDisks);
     this.domain = domain;
     this.domainName = domainName;
     this.checkpoint = checkpoint;
@@ -97,6 +99,19 @@ public final class PullBackup implements Closeable {
    */
   public static PullBackup begin(Domain domain, String checkpoint, Optional<String> base, List<String> disks,
       Path workDir, Optional<Tcp> tcp) throws IOException {
+    return begin(domain, checkpoint, base, disks, java.util.Set.of(), workDir, tcp);
+  }
+
+  /**
+   * Begins a pull-mode backup job, incremental since {@code base} for each disk but those of {@code
+   * fullDisks}, which the job exports in full ({@code backupmode='full'}: a disk added since the
+   * base, or whose image was replaced, has no bitmap of the base, and libvirt refuses an incremental
+   * of it: "checkpoint inconsistent: missing or broken bitmap 'BASE' for disk 'vdb'").
+   *
+   * @throws LibvirtBackupException when libvirt refuses the job
+   */
+  public static PullBackup begin(Domain domain, String checkpoint, Optional<String> base, List<String> disks,
+      java.util.Set<String> fullDisks, Path workDir, Optional<Tcp> tcp) throws IOException {
     Objects.requireNonNull(checkpoint, "checkpoint");
     String name = nameOf(domain);
     Files.createDirectories(workDir);
@@ -104,7 +119,7 @@ public final class PullBackup implements Closeable {
     if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
       throw new IllegalArgumentException("work folder " + workDir + " is too deep for a Unix socket path");
     }
-    PullBackup job = new PullBackup(domain, name, checkpoint, base, disks, workDir.toAbsolutePath(), tcp);
+    PullBackup job = new PullBackup(domain, name, checkpoint, base, disks, fullDisks, workDir.toAbsolutePath(), tcp);
     String backupXml = job.backupXml(socket);
     String checkpointXml = "<domaincheckpoint>\n  <name>" + Xml.escape(checkpoint) + "</name>\n</domaincheckpoint>\n";
     try {
@@ -115,7 +130,9 @@ public final class PullBackup implements Closeable {
           + base.map(b -> " since '" + b + "'").orElse(""), e);
     }
     ACTIVE.add(job);
-    LOG.info("domain {}: backup job begun, checkpoint {}{}", name, checkpoint, base.map(b -> " since " + b).orElse(""));
+    LOG.info("domain {}: backup job begun, checkpoint {}{}{}", name, checkpoint, base.map(b -> " since " + b).orElse(""),
+        base.isPresent() && !fullDisks.isEmpty() ? " (in full: " + String.join(", ", new java.util.TreeSet<>(fullDisks)) + ")"
+            : "");
     return job;
   }
 
@@ -130,7 +147,8 @@ public final class PullBackup implements Closeable {
     }
     b.append("  <disks>\n");
     for (String d : disks) {
-      b.append("    <disk name='").append(Xml.escape(d)).append("' backup='yes' type='file'>\n")
+      b.append("    <disk name='").append(Xml.escape(d)).append("' backup='yes' type='file'")
+          .append(base.isPresent() && fullDisks.contains(d) ? " backupmode='full'>\n" : ">\n")
           .append("      <scratch file='").append(Xml.escape(scratch(d).toString())).append("'/>\n")
           .append("    </disk>\n");
     }
@@ -169,6 +187,11 @@ public final class PullBackup implements Closeable {
   /** The disks exported. */
   public List<String> disks() {
     return disks;
+  }
+
+  /** The disks an incremental job exports in full: no changes since the base are offered for them. */
+  public java.util.Set<String> fullDisks() {
+    return fullDisks;
   }
 
   /**

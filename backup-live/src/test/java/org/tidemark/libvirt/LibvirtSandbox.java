@@ -136,11 +136,15 @@ public final class LibvirtSandbox {
     run(List.of("virsh", "-c", uri(), "undefine", name, "--checkpoints-metadata"), 60);
   }
 
-  /** A domain XML with no OS, 64 MiB, one vCPU, the given qcow2 disks (vda, vdb, ...), no network. */
+  /**
+   * A domain XML with no OS, 64 MiB, one vCPU, ACPI (for disk hot-plug), the given qcow2 disks (vda,
+   * vdb, ...), no network.
+   */
   public String domainXml(String name, List<Path> disks) {
     StringBuilder b = new StringBuilder("<domain type='" + domainType + "'>\n  <name>" + name + "</name>\n"
         + "  <memory unit='MiB'>64</memory>\n  <vcpu>1</vcpu>\n"
-        + "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n  <devices>\n");
+        + "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
+        + "  <features><acpi/></features>\n  <devices>\n"); // ACPI: disks can be hot-plugged (attach-disk)
     for (int i = 0; i < disks.size(); i++) {
       b.append("    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='")
           .append(disks.get(i)).append("'/><target dev='vd").append((char) ('a' + i)).append("' bus='virtio'/></disk>\n");
