@@ -15,7 +15,7 @@
 #   --large       accepted for older command lines (the 1 TiB rows are on by default)
 #   SIZE / DATA / REWRITE / LARGE  environment: virtual size, random data, bytes rewritten after
 #                 checkpoint cp1, virtual size of the large image (default 16G, 4G, 1G and 1T, issue
-#                 21's workload: about 12 minutes on the 2-core development VM; SIZE=1G DATA=128M
+#                 21's workload: up to about 25 minutes on the 2-core development VM; SIZE=1G DATA=128M
 #                 REWRITE=32M with --runs 1 checks the script itself in about a minute)
 #
 # Workload: a qcow2 image of SIZE (64 KiB clusters) with DATA of random bytes (/dev/urandom:
