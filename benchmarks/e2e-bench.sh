@@ -1,43 +1,58 @@
 #!/usr/bin/env bash
-# End-to-end bench: Tidemark's backup, restore and verify against the machine's read limit and
-# QEMU's own tools, timed with hyperfine in one run, warm and cold page cache.
+# End-to-end bench: Tidemark's incremental backup, full backup and restore against the libnbd
+# dirty-extent copy, QEMU's own tools and the device's write limit, on issue 21's workload, in one run.
 #
-# Usage: benchmarks/e2e-bench.sh [--large] [--runs N] [--work DIR] [--write-docs]
+# Usage: benchmarks/e2e-bench.sh [--runs N] [--work DIR] [--no-large] [--no-mix] [--write-docs]
 #
-#   --large       also build a 1 TiB (sparse) image with the same data and the same dirty set, and
-#                 time the incremental and the full backup on it (cost must follow the dirty bytes)
-#   --runs N      hyperfine runs per job and cache state (default 5, plus one warm-up when warm)
-#   --work DIR    where the images, repositories and results go (default /var/tmp/tidemark-bench;
-#                 needs about 4 x the data size free); images are deleted at the end, results kept
+#   --runs N      interleaved rounds after the warm-up round (default 5); medians are reported
+#   --work DIR    images, repositories and results (default /var/tmp/tidemark-bench; needs about
+#                 8 x DATA free); images and repositories are deleted at the end, results kept
+#   --no-large    leave out the 1 TiB (sparse) image with the same data and dirty set
+#   --no-mix      leave out the compressible workload
 #   --write-docs  put the summary table into docs/performance.md (between the e2e markers)
 #   --prepare-only  build the images, checkpoints and repositories, check them, and stop without
 #                 timing anything; everything is kept in DIR (for profiling a single job by hand)
-#   SIZE / DATA   environment: virtual size and amount of data (default 4G and 1G; e.g. SIZE=512M
-#                 DATA=128M for a quick check of the script itself)
+#   --large       accepted for older command lines (the 1 TiB rows are on by default)
+#   SIZE / DATA / REWRITE / LARGE  environment: virtual size, random data, bytes rewritten after
+#                 checkpoint cp1, virtual size of the large image (default 16G, 4G, 1G and 1T, issue
+#                 21's workload: up to about 25 minutes on the 2-core development VM; SIZE=1G DATA=128M
+#                 REWRITE=32M with --runs 1 checks the script itself in about a minute)
 #
-# The source image: SIZE virtual, 64 KiB clusters, DATA of random bytes in random cluster-aligned
-# extents (placement from a fixed seed, content from /dev/urandom: incompressible, the worst case for
-# the codec). Then checkpoint cp1 (bitmap cp1), about 10 % of the data rewritten, checkpoint cp2,
-# another 10 % rewritten, checkpoint cp3. The checkpoint XML comes from libvirt's test driver.
+# Workload: a qcow2 image of SIZE (64 KiB clusters) with DATA of random bytes (/dev/urandom:
+# incompressible, the codec's worst case) in random extents of 1-32 clusters at seeded places;
+# bitmap cp1; REWRITE of the data rewritten in extents of 1-8 clusters (distinct clusters);
+# bitmap cp2; bitmap cp3 with nothing written after cp2 (the no-op incremental). The 1 TiB image
+# is the same image resized to LARGE with the same history. The compressible image ("mix") has the
+# same data placement, each extent random, text-like (words of a fixed vocabulary) or zero-filled
+# (allocated zeros, as a guest's zeroed file leaves them) with probabilities 1/2, 1/4, 1/4; the
+# summary reports the mix measured by bytes and the archive's size. Checkpoint XML from libvirt's
+# test driver.
 #
-# Jobs (every writer made durable: the timed command ends with sync, and Tidemark fsyncs its output
-# itself as well):
-#   tidemark full backup at cp1, incremental at cp3 (changed since cp2: bitmap cp2), restore of the
-#   chain full + 2 incrementals to raw and to qcow2, verify of the chain;
-#   cat of the image (read limit), qemu-img convert -O raw and -O qcow2, nbdcopy from qemu-nbd,
-#   the dirty extents of bitmap cp2 copied through qemu-nbd -B + libnbd (block status, pread,
-#   pwrite: how the open-source NBD-based backup tools read them), nbdinfo --map of the bitmap.
+# Timing: a warm-up round, then N rounds; each round runs every job once, in a fixed interleaved
+# order, page cache warm. Before each timed job its outputs of the previous round are removed and
+# sync runs (untimed). Every writer's output is durable: each timed command ends with sync, and
+# Tidemark fsyncs its own output as well. Jobs:
+#   incremental backup (cp2, changes since cp1) | the dirty extents of bitmap cp1 through
+#   qemu-nbd -B + libnbd (block status, pread, pwrite) | dd bs=4M oflag=direct conv=fsync of the
+#   dirty byte count (the device limit for the bytes it stores);
+#   full backup (cp1) | qemu-img convert -O qcow2 | dd of DATA (the device limit for the guest bytes);
+#   restore of full + incremental to raw | qemu-img convert -O raw of the image;
+#   the incremental and the full backup of the 1 TiB image; the full backup of the mix image;
+#   start-up: tidemark --version (with and without class data sharing), the no-op incremental
+#   (cp3: nothing dirty), qemu-img --version.
 #
-# Needs root (to drop the page cache), qemu-utils, libnbd-bin, python3-libnbd, libvirt-clients,
-# hyperfine, and the CLI built (mvn -B -q -DskipTests package).
+# Needs qemu-utils, libnbd-bin, python3-libnbd, libvirt-clients and the CLI built
+# (mvn -B -q -DskipTests package). JAVA chooses the JVM as for ./tidemark.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-large=false runs=5 work=/var/tmp/tidemark-bench write_docs=false prepare_only=false
+runs=5 work=/var/tmp/tidemark-bench write_docs=false prepare_only=false large=true mix=true
 while (($#)); do
   case $1 in
-    --large) large=true ;;
     --runs) runs=$2; shift ;;
     --work) work=$2; shift ;;
+    --no-large) large=false ;;
+    --no-mix) mix=false ;;
+    --large) large=true ;;
     --write-docs) write_docs=true ;;
     --prepare-only) prepare_only=true ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -45,12 +60,11 @@ while (($#)); do
   esac
   shift
 done
-SIZE=${SIZE:-4G}
-DATA=${DATA:-1G}
+SIZE=${SIZE:-16G} DATA=${DATA:-4G} REWRITE=${REWRITE:-1G} LARGE=${LARGE:-1T}
 py=/usr/bin/python3   # Debian's python: the one with the libnbd module
-for t in qemu-img qemu-io qemu-nbd nbdinfo nbdcopy virsh hyperfine java; do
+for t in qemu-img qemu-io qemu-nbd nbdinfo virsh dd numfmt java; do
   command -v "$t" >/dev/null || {
-    echo "e2e-bench: $t is missing (apt-get install -y qemu-utils libnbd-bin libvirt-clients python3-libnbd hyperfine)" >&2
+    echo "e2e-bench: $t is missing (apt-get install -y qemu-utils libnbd-bin libvirt-clients python3-libnbd)" >&2
     exit 2
   }
 done
@@ -59,10 +73,11 @@ $py -c 'import nbd' 2>/dev/null || { echo "e2e-bench: python3-libnbd is missing"
   echo "e2e-bench: build the CLI first: (cd $root && mvn -B -q -DskipTests package)" >&2
   exit 2
 }
-[[ -w /proc/sys/vm/drop_caches ]] || { echo "e2e-bench: needs root to drop the page cache" >&2; exit 2; }
+[[ -n "${EPOCHREALTIME:-}" ]] || { echo "e2e-bench: needs bash 5 (EPOCHREALTIME)" >&2; exit 2; }
 
 bytes() { numfmt --from=iec "$1"; }
-size_b=$(bytes "$SIZE") data_b=$(bytes "$DATA")
+size_b=$(bytes "$SIZE") data_b=$(bytes "$DATA") rewrite_b=$(bytes "$REWRITE") large_b=$(bytes "$LARGE")
+((data_b % (4 << 20) == 0 && rewrite_b % (4 << 20) == 0)) || { echo "e2e-bench: DATA and REWRITE must be multiples of 4M" >&2; exit 2; }
 tm="$root/tidemark"
 mkdir -p "$work/results"
 work=$(cd "$work" && pwd)
@@ -71,47 +86,98 @@ cd "$work"
 cleanup() { rm -rf "$work"/img "$work"/repo-* "$work"/out-* "$work"/ckpt; }
 trap cleanup EXIT
 cleanup
+rm -f "$res/times"
 mkdir -p img ckpt
 
-echo "e2e-bench: building the source image ($SIZE virtual, $DATA of data) in $work"
-# ---- the guest history: data placement and the two rewrite sets, from a fixed seed
-$py - "$size_b" "$data_b" <<'PY'
+echo "e2e-bench: building the images ($SIZE virtual, $DATA of data, $REWRITE rewritten) in $work"
+# ---- the data placement, the kinds of the mix, the rewrite set: from a fixed seed
+$py - "$size_b" "$data_b" "$rewrite_b" "$mix" <<'PY'
 import os, random, sys
-size, data = int(sys.argv[1]), int(sys.argv[2])
+size, data, rewrite, mix = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "true"
 cl = 64 << 10
-r = random.Random(20261202)
+r = random.Random(20261205)
 n_cl, target = size // cl, data // cl
-used = set()
-with open("img/src.raw", "wb") as f:
+used, extents = set(), []
+while len(used) < target:
+    start, ln = r.randrange(n_cl), r.randint(1, 32)
+    run = [c for c in range(start, min(start + ln, n_cl)) if c not in used][: target - len(used)]
+    # split at clusters already taken: an extent is contiguous
+    piece = []
+    for c in run:
+        if piece and c != piece[-1] + 1:
+            extents.append(piece); piece = []
+        piece.append(c)
+        used.add(c)
+    if piece:
+        extents.append(piece)
+# text-like data: lines of words from a fixed vocabulary of 4096 pseudo-words
+letters = "etaoinshrdlucmfwypvbgkjqxz"
+vocab = ["".join(r.choice(letters) for _ in range(r.randint(2, 10))) for _ in range(4096)]
+lines, n = [], 0
+while n < (8 << 20):
+    line = " ".join(r.choice(vocab) for _ in range(r.randint(4, 14))) + ".\n"
+    lines.append(line); n += len(line)
+corpus = "".join(lines).encode()
+kinds = {"random": 0, "text": 0, "zero": 0}
+zeros = []
+with open("img/src.raw", "wb") as f, open("img/mix.raw", "wb") as m:
     f.truncate(size)
-    while len(used) < target:
-        start, ln = r.randrange(n_cl), r.randint(1, 32)
-        run = [c for c in range(start, min(start + ln, n_cl)) if c not in used][: target - len(used)]
-        for c in run:
-            used.add(c)
-            f.seek(c * cl)
-            f.write(os.urandom(cl))
-written = sorted(used)
-for name in ("rewrite-a", "rewrite-b"):
-    lines, done = [], 0
-    while done < target // 10:
-        c, ln = r.choice(written), r.randint(1, 8)
-        lines.append(f"write -q -s img/payload {c * cl} {ln * cl}")
-        done += ln
-    open(f"img/{name}.qemu-io", "w").write("\n".join(lines) + "\n")
+    if mix:
+        m.truncate(size)
+    for e in extents:
+        off, ln = e[0] * cl, len(e) * cl
+        f.seek(off); f.write(os.urandom(ln))
+        if not mix:
+            continue
+        x = r.random()
+        kind = "random" if x < 0.5 else "text" if x < 0.75 else "zero"
+        kinds[kind] += ln
+        if kind == "zero":
+            zeros.append(f"write -q -s img/zeros {off} {ln}")
+            continue
+        m.seek(off)
+        if kind == "random":
+            m.write(os.urandom(ln))
+        else:
+            s = r.randrange(len(corpus) - ln)
+            m.write(corpus[s:s + ln])
+if not mix:
+    os.unlink("img/mix.raw")
+open("img/zeros.qemu-io", "w").write("\n".join(zeros) + "\n")
+open("img/mix.txt", "w").write(" ".join(f"{k}={v}" for k, v in kinds.items()) + "\n")
+# the rewrite set: distinct data clusters, in extents of 1-8 clusters
+written, done, lines = sorted(used), set(), []
+goal = rewrite // cl
+while len(done) < goal:
+    i = r.randrange(len(written))
+    run = [c for c in written[i:i + r.randint(1, 8)] if c not in done][: goal - len(done)]
+    run = run[: next((k for k in range(1, len(run)) if run[k] != run[k - 1] + 1), len(run))]
+    if not run:
+        continue
+    for c in run:
+        done.add(c)
+    lines.append(f"write -q -s img/payload {run[0] * cl} {len(run) * cl}")
+open("img/rewrite.qemu-io", "w").write("\n".join(lines) + "\n")
 PY
 head -c $((8 << 20)) /dev/urandom >img/payload
+head -c $((2 << 20)) /dev/zero >img/zeros
 qemu-img convert -f raw -O qcow2 -o cluster_size=65536 img/src.raw img/src.qcow2
 if $large; then
   qemu-img convert -f raw -O qcow2 -o cluster_size=65536 img/src.raw img/large.qcow2
-  qemu-img resize -q img/large.qcow2 1T
+  qemu-img resize -q img/large.qcow2 "$LARGE"
 fi
 rm -f img/src.raw
+if $mix; then
+  qemu-img convert -f raw -O qcow2 -o cluster_size=65536 img/mix.raw img/mix.qcow2
+  rm -f img/mix.raw
+  # the zero-filled extents: written as data (allocated clusters holding zeros), not as holes
+  qemu-io -f qcow2 img/mix.qcow2 <img/zeros.qemu-io >/dev/null
+  qemu-img bitmap --add img/mix.qcow2 cp1
+fi
 history() {  # the same checkpoints and rewrites on an image
   qemu-img bitmap --add "$1" cp1
-  qemu-io -f qcow2 "$1" <img/rewrite-a.qemu-io >/dev/null
+  qemu-io -f qcow2 "$1" <img/rewrite.qemu-io >/dev/null
   qemu-img bitmap --add "$1" cp2
-  qemu-io -f qcow2 "$1" <img/rewrite-b.qemu-io >/dev/null
   qemu-img bitmap --add "$1" cp3
 }
 history img/src.qcow2
@@ -179,7 +245,9 @@ while offset < size:
     offset = seen[0]
 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 os.ftruncate(fd, size)
+total = 0
 for pos, length in dirty:
+    total += length
     while length:
         n = min(length, 4 << 20)
         os.pwrite(fd, h.pread(n, pos), pos)
@@ -187,6 +255,8 @@ for pos, length in dirty:
         length -= n
 os.close(fd)
 h.shutdown()
+if len(sys.argv) > 4:
+    print(total)
 PY
 
 # ---- repositories the timed jobs start from (built outside the timing)
@@ -194,107 +264,123 @@ export TIDEMARK_JAVA_OPTS="${TIDEMARK_JAVA_OPTS:-}"
 backup() {  # backup REPO CHECKPOINT IMAGE
   "$tm" backup -q --repo "$1" --checkpoint "ckpt/$2.xml" --checkpoint-dir ckpt --disk "vda=$3"
 }
-backup repo-cp2 cp1 img/src.qcow2
+# A repository a timed backup adds to: a copy whose archives are hard links (archives are written
+# once and never changed in place; every other file is copied)
+clone() {  # clone FROM TO
+  cp -al "$1" "$2"
+  find "$2" -type f ! -name '*.tar' -exec sh -c 'for f; do cp --remove-destination "$f" "$f.c" && mv -f "$f.c" "$f"; done' sh {} +
+}
+backup repo-cp1 cp1 img/src.qcow2
+clone repo-cp1 repo-cp2
 backup repo-cp2 cp2 img/src.qcow2
-cp -a repo-cp2 repo-cp3
-backup repo-cp3 cp3 img/src.qcow2
 if $large; then
-  backup repo-large-cp2 cp1 img/large.qcow2
-  backup repo-large-cp2 cp2 img/large.qcow2
+  backup repo-large-cp1 cp1 img/large.qcow2
 fi
 # The restore of the chain must give the source back (checked once, outside the timing).
-"$tm" restore -q --repo repo-cp3 --domain bench --to out-check
+"$tm" restore -q --repo repo-cp2 --domain bench --to out-check
 qemu-img compare -q -f qcow2 -F raw img/src.qcow2 out-check/vda.raw
-"$tm" restore -q --repo repo-cp3 --domain bench --to out-check-qcow2 --format qcow2
-qemu-img compare -q -f qcow2 -F qcow2 img/src.qcow2 out-check-qcow2/vda.qcow2
-qemu-img check -q out-check-qcow2/vda.qcow2
-# The reference dirty copy must hold the dirty extents of the source.
-$py img/copy-dirty.py img/src.qcow2 cp2 out-check/dirty.raw
-rm -rf out-check out-check-qcow2
+# The reference dirty copy holds the dirty extents of the source, as many bytes as were rewritten.
+dirty_b=$($py img/copy-dirty.py img/src.qcow2 cp1 out-check/dirty.raw --total)
+[[ "$dirty_b" -eq "$rewrite_b" ]] || { echo "e2e-bench: bitmap cp1 holds $dirty_b dirty bytes, expected $rewrite_b" >&2; exit 1; }
+rm -rf out-check
 if $prepare_only; then
   trap - EXIT
-  echo "e2e-bench: prepared in $work (img/, ckpt/, repo-cp2, repo-cp3; tidemark: $tm)"
+  echo "e2e-bench: prepared in $work (img/, ckpt/, repo-cp1, repo-cp2; tidemark: $tm)"
   exit 0
 fi
-vsize=$(qemu-img info --output=json img/src.qcow2 | $py -c 'import json,sys; print(json.load(sys.stdin)["virtual-size"])')
 
-# ---- the timed jobs
-cold='sync; echo 3 > /proc/sys/vm/drop_caches'
-jobs=()
-job() {  # job KEY "LABEL" "PREPARE" "COMMAND"
-  local key=$1 label=$2 prep=$3 cmd=$4
-  jobs+=("$key|$label")
-  echo "e2e-bench: $label"
-  hyperfine -N --style none --runs "$runs" --warmup 1 --prepare "sh -c '$prep; sync'" \
-    --export-json "$res/$key-warm.json" "$cmd" >/dev/null
-  hyperfine -N --style none --runs "$runs" --prepare "sh -c '$prep; $cold'" \
-    --export-json "$res/$key-cold.json" "$cmd" >/dev/null
-}
-job read "cat of the image (read limit)" 'true' "sh -c 'cat img/src.qcow2 >/dev/null'"
-job convert-raw "qemu-img convert -O raw" 'rm -f out-raw' \
-  "sh -c 'qemu-img convert -f qcow2 -O raw img/src.qcow2 out-raw && sync'"
-job convert-qcow2 "qemu-img convert -O qcow2" 'rm -f out-qcow2' \
-  "sh -c 'qemu-img convert -f qcow2 -O qcow2 img/src.qcow2 out-qcow2 && sync'"
-job nbdcopy "nbdcopy from qemu-nbd to a raw file" 'rm -f out-raw' \
-  "sh -c 'nbdcopy -- [ qemu-nbd -r -f qcow2 img/src.qcow2 ] out-raw && sync'"
-job dirty-libnbd "dirty extents of cp2 through qemu-nbd -B + libnbd" 'rm -f out-dirty' \
-  "sh -c '$py img/copy-dirty.py img/src.qcow2 cp2 out-dirty && sync'"
-job dirty-map "nbdinfo --map of bitmap cp2" 'true' \
-  "nbdinfo --map=qemu:dirty-bitmap:cp2 -- [ qemu-nbd -r -f qcow2 -B cp2 img/src.qcow2 ]"
-job tm-full "tidemark full backup (zstd, checksums)" 'rm -rf repo-t' \
-  "sh -c '$tm backup -q --repo repo-t --checkpoint ckpt/cp1.xml --disk vda=img/src.qcow2 && sync'"
-job tm-full-none "tidemark full backup (--compress none)" 'rm -rf repo-t' \
-  "sh -c '$tm backup -q --repo repo-t --checkpoint ckpt/cp1.xml --disk vda=img/src.qcow2 --compress none && sync'"
-job tm-inc "tidemark incremental backup (since cp2)" 'rm -rf repo-t; cp -a repo-cp2 repo-t' \
-  "sh -c '$tm backup -q --repo repo-t --checkpoint ckpt/cp3.xml --checkpoint-dir ckpt --disk vda=img/src.qcow2 && sync'"
-job tm-restore-raw "tidemark restore, full + 2 incrementals, to raw" 'rm -rf out-t' \
-  "sh -c '$tm restore -q --repo repo-cp3 --domain bench --to out-t && sync'"
-job tm-restore-qcow2 "tidemark restore, full + 2 incrementals, to qcow2" 'rm -rf out-t' \
-  "sh -c '$tm restore -q --repo repo-cp3 --domain bench --to out-t --format qcow2 && sync'"
-job tm-verify "tidemark verify of the chain" 'true' "$tm verify -q --repo repo-cp3"
+# ---- the timed jobs: KEY|LABEL|PREPARE|COMMAND, run once per round in this order
+sh_dd() { echo "dd if=/dev/zero of=out-dd bs=4M count=$(($1 / (4 << 20))) oflag=direct conv=fsync status=none && sync"; }
+jobs=(
+  "tm-inc|tidemark incremental backup (cp2: changes since cp1)|clone repo-cp1 repo-t|$tm backup -q --repo repo-t --checkpoint ckpt/cp2.xml --checkpoint-dir ckpt --disk vda=img/src.qcow2 && sync"
+  "dirty-libnbd|dirty extents of cp1 through qemu-nbd -B + libnbd||$py img/copy-dirty.py img/src.qcow2 cp1 out-dirty && sync"
+  "dd-dirty|dd of the dirty bytes (bs=4M, oflag=direct, conv=fsync)||$(sh_dd "$rewrite_b")"
+  "tm-full|tidemark full backup (cp1; zstd, checksums)||$tm backup -q --repo repo-t --checkpoint ckpt/cp1.xml --disk vda=img/src.qcow2 && sync"
+  "convert-qcow2|qemu-img convert -O qcow2||qemu-img convert -f qcow2 -O qcow2 img/src.qcow2 out-qcow2 && sync"
+  "dd-data|dd of the guest data (bs=4M, oflag=direct, conv=fsync)||$(sh_dd "$data_b")"
+  "tm-restore-raw|tidemark restore, full + incremental, to raw||$tm restore -q --repo repo-cp2 --domain bench --to out-t && sync"
+  "convert-raw|qemu-img convert -O raw||qemu-img convert -f qcow2 -O raw img/src.qcow2 out-raw && sync"
+)
 if $large; then
-  job tm-inc-large "tidemark incremental backup, 1 TiB image" 'rm -rf repo-t; cp -a repo-large-cp2 repo-t' \
-    "sh -c '$tm backup -q --repo repo-t --checkpoint ckpt/cp3.xml --checkpoint-dir ckpt --disk vda=img/large.qcow2 && sync'"
-  job tm-full-large "tidemark full backup, 1 TiB image" 'rm -rf repo-t' \
-    "sh -c '$tm backup -q --repo repo-t --checkpoint ckpt/cp1.xml --disk vda=img/large.qcow2 && sync'"
+  jobs+=(
+    "tm-inc-large|tidemark incremental backup, $LARGE image|clone repo-large-cp1 repo-t|$tm backup -q --repo repo-t --checkpoint ckpt/cp2.xml --checkpoint-dir ckpt --disk vda=img/large.qcow2 && sync"
+    "tm-full-large|tidemark full backup, $LARGE image||$tm backup -q --repo repo-t --checkpoint ckpt/cp1.xml --disk vda=img/large.qcow2 && sync"
+  )
 fi
-rm -rf repo-t out-t out-raw out-qcow2 out-dirty
+if $mix; then
+  jobs+=("tm-full-mix|tidemark full backup, compressible mix||$tm backup -q --repo repo-t --checkpoint ckpt/cp1.xml --disk vda=img/mix.qcow2 && sync")
+fi
+jobs+=(
+  "tm-version|tidemark --version||$tm --version >/dev/null"
+  "tm-version-nocds|tidemark --version, TIDEMARK_NO_CDS=1||TIDEMARK_NO_CDS=1 $tm --version >/dev/null"
+  "qemu-img-version|qemu-img --version||qemu-img --version >/dev/null"
+  "tm-noop|tidemark no-op incremental (cp3: nothing dirty)|clone repo-cp2 repo-t|$tm backup -q --repo repo-t --checkpoint ckpt/cp3.xml --checkpoint-dir ckpt --disk vda=img/src.qcow2 && sync"
+)
+"$tm" --version >/dev/null   # the launcher's one-time class data sharing archive, before any timing
+for round in $(seq 0 "$runs"); do
+  if ((round == 0)); then echo "e2e-bench: warm-up round"; else echo "e2e-bench: round $round of $runs"; fi
+  for j in "${jobs[@]}"; do
+    IFS='|' read -r key label prep cmd <<<"$j"
+    rm -rf repo-t out-*
+    [[ -z "$prep" ]] || eval "$prep"
+    sync
+    t0=$EPOCHREALTIME
+    sh -c "$cmd" || { echo "e2e-bench: $label failed: $cmd" >&2; exit 1; }
+    t1=$EPOCHREALTIME
+    ((round == 0)) || echo "$key $t0 $t1" >>"$res/times"
+    [[ $key != tm-full-mix ]] || mix_archive=$(du -sb repo-t | cut -f1)
+  done
+done
+rm -rf repo-t out-*
+printf '%s\n' "${jobs[@]}" | cut -d'|' -f1,2 >"$res/jobs.txt"
 
 # ---- the summary: medians, and the ratios the goals are stated in
 {
+  jv=$("${JAVA:-java}" -version 2>&1 | head -1)
   echo "Run $(date -u +%F) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), \
-$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r); $(java -version 2>&1 | head -1); \
-qemu-img $(qemu-img --version | head -1 | awk '{print $3}'); nbdcopy $(nbdcopy --version | head -1 | awk '{print $2}'); \
-hyperfine $(hyperfine --version | awk '{print $2}'). Image: $SIZE virtual, $DATA of random data, \
-$(du -h img/src.qcow2 | cut -f1) on disk; dirty since cp2: $(nbdinfo --totals --map=qemu:dirty-bitmap:cp2 -- [ qemu-nbd -r -f qcow2 -B cp2 img/src.qcow2 ] | awk '$3==1 {printf "%.0f MiB", $1/1048576}'). \
-$runs runs per cell; warm = page cache kept, cold = dropped before each run."
+$(free -g | awk '/Mem:/ {print $2}') GiB RAM, Linux $(uname -r), $(df -T "$work" | awk 'NR==2 {print $2}') file system; $jv; \
+qemu-img $(qemu-img --version | head -1 | awk '{print $3}'); libnbd $(nbdinfo --version | awk '/^libnbd/ {print $2}'). \
+Image: $SIZE virtual, 64 KiB clusters, $DATA of random data in random extents, $(du -h img/src.qcow2 | cut -f1) on disk; \
+rewritten after cp1 (bitmap cp1): $((dirty_b >> 20)) MiB. Warm page cache; a warm-up round, then $runs interleaved rounds; medians."
+  if $mix; then
+    read -r mr mt mz < <(sed 's/[a-z]*=//g' img/mix.txt)
+    echo "Compressible mix (same placement, $DATA allocated): random $((mr * 100 / data_b)) %, text-like $((mt * 100 / data_b)) %, \
+zero-filled $((mz * 100 / data_b)) % of the bytes; its full backup's repository: $((${mix_archive:-0} >> 20)) MiB \
+($(awk -v a="${mix_archive:-0}" -v d="$data_b" 'BEGIN {printf "%.2f", a / d}') of the guest bytes)."
+  fi
   echo
-  printf '%s\n' "${jobs[@]}" >"$res/jobs.txt"
-  $py - "$res" "$res/jobs.txt" <<'PY'
-import json, os, statistics, sys
-res, jobs = sys.argv[1], [l.rstrip("\n").split("|", 1) for l in open(sys.argv[2]) if l.strip()]
-med = {}
-for key, _ in jobs:
-    for mode in ("warm", "cold"):
-        med[key, mode] = statistics.median(json.load(open(os.path.join(res, f"{key}-{mode}.json")))["results"][0]["times"])
-print("| job | warm median s | cold median s |")
-print("| --- | ---: | ---: |")
-for key, label in jobs:
-    print(f"| {label} | {med[key, 'warm']:.2f} | {med[key, 'cold']:.2f} |")
-goals = [("tm-inc", "dirty-libnbd", 0.8, "incremental backup / libnbd dirty-extent copy"),
-         ("tm-inc-large", "tm-inc", 1.1, "incremental backup, 1 TiB / 4 GiB image"),
-         ("tm-full", "convert-qcow2", 1.0, "full backup / qemu-img convert -O qcow2"),
-         ("tm-restore-raw", "convert-raw", 1.0, "restore of full + 2 incrementals to raw / qemu-img convert -O raw"),
-         ("tm-restore-qcow2", "convert-qcow2", None, "restore to qcow2 / qemu-img convert -O qcow2"),
-         ("tm-full", "read", None, "full backup / cat of the image")]
-print()
-print("| ratio | goal | warm | cold |")
+  $py - "$res/times" "$res/jobs.txt" "$SIZE" "$LARGE" <<'PY'
+import collections, statistics, sys
+size, large = sys.argv[3], sys.argv[4]
+t = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    k, a, b = line.split()
+    t[k].append(float(b) - float(a))
+jobs = [l.rstrip("\n").split("|", 1) for l in open(sys.argv[2]) if l.strip()]
+med = {k: statistics.median(v) for k, v in t.items()}
+print("| job | median s | min s | max s |")
 print("| --- | ---: | ---: | ---: |")
+for key, label in jobs:
+    v = t[key]
+    print(f"| {label} | {med[key]:.3f} | {min(v):.3f} | {max(v):.3f} |")
+goals = [("tm-inc", "dirty-libnbd", "<= 0.8", "incremental / libnbd dirty-extent copy"),
+         ("tm-inc", "dd-dirty", "<= 1.3", "incremental / dd of the dirty bytes (device limit)"),
+         ("tm-inc-large", "tm-inc", "<= 1.1", f"incremental, {large} / {size} image"),
+         ("tm-full", "dd-data", "<= 1.1", "full backup / dd of the guest data (device limit)"),
+         ("tm-full", "convert-qcow2", "", "full backup / qemu-img convert -O qcow2"),
+         ("tm-restore-raw", "dd-data", "<= 1.1", "restore to raw / dd of the guest data (device limit)"),
+         ("tm-restore-raw", "convert-raw", "", "restore to raw / qemu-img convert -O raw"),
+         ("tm-full-large", "tm-full", "", f"full backup, {large} / {size} image"),
+         ("tm-full-mix", "dd-data", "<= 0.7", "full backup of the compressible mix / dd of the guest data"),
+         ("tm-version", "qemu-img-version", "", "tidemark --version / qemu-img --version"),
+         ("tm-version-nocds", "qemu-img-version", "", "tidemark --version without CDS / qemu-img --version"),
+         ("tm-noop", "qemu-img-version", "", "no-op incremental / qemu-img --version")]
+print()
+print("| ratio of medians | goal | ratio |")
+print("| --- | ---: | ---: |")
 for a, b, goal, label in goals:
-    if (a, "warm") in med and (b, "warm") in med:
-        r = [med[a, m] / med[b, m] for m in ("warm", "cold")]
-        g = f"<= {goal}" if goal else ""
-        print(f"| {label} | {g} | {r[0]:.2f} | {r[1]:.2f} |")
+    if a in med and b in med:
+        print(f"| {label} | {goal} | {med[a] / med[b]:.2f} |")
 PY
 } >"$res/summary.md"
 cat "$res/summary.md"
