@@ -91,7 +91,7 @@ public final class ArchiveReader implements Closeable {
   }
 
   /** Reads the archive open as {@code channel}; closes it on failure. */
-  private static ArchiveReader open(StoreInput channel) throws IOException {
+  static ArchiveReader open(StoreInput channel) throws IOException {
     Path path = channel.path();
     try {
       ArchiveLayout layout;
