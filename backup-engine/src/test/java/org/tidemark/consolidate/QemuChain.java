@@ -33,16 +33,16 @@ import org.tidemark.qcow2.Qemu;
  * disk vda (its bitmap cp5 was removed). At each point {@code qemu-img convert} keeps a raw copy of
  * each disk, the ground truth a restore of that point is compared with.
  */
-final class QemuChain {
-  static final int POINTS = 7;
-  static final String DOMAIN = "vm";
-  static final List<String> DISKS = List.of("vda", "vdb");
+public final class QemuChain {
+  public static final int POINTS = 7;
+  public static final String DOMAIN = "vm";
+  public static final List<String> DISKS = List.of("vda", "vdb");
   /** The decision each disk's backup must take, per point (1-based). */
   static final Map<Integer, Map<String, DiskDecision>> FALLBACKS = Map.of(
       4, Map.of("vdb", DiskDecision.BITMAP_MISSING), 6, Map.of("vda", DiskDecision.BITMAP_MISSING));
 
-  final Path dir;
-  final Repository repo;
+  public final Path dir;
+  public final Repository repo;
 
   private QemuChain(Path dir) {
     this.dir = dir;
@@ -50,17 +50,17 @@ final class QemuChain {
   }
 
   /** The raw copy of {@code disk} at point {@code p} (1-based). */
-  Path copy(int p, String disk) {
+  public Path copy(int p, String disk) {
     return dir.resolve("cp" + p + "-" + disk + ".raw");
   }
 
   /** The archive of point {@code p}. */
-  Path archive(int p) {
+  public Path archive(int p) {
     return repo.domainDir(DOMAIN).resolve("cp" + p + Repository.SUFFIX);
   }
 
   /** Builds the chain in {@code dir}: images of {@code mib} MiB, {@code writes} guest writes per disk between points. */
-  static QemuChain build(Path dir, long seed, int mib, int writes) throws Exception {
+  public static QemuChain build(Path dir, long seed, int mib, int writes) throws Exception {
     QemuChain c = new QemuChain(dir);
     Random r = new Random(seed);
     Map<String, Path> images = new HashMap<>();
