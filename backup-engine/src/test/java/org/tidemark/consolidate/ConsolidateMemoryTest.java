@@ -39,9 +39,9 @@ import org.tidemark.restore.RestoreRunner;
  */
 class ConsolidateMemoryTest {
   static final int POINTS = 400;
-  static final int MIB = 96;
+  static final int MIB = 256;
   static final String HEAP = "-Xmx40m";
-  static final String DIRECT = "-XX:MaxDirectMemorySize=80m";
+  static final String DIRECT = "-XX:MaxDirectMemorySize=160m";
   static final int CHUNK = 256 << 10;
 
   @TempDir Path dir;
