@@ -136,10 +136,10 @@ for ((i = 0; i < rounds; i++)); do
     t0=$(now)
     if [[ $job == restore ]]; then
       "$tm" restore -q --repo repo --domain bench --checkpoint cp7 --to out && sync
-      restore_s+=("$(echo "$(now) - $t0" | bc)")
+      restore_s+=("$(printf '%.2f' "$(echo "$(now) - $t0" | bc)")")
     else
       "$tm" consolidate -q --repo work-repo --domain bench --checkpoint cp7 && sync
-      consolidate_s+=("$(echo "$(now) - $t0" | bc)")
+      consolidate_s+=("$(printf '%.2f' "$(echo "$(now) - $t0" | bc)")")
     fi
   done
 done
@@ -149,7 +149,7 @@ rm -rf out
 qemu-img compare -q -f raw -F raw img/cp7.raw out/vda.raw
 "$tm" verify -q --repo work-repo
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.2f\n", (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 r=$(median "${restore_s[@]}")
 c=$(median "${consolidate_s[@]}")
 ratio=$(echo "scale=2; $c / $r" | bc)

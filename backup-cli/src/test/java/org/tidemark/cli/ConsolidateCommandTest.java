@@ -8,13 +8,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tidemark.archive.RepositoryLock;
+import org.tidemark.consolidate.HeldLock;
 import org.tidemark.consolidate.QemuChain;
 import org.tidemark.qcow2.Qemu;
 
@@ -91,24 +89,9 @@ class ConsolidateCommandTest {
     assertEquals(ExitCodes.INVALID_INPUT, unknownPoint.code(), unknownPoint.toString());
     assertTrue(u.get("error").get("message").asText().contains("cp9"), u.toString());
 
-    CountDownLatch locked = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Thread holder = new Thread(() -> { // another thread: the lock is reentrant for its own holder
-      try (RepositoryLock held = chain.repo.lock("vm", "backup of cp8", Duration.ZERO)) {
-        locked.countDown();
-        release.await();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    holder.start();
-    locked.await();
     Cli.Result busy;
-    try {
+    try (HeldLock held = HeldLock.hold(chain.repo, "vm", "backup of cp8")) {
       busy = Cli.run("consolidate", "--repo", repo, "--domain", "vm", "--checkpoint", "cp5", "--json");
-    } finally {
-      release.countDown();
-      holder.join();
     }
     JsonNode b = oneLine(busy);
     assertEquals(ExitCodes.LOCKED, busy.code(), busy.toString());

@@ -10,7 +10,6 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tidemark.archive.ArchiveConsistency;
 import org.tidemark.archive.ArchiveInconsistentException;
 import org.tidemark.archive.ArchiveLimitException;
 import org.tidemark.archive.ArchiveLimits;
@@ -111,13 +110,7 @@ public final class Consolidator {
     List<ArchiveReader> readers = new ArrayList<>();
     ExecutorService encoders = Workers.pool("tidemark-encoder", Workers.count(Integer.MAX_VALUE));
     try {
-      List<RestorePlanner.Layer> layers = new ArrayList<>();
-      for (StoredBackup b : chain) {
-        ArchiveReader r = ArchiveReader.open(b.path());
-        readers.add(r);
-        ArchiveInconsistentException.throwIfAny(ArchiveConsistency.check(r));
-        layers.add(new RestorePlanner.Layer(b.path(), r.manifest(), r.chunks()));
-      }
+      List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
       List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
       for (DiskManifest d : old.disks()) {
         plans.add(RestorePlanner.plan(d.name(), layers));

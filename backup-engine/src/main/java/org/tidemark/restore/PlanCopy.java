@@ -8,9 +8,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import org.tidemark.archive.ArchiveConsistency;
+import org.tidemark.archive.ArchiveInconsistentException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
+import org.tidemark.archive.StoredBackup;
 import org.tidemark.backup.Progress;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Workers;
@@ -54,6 +57,26 @@ public final class PlanCopy {
     this.plan = plan;
     this.largest = plan.pieces().stream().filter(p -> !p.zero()).mapToInt(p -> p.chunk().rawLength()).max().orElse(1);
     this.reads = plan.reads(Math.max(1, HELD_BYTES / largest));
+  }
+
+  /**
+   * Opens every archive of {@code chain} (newest first) into {@code opened}, which the caller
+   * closes whatever happens, checks each against the rules {@code verify} applies ({@link
+   * ArchiveConsistency}), and returns them as the planner's layers: what a restore or a
+   * consolidation reads, all checked before anything is written.
+   *
+   * @throws org.tidemark.archive.ArchiveInconsistentException at the first archive that breaks a rule
+   */
+  public static List<RestorePlanner.Layer> openChain(List<StoredBackup> chain, List<ArchiveReader> opened)
+      throws IOException {
+    List<RestorePlanner.Layer> layers = new ArrayList<>();
+    for (StoredBackup b : chain) {
+      ArchiveReader r = ArchiveReader.open(b.path());
+      opened.add(r);
+      ArchiveInconsistentException.throwIfAny(ArchiveConsistency.check(r));
+      layers.add(new RestorePlanner.Layer(b.path(), r.manifest(), r.chunks()));
+    }
+    return layers;
   }
 
   /** The chunk reads, in the order the disk needs them. */

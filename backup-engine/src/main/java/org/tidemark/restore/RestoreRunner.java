@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.tidemark.archive.ArchiveConsistency;
 import org.tidemark.archive.ArchiveException;
-import org.tidemark.archive.ArchiveInconsistentException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
@@ -106,13 +105,7 @@ public final class RestoreRunner {
     List<ArchiveReader> readers = new ArrayList<>();
     Map<Path, Path> staged = new LinkedHashMap<>(); // target -> complete file under a temporary name
     try {
-      List<RestorePlanner.Layer> layers = new ArrayList<>();
-      for (StoredBackup b : chain) {
-        ArchiveReader r = ArchiveReader.open(b.path());
-        readers.add(r);
-        ArchiveInconsistentException.throwIfAny(ArchiveConsistency.check(r));
-        layers.add(new RestorePlanner.Layer(b.path(), r.manifest(), r.chunks()));
-      }
+      List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
       List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
       for (String disk : disks) {
         plans.add(RestorePlanner.plan(disk, layers));

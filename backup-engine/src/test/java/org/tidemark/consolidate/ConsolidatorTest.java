@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,8 +95,8 @@ class ConsolidatorTest {
       chains.chain(Optional.of(b.checkpoint()));
     }
     try (var s = Files.list(repo.domainDir(QemuChain.DOMAIN))) {
-      assertEquals(List.of(), s.map(x -> x.getFileName().toString()).filter(n -> n.startsWith(".") && !n.equals(RepositoryLock.FILE_NAME)).toList(),
-          what + ": no temporary file left");
+      assertEquals(List.of(), s.map(x -> x.getFileName().toString())
+          .filter(n -> n.startsWith(".") && !n.equals(RepositoryLock.FILE_NAME)).toList(), what + ": no temporary file left");
     }
   }
 
@@ -211,25 +210,10 @@ class ConsolidatorTest {
   void aHeldLockIsRefusedAndALeftoverOfAKilledRunIsRemoved() throws Exception {
     Repository repo = copyRepository(dir.resolve("repo"));
     byte[] cp4 = Files.readAllBytes(archive(repo, 4));
-    java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-    Thread holder = new Thread(() -> { // another thread: the lock is reentrant for its own holder
-      try (RepositoryLock held = repo.lock(QemuChain.DOMAIN, "backup of cp8", Duration.ZERO)) {
-        locked.countDown();
-        release.await();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    holder.start();
-    locked.await();
-    try {
+    try (HeldLock held = HeldLock.hold(repo, QemuChain.DOMAIN, "backup of cp8")) {
       RepositoryLockedException e = assertThrows(RepositoryLockedException.class, () -> new Consolidator(repo).run(
           ConsolidateRequest.of(QemuChain.DOMAIN, Optional.of("cp4"), "test"), Progress.NONE));
       assertTrue(e.getMessage().contains("backup of cp8"), e.getMessage());
-    } finally {
-      release.countDown();
-      holder.join();
     }
     assertArrayEquals(cp4, Files.readAllBytes(archive(repo, 4)), "refused: nothing changed");
     Path leftover = Files.write(repo.domainDir(QemuChain.DOMAIN).resolve(".cp4.tar.tmp-5eed"), new byte[4096]);
