@@ -115,6 +115,7 @@ final class ConsolidateCommand implements Callable<Integer> {
       m.put("virtualSize", d.virtualSize());
       m.put("dataBytes", d.dataBytes());
       m.put("chunks", d.chunks());
+      m.put("chunksCopied", d.chunksCopied());
       m.put("storedBytes", d.storedBytes());
       disks.add(m);
     }

@@ -471,6 +471,33 @@ public final class ArchiveReader implements Closeable {
   }
 
   /**
+   * Reads the chunk's stored bytes as the archive holds them (compressed with its codec, not
+   * decoded, not checked: the CRC-32C is of the raw bytes) into {@code dst} from its position,
+   * which moves past them: for copying a chunk into another archive as it is.
+   *
+   * @throws ArchiveCorruptException when the file ends before the chunk does
+   * @throws IllegalArgumentException when {@code dst} has fewer than {@code storedLength} bytes left
+   */
+  public void readStored(ChunkRecord c, ByteBuffer dst) throws IOException {
+    if (dst.remaining() < c.storedLength()) {
+      throw new IllegalArgumentException("dst has " + dst.remaining() + " bytes left (expected >= " + c.storedLength()
+          + ")");
+    }
+    ByteBuffer stored = dst.duplicate();
+    stored.limit(stored.position() + c.storedLength());
+    long pos = c.dataOffset();
+    while (stored.hasRemaining()) {
+      int n = channel.read(stored, pos);
+      if (n < 0) {
+        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
+            + " (file offset " + c.dataOffset() + "): the file ends " + stored.remaining() + " bytes early");
+      }
+      pos += n;
+    }
+    dst.position(stored.position());
+  }
+
+  /**
    * This thread's buffer for compressed chunk bytes (direct or on the heap, as the destination),
    * grown to {@code length} when needed; cleared.
    */

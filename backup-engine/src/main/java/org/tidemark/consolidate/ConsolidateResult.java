@@ -35,7 +35,10 @@ public record ConsolidateResult(String checkpoint, Path archive, List<Path> chai
    * @param virtualSize its size
    * @param dataBytes guest bytes stored as data (the rest are zero extents, holes)
    * @param chunks chunks written
+   * @param chunksCopied of those, the chunks of the chain copied as they are (not decoded and
+   *     encoded again)
    * @param storedBytes bytes those chunks take in the archive
    */
-  public record DiskResult(String disk, long virtualSize, long dataBytes, int chunks, long storedBytes) {}
+  public record DiskResult(String disk, long virtualSize, long dataBytes, int chunks, int chunksCopied,
+      long storedBytes) {}
 }

@@ -41,7 +41,9 @@ import org.tidemark.restore.PlanCopy;
  * links and of each archive's consistency), plans every disk ({@link RestorePlanner}: newest wins),
  * and streams the planned chunks ({@link PlanCopy}: each read, checked and decompressed, with
  * bounded memory whatever the chain's length) into a new archive written as a full backup writes
- * one ({@link FullChunker}: data extents cut into chunks, zero extents kept as holes). The new
+ * one ({@link FullChunker}: data extents cut into chunks, zero extents kept as holes). A chunk of
+ * the chain that the new archive takes whole, in the codec asked for (or uncompressed), is copied
+ * as it is instead of being decoded and encoded again. The new
  * archive is a pending replacement of the point's archive ({@link ArchiveWriter#replace}); it is
  * verified completely ({@link ArchiveVerifier}) while still pending and only then committed, which
  * renames it over the old archive atomically. A crash at any moment leaves the point held either
@@ -123,9 +125,17 @@ public final class Consolidator {
       List<ConsolidateResult.DiskResult> disks = new ArrayList<>();
       try (ArchiveWriter writer = ArchiveWriter.replace(repository.store(), name, readers.get(0).checkpointXml(),
           manifest)) {
+        boolean copy = mayCopy(manifest, plans, request, chunkSize[0]);
         for (int i = 0; i < plans.size(); i++) {
-          FullChunker chunker = new FullChunker(writer, manifest.disks().get(i), request.codec(), chunkSize[0], encoders);
-          new PlanCopy(plans.get(i)).run(readers, chunker, progress);
+          RestorePlanner.DiskPlan plan = plans.get(i);
+          List<RestorePiece> copies = copy ? plan.pieces().stream()
+              .filter(p -> FullChunker.copied(p, request.codec(), chunkSize[0])).toList() : List.of();
+          FullChunker chunker = new FullChunker(writer, manifest.disks().get(i), request.codec(), chunkSize[0], encoders,
+              copies, readers, progress);
+          List<RestorePiece> decoded = plan.pieces().stream()
+              .filter(p -> copies.isEmpty() || !FullChunker.copied(p, request.codec(), chunkSize[0])).toList();
+          new PlanCopy(new RestorePlanner.DiskPlan(plan.disk(), plan.virtualSize(), decoded)).run(readers, chunker,
+              progress);
           disks.add(chunker.finish());
         }
         List<Finding> findings = ArchiveVerifier.verify(writer.openFinished());
@@ -177,6 +187,21 @@ public final class Consolidator {
           chunkSize[0], extents.get(i)));
     }
     return Manifest.of(request.toolVersion(), old.domain(), old.checkpoint(), old.created(), null, disks);
+  }
+
+  /**
+   * Whether chunks of the chain may be copied as they are ({@link FullChunker}): each copied chunk
+   * may cut the run of bytes around it in two, so they are copied only when even twice the chunks
+   * of a plain cut, and two more per copied chunk, stay within the format's limit.
+   */
+  private static boolean mayCopy(Manifest manifest, List<RestorePlanner.DiskPlan> plans, ConsolidateRequest request,
+      int chunkSize) {
+    long copies = 0;
+    for (RestorePlanner.DiskPlan p : plans) {
+      copies += p.pieces().stream().filter(x -> FullChunker.copied(x, request.codec(), chunkSize)).count();
+    }
+    long plain = ExtentMath.chunks(manifest.disks().stream().map(DiskManifest::extents).toList(), chunkSize);
+    return 2 * plain + 2 * copies <= ArchiveLimits.MAX_CHUNKS;
   }
 
   /** Joins the plan's pieces into extents: touching pieces of the same kind become one. */

@@ -126,6 +126,8 @@ class ConsolidatorTest {
           ConsolidateRequest.of(QemuChain.DOMAIN, Optional.of("cp" + k), "test"), Progress.NONE);
 
       assertTrue(result.consolidated(), what);
+      // the chain's zstd chunks of 1 MiB that cp k takes whole are copied as they are
+      assertTrue(result.disks().stream().mapToInt(ConsolidateResult.DiskResult::chunksCopied).sum() > 0, what);
       assertEquals(archive(repo, k), result.archive(), what);
       assertEquals(oldChain.stream().map(StoredBackup::path).toList(), result.chain(), what);
       List<StoredBackup> newChain = repo.chain(QemuChain.DOMAIN, Optional.of("cp" + k));
@@ -175,8 +177,15 @@ class ConsolidatorTest {
     Repository repo = copyRepository(dir.resolve("repo"));
     List<String> order = List.of("cp5", "cp7", "cp3", "cp6");
     for (String cp : order) {
-      new Consolidator(repo).run(new ConsolidateRequest(QemuChain.DOMAIN, Optional.of(cp), Codec.DEFLATE, 256 << 10,
-          "test"), Progress.NONE);
+      ConsolidateResult r = new Consolidator(repo).run(new ConsolidateRequest(QemuChain.DOMAIN, Optional.of(cp),
+          Codec.DEFLATE, 256 << 10, "test"), Progress.NONE);
+      // the first one reads zstd chunks only, not the codec asked for: it copies only chunks stored uncompressed
+      // (later ones also copy the deflate chunks of the points consolidated before them)
+      int copied = r.disks().stream().mapToInt(ConsolidateResult.DiskResult::chunksCopied).sum();
+      try (ArchiveReader a = ArchiveReader.open(repo.domainDir(QemuChain.DOMAIN).resolve(cp + ".tar"))) {
+        assertTrue(!cp.equals(order.get(0))
+            || copied <= a.chunks().stream().filter(c -> c.codec().equals(Codec.NONE.id())).count(), cp);
+      }
     }
     assertRepositorySound(repo, "after " + order);
     for (String cp : order) {
