@@ -41,14 +41,7 @@ final class ConsolidateCommand implements Callable<Integer> {
       description = "The point to consolidate (default: the domain's newest backup).")
   String checkpoint;
 
-  @Option(names = "--compress", paramLabel = "CODEC", defaultValue = "zstd",
-      description = "Chunk compression of the new archive: zstd (default), deflate or none.")
-  String compress;
-
-  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = "0",
-      description = {"When another tidemark run holds the domain's lock, wait up to SECONDS for it (default: "
-          + "${DEFAULT-VALUE}, refuse at once with exit code 8)."})
-  long lockWaitSeconds;
+  @Mixin WriterOptions writer;
 
   @Mixin OutputOptions output;
 
@@ -57,19 +50,11 @@ final class ConsolidateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     output.configureLogging();
-    if (lockWaitSeconds < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--lock-wait " + lockWaitSeconds
-          + ": expected 0 or more seconds");
-    }
-    Codec codec;
-    try {
-      codec = Codec.fromId(compress);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--compress: " + e.getMessage());
-    }
+    Codec codec = writer.codec(spec.commandLine());
+    Duration lockWait = writer.lockWait(spec.commandLine());
     Repository repository = Repository.at(repo);
     ListCommand.domains(repository, domain); // an unknown domain is an error naming the ones there are
-    ConsolidateResult r = new Consolidator(repository, Duration.ofSeconds(lockWaitSeconds)).run(
+    ConsolidateResult r = new Consolidator(repository, lockWait).run(
         new ConsolidateRequest(domain, Optional.ofNullable(checkpoint), codec, ArchiveWriter.DEFAULT_CHUNK,
             Main.Version.version()), TerminalProgress.forOptions(output));
     for (Path leftover : r.leftoversRemoved()) {
