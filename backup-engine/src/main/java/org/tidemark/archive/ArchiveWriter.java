@@ -44,7 +44,9 @@ import org.tidemark.store.StoreOutput;
  * <p>The chunks of each disk cover its data extents exactly, in guest order; zero extents have no
  * chunk. The archive is a pending output of an {@link ArchiveStore} ({@link StoreOutput}): nothing
  * is visible under the final name until {@link #commit()}, which is atomic, durable and never
- * replaces an existing archive. In a {@link LocalStore} the archive is written to a hidden
+ * replaces an existing archive; an archive started by {@link #replace} takes the place of the
+ * archive of its name instead (consolidation), and {@link #openFinished} reads an archive back
+ * before its commit. In a {@link LocalStore} the archive is written to a hidden
  * temporary file beside it ({@code .NAME.tmp-RANDOM}), forced to disk, published under its final
  * name without replacing and the directory forced. {@link #close()} without a commit discards the
  * output; a process killed mid-way leaves only a temporary file, which readers never take for an
