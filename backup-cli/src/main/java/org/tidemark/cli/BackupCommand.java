@@ -95,14 +95,7 @@ final class BackupCommand implements Callable<Integer> {
   @Option(names = "--full", description = "Copy every disk in full.")
   boolean full;
 
-  @Option(names = "--compress", paramLabel = "CODEC", defaultValue = "zstd",
-      description = "Chunk compression: zstd (default), deflate or none.")
-  String compress;
-
-  @Option(names = "--lock-wait", paramLabel = "SECONDS", defaultValue = "0",
-      description = {"When another tidemark run holds the domain's lock, wait up to SECONDS for it (default: "
-          + "${DEFAULT-VALUE}, refuse at once with exit code 8)."})
-  long lockWaitSeconds;
+  @Mixin WriterOptions writer;
 
   @Mixin OutputOptions output;
 
@@ -114,16 +107,8 @@ final class BackupCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     output.configureLogging();
-    if (lockWaitSeconds < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--lock-wait " + lockWaitSeconds
-          + ": expected 0 or more seconds");
-    }
-    Codec codec;
-    try {
-      codec = Codec.fromId(compress);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--compress: " + e.getMessage());
-    }
+    java.time.Duration lockWait = writer.lockWait(spec.commandLine());
+    Codec codec = writer.codec(spec.commandLine());
     if ((checkpoint == null) == (domain == null)) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "give --checkpoint FILE (offline, from the disk images) or --domain NAME (live, through libvirt)");
@@ -163,7 +148,7 @@ final class BackupCommand implements Callable<Integer> {
             + "backup job cannot offer a Unix socket here; give --nbd-tcp HOST:PORT (an address of that host)");
       }
       LiveBackupCommand.Outcome live = new LiveBackupCommand(repo, domain, connect, workDir, full, Set.copyOf(excluded),
-          codec, java.time.Duration.ofSeconds(lockWaitSeconds), keepCheckpoints, q, tcp)
+          codec, lockWait, keepCheckpoints, q, tcp)
           .run(TerminalProgress.forOptions(output));
       Map<String, Object> quiesced = new LinkedHashMap<>();
       quiesced.put("requested", q != org.tidemark.libvirt.LiveBackupRunner.Quiesce.OFF);
@@ -214,7 +199,7 @@ final class BackupCommand implements Callable<Integer> {
     files.startHostValidation();
     BackupResult result;
     try {
-      result = new BackupRunner(Repository.at(repo), java.time.Duration.ofSeconds(lockWaitSeconds)).run(request, TerminalProgress.forOptions(output),
+      result = new BackupRunner(Repository.at(repo), lockWait).run(request, TerminalProgress.forOptions(output),
           files::awaitHostValidation);
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses

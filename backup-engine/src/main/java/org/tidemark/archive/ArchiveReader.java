@@ -91,7 +91,7 @@ public final class ArchiveReader implements Closeable {
   }
 
   /** Reads the archive open as {@code channel}; closes it on failure. */
-  private static ArchiveReader open(StoreInput channel) throws IOException {
+  static ArchiveReader open(StoreInput channel) throws IOException {
     Path path = channel.path();
     try {
       ArchiveLayout layout;
@@ -468,6 +468,33 @@ public final class ArchiveReader implements Closeable {
           + Integer.toHexString((int) crc.getValue()) + ", expected " + Integer.toHexString(c.crc32c()) + ")");
     }
     dst.position(dst.position() + c.rawLength());
+  }
+
+  /**
+   * Reads the chunk's stored bytes as the archive holds them (compressed with its codec, not
+   * decoded, not checked: the CRC-32C is of the raw bytes) into {@code dst} from its position,
+   * which moves past them: for copying a chunk into another archive as it is.
+   *
+   * @throws ArchiveCorruptException when the file ends before the chunk does
+   * @throws IllegalArgumentException when {@code dst} has fewer than {@code storedLength} bytes left
+   */
+  public void readStored(ChunkRecord c, ByteBuffer dst) throws IOException {
+    if (dst.remaining() < c.storedLength()) {
+      throw new IllegalArgumentException("dst has " + dst.remaining() + " bytes left (expected >= " + c.storedLength()
+          + ")");
+    }
+    ByteBuffer stored = dst.duplicate();
+    stored.limit(stored.position() + c.storedLength());
+    long pos = c.dataOffset();
+    while (stored.hasRemaining()) {
+      int n = channel.read(stored, pos);
+      if (n < 0) {
+        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
+            + " (file offset " + c.dataOffset() + "): the file ends " + stored.remaining() + " bytes early");
+      }
+      pos += n;
+    }
+    dst.position(stored.position());
   }
 
   /**

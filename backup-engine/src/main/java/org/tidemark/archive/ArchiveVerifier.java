@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.tidemark.internal.Workers;
+import org.tidemark.store.StoreInput;
 
 /**
  * Checks an archive completely: its structure and seal, the consistency of its manifest and index
@@ -28,8 +29,20 @@ public final class ArchiveVerifier {
    * @throws IOException only when the file cannot be read at all (missing, permission)
    */
   public static List<Finding> verify(Path archive) throws IOException {
+    return verify(org.tidemark.store.LocalStore.openFile(archive));
+  }
+
+  /**
+   * Verifies the archive open as {@code input} (a committed object of a store, or a pending one
+   * read back before its commit: {@link ArchiveWriter#openFinished}), and closes it.
+   *
+   * @return the problems found; empty when the archive is sound
+   * @throws IOException only when the input cannot be read at all
+   */
+  public static List<Finding> verify(StoreInput input) throws IOException {
+    Path archive = input.path();
     List<Finding> findings = new ArrayList<>();
-    try (ArchiveReader r = ArchiveReader.open(archive)) {
+    try (ArchiveReader r = ArchiveReader.open(input)) {
       try {
         r.checkTarHeaders();
       } catch (ArchiveCorruptException e) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.store.ArchiveStore;
 import org.tidemark.store.LocalStore;
+import org.tidemark.store.StoreInput;
 import org.tidemark.store.StoreOutput;
 
 /**
@@ -43,7 +44,9 @@ import org.tidemark.store.StoreOutput;
  * <p>The chunks of each disk cover its data extents exactly, in guest order; zero extents have no
  * chunk. The archive is a pending output of an {@link ArchiveStore} ({@link StoreOutput}): nothing
  * is visible under the final name until {@link #commit()}, which is atomic, durable and never
- * replaces an existing archive. In a {@link LocalStore} the archive is written to a hidden
+ * replaces an existing archive; an archive started by {@link #replace} takes the place of the
+ * archive of its name instead (consolidation), and {@link #openFinished} reads an archive back
+ * before its commit. In a {@link LocalStore} the archive is written to a hidden
  * temporary file beside it ({@code .NAME.tmp-RANDOM}), forced to disk, published under its final
  * name without replacing and the directory forced. {@link #close()} without a commit discards the
  * output; a process killed mid-way leaves only a temporary file, which readers never take for an
@@ -79,6 +82,8 @@ public final class ArchiveWriter implements Closeable {
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final BinaryIndex.Builder index = new BinaryIndex.Builder();
   private final long created;
+  /** Whether the index and seal are written ({@link #openFinished}). */
+  private boolean finished;
   private boolean committed;
   private boolean closed;
 
@@ -122,6 +127,21 @@ public final class ArchiveWriter implements Closeable {
   public static ArchiveWriter create(ArchiveStore store, String name, byte[] checkpointXml, Manifest manifest)
       throws IOException {
     return create(store.locate(name), store.exists(name), () -> store.createOutput(name), checkpointXml, manifest);
+  }
+
+  /**
+   * Starts an archive that will take the place of the archive {@code name} of {@code store} when
+   * committed ({@link ArchiveStore#replaceOutput}: the same name, atomically replaced), and writes
+   * its first two entries. Until the commit the existing archive is untouched; {@link #close()}
+   * without a commit keeps it.
+   *
+   * @throws java.nio.file.NoSuchFileException when the store holds no object of that name
+   * @throws ArchiveLimitException when the checkpoint or the manifest breaks a limit of {@link
+   *     ArchiveLimits} (nothing is written)
+   */
+  public static ArchiveWriter replace(ArchiveStore store, String name, byte[] checkpointXml, Manifest manifest)
+      throws IOException {
+    return create(store.locate(name), false, () -> store.replaceOutput(name), checkpointXml, manifest);
   }
 
   /** Opens the output once the arguments are checked. */
@@ -179,6 +199,9 @@ public final class ArchiveWriter implements Closeable {
    */
   public void writeChunk(String disk, EncodedChunk chunk) throws IOException {
     ensureOpen();
+    if (finished) {
+      throw new IllegalStateException("archive " + target + " is finished: no more chunks");
+    }
     DiskCursor cursor = cursors.get(disk);
     if (cursor == null) {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
@@ -201,6 +224,36 @@ public final class ArchiveWriter implements Closeable {
    */
   public Path commit() throws IOException {
     ensureOpen();
+    if (!finished) {
+      finish();
+    }
+    out.commit();
+    committed = true;
+    closed = true;
+    return target;
+  }
+
+  /**
+   * Finishes the archive (index, seal) and opens it for positional reads while it is still
+   * pending, not yet under its name ({@link StoreOutput#openPending}): a writer checks it (for
+   * instance with {@link ArchiveVerifier#verify(StoreInput)}) before {@link #commit()}, or
+   * discards it with {@link #close()}. Close the input before the commit.
+   *
+   * @throws IllegalStateException when a disk's data extents are not all covered by chunks, or the
+   *     archive is finished already
+   */
+  public StoreInput openFinished() throws IOException {
+    ensureOpen();
+    if (finished) {
+      throw new IllegalStateException("archive " + target + " is already finished");
+    }
+    finish();
+    return out.openPending();
+  }
+
+  /** Writes the index, the seal and the end of the archive. */
+  private void finish() throws IOException {
+    finished = true;
     for (DiskCursor c : cursors.values()) {
       c.checkComplete();
     }
@@ -217,10 +270,6 @@ public final class ArchiveWriter implements Closeable {
     writeEntry(SEAL_ENTRY, sealJson.length, ByteBuffer.wrap(sealJson));
     append(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
     writeStaged();
-    out.commit();
-    committed = true;
-    closed = true;
-    return target;
   }
 
   /** Discards the archive unless it was committed. */

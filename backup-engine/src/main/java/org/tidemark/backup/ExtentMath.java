@@ -11,8 +11,9 @@ import org.tidemark.disk.Extent;
  * Extent arithmetic of the backup: what to store for a disk, as manifest extents, within the
  * archive's limits ({@link ArchiveLimits}): at most {@link ArchiveLimits#MAX_EXTENTS} extents
  * ({@link #bound}, {@link #budgets}) and {@link ArchiveLimits#MAX_CHUNKS} chunks ({@link #chunkSize}).
+ * The limit helpers are public for the other writer of new archives, consolidation; stateless.
  */
-final class ExtentMath {
+public final class ExtentMath {
   private ExtentMath() {}
 
   /**
@@ -105,7 +106,7 @@ final class ExtentMath {
    *
    * @param max at least 1
    */
-  static List<ExtentRecord> bound(List<ExtentRecord> extents, int max) {
+  public static List<ExtentRecord> bound(List<ExtentRecord> extents, int max) {
     if (max < 1) {
       throw new IllegalArgumentException("max " + max);
     }
@@ -180,7 +181,7 @@ final class ExtentMath {
    * @return each disk's limit, at least 1; their sum is at most {@code total} when {@code total} is
    *     at least the number of disks
    */
-  static int[] budgets(int[] counts, int total) {
+  public static int[] budgets(int[] counts, int total) {
     int[] out = new int[counts.length];
     Integer[] order = new Integer[counts.length];
     for (int i = 0; i < counts.length; i++) {
@@ -202,7 +203,7 @@ final class ExtentMath {
    * ArchiveLimits#MAX_CHUNK}) while the data extents would need more than {@link
    * ArchiveLimits#MAX_CHUNKS} chunks of it; -1 when even {@link ArchiveLimits#MAX_CHUNK} needs more.
    */
-  static int chunkSize(int requested, List<List<ExtentRecord>> disks) {
+  public static int chunkSize(int requested, List<List<ExtentRecord>> disks) {
     int size = requested;
     while (chunks(disks, size) > ArchiveLimits.MAX_CHUNKS) {
       if (size >= ArchiveLimits.MAX_CHUNK) {
@@ -214,7 +215,7 @@ final class ExtentMath {
   }
 
   /** The chunks of {@code size} bytes the data extents take. */
-  static long chunks(List<List<ExtentRecord>> disks, int size) {
+  public static long chunks(List<List<ExtentRecord>> disks, int size) {
     long n = 0;
     for (List<ExtentRecord> extents : disks) {
       for (ExtentRecord e : extents) {

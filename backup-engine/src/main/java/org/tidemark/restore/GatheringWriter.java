@@ -26,7 +26,7 @@ final class GatheringWriter {
   /** The most bytes one gathered write holds. */
   static final int STAGE = 8 << 20;
 
-  private final DiskImageWriter out;
+  private final PlanCopy.Sink out;
   private ByteBuffer stage;
   /** Guest offset of the pending run, -1 when nothing is pending. */
   private long start = -1;
@@ -36,6 +36,10 @@ final class GatheringWriter {
   private Runnable singleRelease;
 
   GatheringWriter(DiskImageWriter out) {
+    this(out::write);
+  }
+
+  GatheringWriter(PlanCopy.Sink out) {
     this.out = out;
   }
 

@@ -1,7 +1,6 @@
 package org.tidemark.restore;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -13,24 +12,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveConsistency;
 import org.tidemark.archive.ArchiveException;
-import org.tidemark.archive.ArchiveInconsistentException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
-import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.backup.Progress;
 import org.tidemark.disk.DiskImageWriter;
-import org.tidemark.internal.DirectWrites;
 import org.tidemark.store.Publish;
 import org.tidemark.internal.Workers;
 import org.tidemark.xml.CheckpointXmlException;
@@ -64,13 +56,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class RestoreRunner {
   private static final Logger LOG = LoggerFactory.getLogger(RestoreRunner.class);
-  /** Chunks read and decoded ahead of the writer. */
-  static final int IN_FLIGHT = 8;
-  /**
-   * Bytes of chunk buffers held at most between a chunk's first and last piece ({@link
-   * RestorePlanner.DiskPlan#reads(int)}): 16 chunks of 4 MiB, 4 of 16 MiB, at least one chunk.
-   */
-  static final int HELD_BYTES = 64 << 20;
   /** New UUIDs and MAC addresses of a renamed definition. */
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private final Repository repository;
@@ -120,13 +105,7 @@ public final class RestoreRunner {
     List<ArchiveReader> readers = new ArrayList<>();
     Map<Path, Path> staged = new LinkedHashMap<>(); // target -> complete file under a temporary name
     try {
-      List<RestorePlanner.Layer> layers = new ArrayList<>();
-      for (StoredBackup b : chain) {
-        ArchiveReader r = ArchiveReader.open(b.path());
-        readers.add(r);
-        ArchiveInconsistentException.throwIfAny(ArchiveConsistency.check(r));
-        layers.add(new RestorePlanner.Layer(b.path(), r.manifest(), r.chunks()));
-      }
+      List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
       List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
       for (String disk : disks) {
         plans.add(RestorePlanner.plan(disk, layers));
@@ -246,108 +225,16 @@ public final class RestoreRunner {
   private static RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
       RestoreRequest request, Progress progress, Map<Path, Path> staged) throws IOException {
     Path image = imagePath(request.directory(), plan.disk(), request.format());
-    int largest = plan.pieces().stream().filter(p -> !p.zero()).mapToInt(p -> p.chunk().rawLength()).max().orElse(1);
-    List<RestorePlanner.ChunkRead> reads = plan.reads(Math.max(1, HELD_BYTES / largest));
-    long chunks = reads.stream().map(r -> List.of(r.source(), r.chunk().dataOffset())).distinct().count();
+    PlanCopy copy = new PlanCopy(plan);
     LOG.info("restoring disk {} ({} bytes of data from {} chunks, {} reads) to {} ({})", plan.disk(), plan.dataBytes(),
-        chunks, reads.size(), image, request.format());
+        copy.chunks(), copy.reads().size(), image, request.format());
     try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
-      copyChunks(reads, largest, readers, out, progress);
+      copy.run(readers, out::write, progress);
       staged.put(image, out.finish());
     }
+    long chunks = copy.chunks();
     return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
         request.format());
-  }
-
-  /**
-   * Reads, checks and decompresses every chunk on the {@link Workers} into buffers of {@code
-   * bufferSize} bytes (the largest chunk's raw length), and writes the image from
-   * the calling thread, front to back. One writer: parallel writes into one file only contend for
-   * its inode lock, burning a core while the other copies. Front to back: the pieces of the chain
-   * are written in guest order, so that those adjacent in the guest leave as one write ({@link
-   * GatheringWriter}) instead of one small write each.
-   *
-   * <p>Chunks are read in the order the image first needs them ({@link
-   * RestorePlanner.DiskPlan#reads()}), up to {@value #IN_FLIGHT} ahead of the writer, each into a
-   * direct buffer aligned for direct I/O (bytes go from the archive through the decompressor to the
-   * image without a copy through the Java heap, and around the page cache where the file system
-   * allows it). A buffer is reused once every piece of its read is written. Memory stays bounded:
-   * besides the chunks read ahead, the writer holds those whose guest range spans its position
-   * (one per archive of the chain at most), and no more than {@value #HELD_BYTES} bytes of them:
-   * past that, the plan reads a chunk again instead of holding it. With the chunk being written and
-   * the one a gathered write may still point into, a restore has at most 26 buffers of 4 MiB chunks
-   * (104 MiB) or 14 of 16 MiB ones, however long the chain. The first failure stops the rest.
-   */
-  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, int bufferSize, List<ArchiveReader> readers,
-      DiskImageWriter out, Progress progress) throws IOException {
-    List<Slot> slots = new ArrayList<>();
-    for (int i = 0; i < reads.size(); i++) {
-      for (RestorePiece piece : reads.get(i).pieces()) {
-        slots.add(new Slot(piece, i));
-      }
-    }
-    slots.sort(Comparator.comparingLong(s -> s.piece().offset()));
-    Decoding[] decodings = new Decoding[reads.size()];
-    ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
-    GatheringWriter writer = new GatheringWriter(out);
-    ExecutorService pool = Workers.pool("tidemark-restore", Workers.count(reads.size()));
-    try {
-      int submitted = 0;
-      int frontier = 0; // the newest read the writer has reached (reads are in order of first need)
-      for (Slot slot : slots) {
-        frontier = Math.max(frontier, slot.read());
-        for (; submitted < reads.size() && submitted <= frontier + IN_FLIGHT; submitted++) {
-          RestorePlanner.ChunkRead read = reads.get(submitted);
-          ByteBuffer buffer = free.isEmpty() ? DirectWrites.allocate(bufferSize) : free.poll();
-          decodings[submitted] = new Decoding(buffer, read.pieces().size(), pool.submit(() -> {
-            readers.get(read.source()).readChunk(read.chunk(), buffer.clear());
-            return null;
-          }));
-        }
-        Decoding d = decodings[slot.read()];
-        Workers.await(d.done(), "restore", "restoring a chunk failed");
-        RestorePiece piece = slot.piece();
-        int from = (int) (piece.offset() - reads.get(slot.read()).chunk().offset());
-        writer.write(piece.offset(), d.buffer().duplicate().limit(from + (int) piece.length()).position(from), () -> {
-          if (d.pieceWritten()) {
-            free.add(d.buffer());
-          }
-        });
-        progress.advance(piece.length());
-      }
-      writer.flush();
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  /** A guest piece of the image and the index of the read that supplies it. */
-  private record Slot(RestorePiece piece, int read) {}
-
-  /** A chunk being read and decoded into {@code buffer}, and how many of its pieces are not written. */
-  private static final class Decoding {
-    private final ByteBuffer buffer;
-    private final Future<?> done;
-    private int unwritten;
-
-    Decoding(ByteBuffer buffer, int pieces, Future<?> done) {
-      this.buffer = buffer;
-      this.unwritten = pieces;
-      this.done = done;
-    }
-
-    ByteBuffer buffer() {
-      return buffer;
-    }
-
-    Future<?> done() {
-      return done;
-    }
-
-    /** Counts one piece written; true when it was the last (the buffer is free again). */
-    boolean pieceWritten() {
-      return --unwritten == 0;
-    }
   }
 
   /** Writes the domain definition under a temporary name beside {@code target}; returns that name. */

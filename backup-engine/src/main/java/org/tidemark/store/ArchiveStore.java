@@ -29,8 +29,21 @@ import java.util.List;
  *       java.nio.file.FileAlreadyExistsException} and the existing object is untouched. When the
  *       store cannot give these guarantees it fails with {@link CommitUnsupportedException} (an
  *       {@link IOException}), never an unchecked exception, and the output is discarded.
+ *   <li><b>Replace.</b> {@link #replaceOutput} starts a pending output that is to take the place of a
+ *       committed object of the same name: the one explicit way to change what a name holds
+ *       (consolidation rewrites a backup in place, so that the archives naming it as their parent
+ *       stay linked). Its {@link StoreOutput#commit()} is atomic (readers opening the name see the
+ *       old object or the new one, never neither, never a mix) and durable, and fails with {@link
+ *       java.nio.file.NoSuchFileException} when the object is gone by then, leaving nothing under
+ *       the name. A crash at any moment leaves the old object or the new one under the name, and
+ *       at most an abandoned output beside it. The caller keeps other writers away (the repository
+ *       lock): two replacements of one name race, the last commit wins.
+ *   <li><b>Check before commit.</b> {@link StoreOutput#openPending()} ends an output's writes and
+ *       opens what it holds for positional reads, still invisible under its name, so that the
+ *       writer can verify it before committing or discarding it.
  *   <li><b>Read.</b> {@link #openInput} opens a committed object for positional reads; its size is
- *       fixed. Objects are immutable: nothing rewrites a committed object.
+ *       fixed. Objects are immutable: nothing rewrites a committed object in place (a replacement
+ *       is a new object under the old name).
  *   <li><b>List.</b> {@link #list} gives the committed names under a prefix, sorted; pending and
  *       abandoned outputs are never listed. A name committed before the call starts is listed
  *       (read-after-write); one committed or deleted during the call may or may not be.
@@ -52,6 +65,21 @@ import java.util.List;
  *       no-replace rename, then deleting the temporary key. A store offering neither cannot keep
  *       "never replaces" and must fail with {@link CommitUnsupportedException}. An acknowledged
  *       completion is durable; an upload is invisible until completed, so atomicity comes free.
+ *   <li>{@link #replaceOutput}: the pending object must be readable before it is committed ({@link
+ *       StoreOutput#openPending()}), so it is uploaded to a temporary key under the hidden prefix,
+ *       with the ETag of the object being replaced taken from a {@code HEAD} when the output
+ *       starts. {@link StoreOutput#openPending()} completes that upload and reads the temporary key
+ *       with ranged {@code GET}s. The replacing commit is a server-side copy ({@code CopyObject},
+ *       or {@code UploadPartCopy} parts above 5 GiB) of the temporary key onto the final key with
+ *       {@code If-Match: ETAG} (a {@code 412} because the object changed or went away meanwhile
+ *       becomes {@link java.nio.file.NoSuchFileException} or a failure naming it; S3 replaces a
+ *       key atomically: a reader's {@code GET} sees the old or the new object whole, and one
+ *       pinned to the old ETag fails instead of mixing them), then deleting the temporary key.
+ *       A crash before the copy leaves the old object and a temporary key that {@link
+ *       #discardAbandoned} removes; after it, the new object.
+ *   <li>{@link StoreOutput#openPending()} of a plain output: the multipart upload cannot be read
+ *       before it completes, so such a store uploads to a temporary key for it too and commits
+ *       with a conditional copy ({@code If-None-Match: *}).
  *   <li>{@link StoreOutput#close()} without commit: abort the multipart upload (or delete the
  *       temporary key). {@link #discardAbandoned}: list and abort the incomplete uploads (or
  *       temporary keys) under the prefix — a lifecycle rule does the same for crashed writers.
@@ -89,6 +117,15 @@ public interface ArchiveStore {
    * @throws java.nio.file.FileAlreadyExistsException when an object of that name is committed already
    */
   StoreOutput createOutput(String name) throws IOException;
+
+  /**
+   * Starts a pending output that, once committed, takes the place of the committed object {@code
+   * name} under the same name (see "Replace" above). {@link #createOutput} never replaces; this is
+   * the explicit way to.
+   *
+   * @throws java.nio.file.NoSuchFileException when no object of that name is committed
+   */
+  StoreOutput replaceOutput(String name) throws IOException;
 
   /**
    * Deletes a committed object.

@@ -37,6 +37,12 @@ import org.tidemark.internal.FileKinds;
  * there leaves that empty file. A file system with neither gives {@link
  * CommitUnsupportedException}.
  *
+ * <p><b>Replace</b> ({@link #replaceOutput}): the pending file is forced, then renamed over the
+ * existing file of the name ({@code rename(2)}, which replaces atomically: a reader opening the
+ * name gets the old file or the new one, and one that had the old file open goes on reading it),
+ * and the folder is forced. A crash leaves the old file or the new one under the name, and at most
+ * the hidden temporary file, which {@link #discardAbandoned} removes.
+ *
  * <p><b>Reading.</b> Only regular files are opened (links followed): a FIFO, device, socket or
  * folder under an archive name is refused without being opened, as opening a FIFO blocks.
  *
@@ -136,6 +142,26 @@ public final class LocalStore implements ArchiveStore {
     if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(target.toString(), null, "exists already");
     }
+    return open(target, false);
+  }
+
+  /**
+   * A pending output that replaces the file {@code ROOT/NAME} when committed: the pending file is
+   * renamed over it.
+   *
+   * @throws NoSuchFileException when there is no such file
+   */
+  @Override
+  public StoreOutput replaceOutput(String name) throws IOException {
+    Path target = locate(name);
+    if (!Files.exists(target)) {
+      throw new NoSuchFileException(target.toString(), null, "nothing to replace");
+    }
+    return open(target, true);
+  }
+
+  /** The pending file beside {@code target}, open for writing. */
+  private static StoreOutput open(Path target, boolean replace) throws IOException {
     Path temp = Publish.tempFor(target);
     FileChannel channel;
     try {
@@ -145,7 +171,7 @@ public final class LocalStore implements ArchiveStore {
       throw e;
     }
     try {
-      return new FileOutput(target, temp, channel, DirectWrites.open(temp, channel, new EarlyWriteback(channel)));
+      return new FileOutput(target, temp, channel, DirectWrites.open(temp, channel, new EarlyWriteback(channel)), replace);
     } catch (RuntimeException e) {
       Publish.closeAndDiscard(channel, temp);
       throw e;
@@ -222,14 +248,18 @@ public final class LocalStore implements ArchiveStore {
     private final Path temp;
     private final FileChannel channel;
     private final DirectWrites directWrites;
+    private final boolean replace;
     private long position;
     private boolean done;
+    /** Whether the writes are over and the file forced and closed ({@link #openPending}). */
+    private boolean finished;
 
-    FileOutput(Path target, Path temp, FileChannel channel, DirectWrites directWrites) {
+    FileOutput(Path target, Path temp, FileChannel channel, DirectWrites directWrites, boolean replace) {
       this.target = target;
       this.temp = temp;
       this.channel = channel;
       this.directWrites = directWrites;
+      this.replace = replace;
     }
 
     @Override
@@ -250,6 +280,9 @@ public final class LocalStore implements ArchiveStore {
     @Override
     public void write(ByteBuffer... parts) throws IOException {
       ensureOpen();
+      if (finished) {
+        throw new IllegalStateException("output " + target + " is opened for reading: no more writes");
+      }
       long n = 0;
       for (ByteBuffer p : parts) {
         n += p.remaining();
@@ -263,13 +296,41 @@ public final class LocalStore implements ArchiveStore {
     }
 
     @Override
+    public StoreInput openPending() throws IOException {
+      ensureOpen();
+      if (finished) {
+        throw new IllegalStateException("output " + target + " is already opened for reading");
+      }
+      finishWrites();
+      return openFile(temp);
+    }
+
+    @Override
     public void commit() throws IOException {
       ensureOpen();
-      done = true;
+      try {
+        if (!finished) {
+          finishWrites();
+        }
+        done = true;
+        if (replace && !Files.exists(target)) {
+          throw new NoSuchFileException(target.toString(), null, "the file to replace is gone");
+        }
+        Publish.publish(temp, target, replace);
+      } catch (IOException | RuntimeException e) {
+        done = true;
+        Publish.closeAndDiscard(channel, temp);
+        throw e;
+      }
+    }
+
+    /** Ends the writes: the file complete and forced under its temporary name, its channel closed. */
+    private void finishWrites() throws IOException {
+      finished = true;
       try {
         Publish.finish(directWrites, channel);
-        Publish.publish(temp, target, false);
       } catch (IOException | RuntimeException e) {
+        done = true;
         Publish.closeAndDiscard(channel, temp);
         throw e;
       }
@@ -281,7 +342,11 @@ public final class LocalStore implements ArchiveStore {
         return;
       }
       done = true;
-      Publish.abandon(directWrites, channel, temp);
+      if (finished) {
+        Publish.discard(temp);
+      } else {
+        Publish.abandon(directWrites, channel, temp);
+      }
     }
 
     private void ensureOpen() {

@@ -7,7 +7,9 @@ import java.nio.file.Path;
 
 /**
  * A pending object of an {@link ArchiveStore}: written sequentially, invisible until {@link
- * #commit()}, discarded by {@link #close()} without a commit.
+ * #commit()}, discarded by {@link #close()} without a commit. An output started by {@link
+ * ArchiveStore#createOutput} commits without ever replacing; one started by {@link
+ * ArchiveStore#replaceOutput} commits by replacing the object of its name.
  *
  * <p>Not thread-safe: one thread writes and commits. Buffers handed to {@link #write} may be reused
  * once it returns.
@@ -36,10 +38,23 @@ public interface StoreOutput extends Closeable {
   void write(ByteBuffer... parts) throws IOException;
 
   /**
-   * Makes the object visible under its name: atomic, durable, never replacing ({@link
-   * ArchiveStore}). On failure the output is discarded.
+   * Ends the writes and opens what was written for positional reads, while the object is still
+   * pending (invisible under its name): the writer checks it before {@link #commit()} or {@link
+   * #close()}, which end the output as before. After this call {@link #write} fails. Close the
+   * input before committing.
    *
-   * @throws java.nio.file.FileAlreadyExistsException when an object of that name was committed meanwhile
+   * @throws IllegalStateException when the output is committed or closed, or was opened already
+   */
+  StoreInput openPending() throws IOException;
+
+  /**
+   * Makes the object visible under its name: atomic and durable ({@link ArchiveStore}); an output
+   * of {@link ArchiveStore#createOutput} never replaces, one of {@link ArchiveStore#replaceOutput}
+   * replaces the object of its name. On failure the output is discarded.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when an object of that name was committed
+   *     meanwhile (a created output)
+   * @throws java.nio.file.NoSuchFileException when the object to replace is gone (a replacing output)
    * @throws CommitUnsupportedException when the store cannot commit without the risk of replacing
    * @throws IllegalStateException when the output is committed or closed
    */

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The contract of {@link ArchiveStore}, run against each implementation by a subclass: commit
  * makes an object visible, whole and only then; it never replaces; close without commit discards;
- * positional reads from several threads; delete; listing. Data are seeded random bytes.
+ * positional reads from several threads; delete; listing; the explicit replace (the new object
+ * under the old name only once committed, the old one kept otherwise, nothing to replace refused);
+ * a pending output read back before its commit. Data are seeded random bytes.
  */
 public abstract class ArchiveStoreContract {
   /** A new, empty store. */
@@ -35,7 +37,11 @@ public abstract class ArchiveStoreContract {
 
   /** Writes {@code data} in pieces of varying sizes, some gathered, and returns the output uncommitted. */
   static StoreOutput writeAll(ArchiveStore s, String name, byte[] data) throws IOException {
-    StoreOutput out = s.createOutput(name);
+    return writeAll(s.createOutput(name), data);
+  }
+
+  /** Writes {@code data} into {@code out} in pieces of varying sizes, some gathered; returns {@code out}. */
+  static StoreOutput writeAll(StoreOutput out, byte[] data) throws IOException {
     Random r = new Random(data.length);
     int pos = 0;
     while (pos < data.length) {
@@ -49,7 +55,12 @@ public abstract class ArchiveStoreContract {
   }
 
   static byte[] readAll(ArchiveStore s, String name) throws IOException {
-    try (StoreInput in = s.openInput(name)) {
+    return readAll(s.openInput(name));
+  }
+
+  /** Reads all of {@code input} and closes it. */
+  static byte[] readAll(StoreInput input) throws IOException {
+    try (StoreInput in = input) {
       byte[] b = new byte[Math.toIntExact(in.size())];
       ByteBuffer dst = ByteBuffer.wrap(b);
       while (dst.hasRemaining()) {
@@ -182,5 +193,94 @@ public abstract class ArchiveStoreContract {
       assertThrows(IllegalArgumentException.class, () -> s.createOutput(bad), bad);
       assertThrows(IllegalArgumentException.class, () -> s.openInput(bad), bad);
     }
+  }
+
+  private static void commitNew(ArchiveStore s, String name, byte[] data) throws IOException {
+    try (StoreOutput out = writeAll(s, name, data)) {
+      out.commit();
+    }
+  }
+
+  @Test
+  void aReplacementTakesThePlaceOfTheObjectUnderItsNameOnlyOnceCommitted() throws IOException {
+    ArchiveStore s = store();
+    byte[] old = random(20, 2 << 20);
+    byte[] replacement = random(21, 3 << 20);
+    commitNew(s, "vm1/cp.tar", old);
+    commitNew(s, "vm1/other.tar", random(22, 1000));
+    try (StoreOutput out = writeAll(s.replaceOutput("vm1/cp.tar"), replacement)) {
+      assertArrayEquals(old, readAll(s, "vm1/cp.tar"), "the old object until the commit");
+      assertEquals(List.of("vm1/cp.tar", "vm1/other.tar"), s.list("vm1/"), "the pending replacement is not listed");
+      assertArrayEquals(replacement, readAll(out.openPending()), "the pending bytes read back before the commit");
+      assertThrows(IllegalStateException.class, () -> out.write(ByteBuffer.allocate(1)), "no write once read back");
+      assertThrows(IllegalStateException.class, out::openPending);
+      out.commit();
+    }
+    assertArrayEquals(replacement, readAll(s, "vm1/cp.tar"));
+    assertEquals(List.of("vm1/cp.tar", "vm1/other.tar"), s.list("vm1/"));
+    assertEquals(List.of(), s.discardAbandoned("vm1/"), "nothing left beside it");
+    assertArrayEquals(random(22, 1000), readAll(s, "vm1/other.tar"));
+  }
+
+  @Test
+  void aReplacementClosedWithoutCommitLeavesTheOldObject() throws IOException {
+    ArchiveStore s = store();
+    byte[] old = random(23, 100_000);
+    commitNew(s, "vm1/cp.tar", old);
+    writeAll(s.replaceOutput("vm1/cp.tar"), random(24, 200_000)).close();
+    StoreOutput read = writeAll(s.replaceOutput("vm1/cp.tar"), random(25, 300_000));
+    readAll(read.openPending());
+    read.close();
+    assertArrayEquals(old, readAll(s, "vm1/cp.tar"));
+    assertEquals(List.of("vm1/cp.tar"), s.list("vm1/"));
+    assertEquals(List.of(), s.discardAbandoned("vm1/"));
+  }
+
+  @Test
+  void replaceNeedsAnObjectToReplaceAndCreateStillNeverReplaces() throws IOException {
+    ArchiveStore s = store();
+    assertThrows(NoSuchFileException.class, () -> s.replaceOutput("vm1/none.tar"));
+    commitNew(s, "vm1/cp.tar", random(26, 1000));
+    assertThrows(FileAlreadyExistsException.class, () -> s.createOutput("vm1/cp.tar"));
+    try (StoreOutput out = writeAll(s.replaceOutput("vm1/cp.tar"), random(27, 5000))) {
+      assertTrue(s.delete("vm1/cp.tar"));
+      assertThrows(NoSuchFileException.class, out::commit, "the object to replace went away meanwhile");
+    }
+    assertFalse(s.exists("vm1/cp.tar"), "a failed replacement puts nothing under the name");
+    assertEquals(List.of(), s.list("vm1/"));
+    assertEquals(List.of(), s.discardAbandoned("vm1/"));
+    for (String bad : List.of("", "vm1/.hidden.tar", "../a.tar")) {
+      assertThrows(IllegalArgumentException.class, () -> s.replaceOutput(bad), bad);
+    }
+  }
+
+  @Test
+  void aCreatedOutputReadBackBeforeItsCommitIsCommittedWhole() throws IOException {
+    ArchiveStore s = store();
+    byte[] data = random(28, (1 << 20) + 12_345);
+    try (StoreOutput out = writeAll(s, "vm1/cp.tar", data)) {
+      assertArrayEquals(data, readAll(out.openPending()));
+      assertFalse(s.exists("vm1/cp.tar"));
+      out.commit();
+    }
+    assertArrayEquals(data, readAll(s, "vm1/cp.tar"));
+  }
+
+  @Test
+  void aReaderOfTheOldObjectNeverReadsTheReplacementsBytes() throws IOException {
+    ArchiveStore s = store();
+    byte[] old = random(29, 1 << 20);
+    commitNew(s, "vm1/cp.tar", old);
+    StoreInput before = s.openInput("vm1/cp.tar");
+    try (StoreOutput out = writeAll(s.replaceOutput("vm1/cp.tar"), random(30, 1 << 20))) {
+      out.commit();
+    }
+    byte[] got;
+    try {
+      got = readAll(before);
+    } catch (IOException e) {
+      return; // an object store's reader pinned to the old object fails: allowed
+    }
+    assertArrayEquals(old, got, "an open reader goes on reading the object it opened");
   }
 }

@@ -53,4 +53,27 @@ class LocalStoreTest extends ArchiveStoreContract {
       assertEquals(List.of("cp.tar"), files.map(p -> p.getFileName().toString()).toList(), "no temporary file left");
     }
   }
+
+  @Test
+  void aReplacementIsANewFileRenamedOverTheOldOneAndAKilledOnesTemporaryFileIsAbandoned() throws IOException {
+    LocalStore s = LocalStore.at(root);
+    try (StoreOutput out = s.createOutput("vm1/cp.tar")) {
+      out.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}));
+      out.commit();
+    }
+    Path file = root.resolve("vm1/cp.tar");
+    Object before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    try (StoreOutput out = s.replaceOutput("vm1/cp.tar")) {
+      out.write(java.nio.ByteBuffer.wrap(new byte[] {4, 5}));
+      out.commit();
+    }
+    assertEquals(2, Files.size(file));
+    Object after = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    assertTrue(before != null && !before.equals(after), "renamed over, not rewritten in place: " + before + " " + after);
+    // what a replacement killed mid-way leaves: its hidden temporary file beside the old archive
+    Path leftover = Files.write(root.resolve("vm1/.cp.tar.tmp-0badc0de"), new byte[] {9});
+    assertEquals(List.of("vm1/cp.tar"), s.list("vm1/"));
+    assertEquals(List.of(leftover), s.discardAbandoned("vm1/"));
+    assertEquals(2, Files.size(file));
+  }
 }

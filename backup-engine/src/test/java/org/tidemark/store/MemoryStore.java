@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * An {@link ArchiveStore} in memory, written as an object store would work: an output collects its
- * bytes privately and commit is a put-if-absent ({@link ConcurrentSkipListMap#putIfAbsent}). For
+ * bytes privately and commit is a put-if-absent ({@link ConcurrentSkipListMap#putIfAbsent}), or for
+ * a replacement a replace-if-present ({@link ConcurrentSkipListMap#replace(Object, Object)}). For
  * tests: a second implementation of the contract that shares no code with {@link LocalStore}.
  */
 public final class MemoryStore implements ArchiveStore {
@@ -44,7 +45,10 @@ public final class MemoryStore implements ArchiveStore {
     if (data == null) {
       throw new NoSuchFileException(locate(name).toString());
     }
-    Path path = locate(name);
+    return input(locate(name), data);
+  }
+
+  private static StoreInput input(Path path, byte[] data) {
     return new StoreInput() {
       private volatile boolean open = true;
 
@@ -83,10 +87,23 @@ public final class MemoryStore implements ArchiveStore {
     if (exists(name)) {
       throw new FileAlreadyExistsException(locate(name).toString());
     }
+    return output(name, false);
+  }
+
+  @Override
+  public StoreOutput replaceOutput(String name) throws IOException {
+    if (!exists(name)) {
+      throw new NoSuchFileException(locate(name).toString(), null, "nothing to replace");
+    }
+    return output(name, true);
+  }
+
+  private StoreOutput output(String name, boolean replace) {
     Path path = locate(name);
     return new StoreOutput() {
       private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
       private boolean done;
+      private boolean finished;
 
       @Override
       public Path path() {
@@ -106,6 +123,9 @@ public final class MemoryStore implements ArchiveStore {
       @Override
       public void write(ByteBuffer... parts) {
         check();
+        if (finished) {
+          throw new IllegalStateException(path + " is opened for reading: no more writes");
+        }
         for (ByteBuffer p : parts) {
           byte[] b = new byte[p.remaining()];
           p.get(b);
@@ -114,10 +134,24 @@ public final class MemoryStore implements ArchiveStore {
       }
 
       @Override
+      public StoreInput openPending() {
+        check();
+        if (finished) {
+          throw new IllegalStateException(path + " is already opened for reading");
+        }
+        finished = true;
+        return input(path, bytes.toByteArray());
+      }
+
+      @Override
       public void commit() throws IOException {
         check();
         done = true;
-        if (objects.putIfAbsent(name, bytes.toByteArray()) != null) {
+        if (replace) {
+          if (objects.replace(name, bytes.toByteArray()) == null) {
+            throw new NoSuchFileException(path.toString(), null, "the object to replace is gone");
+          }
+        } else if (objects.putIfAbsent(name, bytes.toByteArray()) != null) {
           throw new FileAlreadyExistsException(path.toString(), null, "committed meanwhile");
         }
       }
