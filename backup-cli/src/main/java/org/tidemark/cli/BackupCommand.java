@@ -241,7 +241,7 @@ final class BackupCommand implements Callable<Integer> {
   /** Prints the result; {@code sources} names where each disk was read from when not its image (NBD URIs). */
   private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra) {
     var out = spec.commandLine().getOut();
-    if (output.json) {
+    if (output.document()) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("archive", r.archive().toString());
       doc.put("domain", r.plan().checkpoint().domain().orElseThrow().name());
@@ -272,7 +272,9 @@ final class BackupCommand implements Callable<Integer> {
       doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      output.printResult(out, "backup", doc, r.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL);
+      output.printResult(spec.commandLine(), "backup", doc, r.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL);
+    }
+    if (output.json) {
       return;
     }
     for (String w : r.warnings()) {

@@ -65,11 +65,11 @@ final class ListCommand implements Callable<Integer> {
       broken |= !scan.unreadable().isEmpty() || !brokenChains.isEmpty();
       out.add(dom);
     }
-    if (output.json) {
-      output.printResult(spec.commandLine().getOut(), "list", Map.of("domains", out),
-          broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
-    } else if (!output.quiet) {
+    if (output.text()) {
       printText(out);
+    }
+    if (output.document()) {
+      output.printResult(spec.commandLine(), "list", Map.of("domains", out), broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
     }
     return broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK;
   }

@@ -97,7 +97,10 @@ final class RestoreCommand implements Callable<Integer> {
         libvirt.define(java.nio.file.Files.readString(xml), xml.toString());
       }
     }
-    if (output.json) {
+    if (output.text()) {
+      printText(r);
+    }
+    if (output.document()) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("domain", domain);
       doc.put("checkpoint", r.checkpoint());
@@ -122,28 +125,32 @@ final class RestoreCommand implements Callable<Integer> {
         doc.put("connect", uri);
       }
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      output.printResult(spec.commandLine().getOut(), "restore", doc, ExitCodes.OK);
-    } else if (!output.quiet) {
-      var out = spec.commandLine().getOut();
-      out.println("restored " + Printable.escape(domain) + " at checkpoint " + Printable.escape(r.checkpoint()) + " from "
-          + r.chain().size() + " archive(s)");
-      for (RestoreResult.DiskResult d : r.disks()) {
-        out.println("  " + Printable.escape(d.disk()) + " -> " + Printable.escape(d.image()) + " (" + d.format() + ", "
-            + Units.bytes(d.virtualSize()) + ", " + Units.bytes(d.dataBytes()) + " of data)");
-      }
-      if (r.domainXml().isPresent()) {
-        out.println("  domain XML -> " + Printable.escape(r.domainXml().get()) + " (its disks are the restored images)");
-      } else {
-        out.println("  no domain XML: checkpoint " + Printable.escape(r.checkpoint()) + " was saved without its domain");
-      }
-      if (!r.disksLeftOut().isEmpty()) {
-        out.println("  left out of the domain XML, not restored: " + Printable.escape(String.join(", ", r.disksLeftOut())));
-      }
-      if (define != null) {
-        out.println("  defined " + Printable.escape(define) + " in libvirt at " + Printable.escape(uri) + " (not started)");
-      }
-      out.flush();
+      output.printResult(spec.commandLine(), "restore", doc, ExitCodes.OK);
     }
     return ExitCodes.OK;
+  }
+
+  /** The text report of a restore. */
+  private void printText(RestoreResult r) {
+    String uri = connect != null ? connect : DEFAULT_URI;
+    var out = spec.commandLine().getOut();
+    out.println("restored " + Printable.escape(domain) + " at checkpoint " + Printable.escape(r.checkpoint()) + " from "
+        + r.chain().size() + " archive(s)");
+    for (RestoreResult.DiskResult d : r.disks()) {
+      out.println("  " + Printable.escape(d.disk()) + " -> " + Printable.escape(d.image()) + " (" + d.format() + ", "
+          + Units.bytes(d.virtualSize()) + ", " + Units.bytes(d.dataBytes()) + " of data)");
+    }
+    if (r.domainXml().isPresent()) {
+      out.println("  domain XML -> " + Printable.escape(r.domainXml().get()) + " (its disks are the restored images)");
+    } else {
+      out.println("  no domain XML: checkpoint " + Printable.escape(r.checkpoint()) + " was saved without its domain");
+    }
+    if (!r.disksLeftOut().isEmpty()) {
+      out.println("  left out of the domain XML, not restored: " + Printable.escape(String.join(", ", r.disksLeftOut())));
+    }
+    if (define != null) {
+      out.println("  defined " + Printable.escape(define) + " in libvirt at " + Printable.escape(uri) + " (not started)");
+    }
+    out.flush();
   }
 }
