@@ -33,7 +33,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
       java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
       error.put("type", e.getClass().getSimpleName());
       error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
-      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile() : null);
+      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile()
+          : e instanceof CliFailure c ? c.file() : null);
       json.printResult(commandLine, parseResult.subcommand() != null
           ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
     }

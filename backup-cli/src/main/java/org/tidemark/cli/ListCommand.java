@@ -149,7 +149,7 @@ final class ListCommand implements Callable<Integer> {
   /** What the size columns mean, printed under the listing. */
   static final String SIZES_LEGEND = "sizes: FILE = the archive file on disk (compressed); HELD = guest data the archive"
       + " holds for the disk, before compression; RESTORES = guest data a restore of the point writes for the disk"
-      + " (the rest reads as zeros: what a raw restore takes on disk); VIRTUAL = the disk's size as the guest sees it";
+      + " (the rest reads as zeros; a raw restore takes at most this on disk); VIRTUAL = the disk's size as the guest sees it";
 
   /** Archive names a NEEDS column shows in full; a longer chain shows its ends. */
   private static final int CHAIN_SHOWN = 6;
@@ -163,14 +163,14 @@ final class ListCommand implements Callable<Integer> {
       out.println("domain " + Printable.escape(d.get("domain")) + ": " + backups.size() + " point(s), "
           + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
       if (!backups.isEmpty()) {
-        out.printf("  %-20s %-20s %-11s %10s  %s%n", "POINT", "CREATED", "KIND", "FILE", "ARCHIVE (PARENT)");
+        out.printf("  %-20s %-20s %-11s %10s  %s%n", "POINT", "CREATED", "KIND", "FILE", "ARCHIVE, PARENT POINT");
         out.printf("      %-8s %-11s %10s %10s %10s  %s%n", "DISK", "KIND", "HELD", "RESTORES", "VIRTUAL",
             "NEEDS (archives a restore reads, newest first)");
       }
       for (Map<String, Object> b : backups) {
         out.printf("  %-20s %-20s %-11s %10s  %s%s%n", Printable.escape(b.get("checkpoint")), b.get("created"),
             b.get("kind"), Units.bytes((Long) b.get("bytes")), Printable.escape(Path.of((String) b.get("archive")).getFileName()),
-            b.get("parentArchive") == null ? "" : " (" + Printable.escape(b.get("parentArchive")) + ")");
+            b.get("parent") == null ? "" : ", parent " + Printable.escape(b.get("parent")));
         for (Map<String, Object> disk : (List<Map<String, Object>>) b.get("disks")) {
           Long restored = (Long) disk.get("restoredBytes");
           out.printf("      %-8s %-11s %10s %10s %10s  %s%s%n", Printable.escape(disk.get("disk")),

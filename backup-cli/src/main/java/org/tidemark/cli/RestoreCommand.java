@@ -43,9 +43,10 @@ final class RestoreCommand implements Callable<Integer> {
       description = "Directory for the images (DISK.raw or DISK.qcow2) and DOMAIN.xml; created if missing.")
   Path to;
 
-  @Option(names = "--format", paramLabel = "raw|qcow2", defaultValue = "raw",
-      description = {"Image format of the restored disks (default: ${DEFAULT-VALUE}): raw, a sparse DISK.raw; "
-          + "or qcow2, a thin qcow2 v3 DISK.qcow2 written by Tidemark itself (QEMU not needed)."})
+  @Option(names = "--format", paramLabel = "raw|qcow2",
+      description = {"Image format of the restored disks (default: raw): raw, a sparse DISK.raw that any tool reads "
+          + "(loop-mount, dd, qemu-img); or qcow2, a thin qcow2 v3 DISK.qcow2 written by Tidemark itself (QEMU not "
+          + "needed), which a domain put back into service needs for libvirt checkpoints, and so for incremental backups."})
   String format;
 
   @Option(names = "--force", description = "Overwrite existing files (never a libvirt domain).")
@@ -72,7 +73,7 @@ final class RestoreCommand implements Callable<Integer> {
     output.configureLogging();
     ImageFormat imageFormat;
     try {
-      imageFormat = ImageFormat.parse(format);
+      imageFormat = format == null ? ImageFormat.RAW : ImageFormat.parse(format);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format " + format + ": expected raw or qcow2");
     }
@@ -85,6 +86,11 @@ final class RestoreCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--define: " + e.getMessage());
       }
+    }
+    if (java.nio.file.Files.exists(to) && !java.nio.file.Files.isDirectory(to)) {
+      throw new CliFailure(ExitCodes.USAGE, "--to " + to + ": is a file, not a folder; --to names the folder the disk images"
+          + " and the domain XML are written to (created when missing): give a new or existing folder (--force replaces"
+          + " files in it, never the folder itself)");
     }
     String uri = connect != null ? connect : DEFAULT_URI;
     RestoreResult r;
@@ -99,6 +105,9 @@ final class RestoreCommand implements Callable<Integer> {
     }
     if (output.text()) {
       printText(r);
+      if (format == null) {
+        qcow2SourcesNote(r);
+      }
     }
     if (output.document()) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -128,6 +137,32 @@ final class RestoreCommand implements Callable<Integer> {
       output.printResult(spec.commandLine(), "restore", doc, ExitCodes.OK);
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * After a restore to raw by default: a note when disks restored were qcow2 images at the source,
+   * since a raw disk cannot carry the bitmaps libvirt's checkpoints (and so incremental backups of
+   * the restored domain) need. Nothing when the source formats cannot be read.
+   */
+  private void qcow2SourcesNote(RestoreResult r) {
+    List<String> qcow2 = new ArrayList<>();
+    try (org.tidemark.archive.ArchiveReader head = org.tidemark.archive.ArchiveReader.open(r.chain().get(0))) {
+      var checkpoint = org.tidemark.xml.CheckpointXml.parse(head.checkpointXml(), "checkpoint.xml",
+          java.util.EnumSet.of(org.tidemark.xml.CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN),
+          org.tidemark.xml.DomainGrammar.builtIn());
+      for (RestoreResult.DiskResult d : r.disks()) {
+        checkpoint.domain().flatMap(dom -> dom.disk(d.disk())).flatMap(org.tidemark.model.DomainDisk::driverType)
+            .filter("qcow2"::equals).ifPresent(t -> qcow2.add(d.disk()));
+      }
+    } catch (java.io.IOException | org.tidemark.xml.CheckpointXmlException | RuntimeException e) {
+      return; // the restore is done; the note is only advice
+    }
+    if (!qcow2.isEmpty()) {
+      spec.commandLine().getErr().println(Printable.escape("tidemark: note: " + String.join(", ", qcow2) + " restored as raw"
+          + " (the default) from qcow2 source images; a domain put back into service needs qcow2 disks for libvirt"
+          + " checkpoints and incremental backups: restore with --format qcow2 for that"));
+      spec.commandLine().getErr().flush();
+    }
   }
 
   /** The text report of a restore. */
