@@ -27,7 +27,15 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
       pe.getCommandLine().usage(err);
       return code;
     }
-    // --json: a failed run is a JSON document on stdout too, so a JSON Lines log never has a gap
+    // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
+    // (control characters escaped: names and messages may come from a hostile file)
+    err.println(Printable.escape(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e)));
+    if (code == ExitCodes.INTERNAL_ERROR) {
+      err.println("tidemark: this is a bug; please report it with the output of --debug");
+    }
+    err.flush();
+    // --json: a failed run is a JSON document on stdout too, so a JSON Lines log never has a gap;
+    // --notify-command gets it after the error line is out
     OutputOptions json = documentOutput(parseResult);
     if (json != null) {
       java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
@@ -37,12 +45,6 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
           : e instanceof CliFailure c ? c.file() : null);
       json.printResult(commandLine, parseResult.subcommand() != null
           ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
-    }
-    // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
-    // (control characters escaped: names and messages may come from a hostile file)
-    err.println(Printable.escape(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e)));
-    if (code == ExitCodes.INTERNAL_ERROR) {
-      err.println("tidemark: this is a bug; please report it with the output of --debug");
     }
     if (debug(parseResult)) {
       e.printStackTrace(err);
