@@ -34,16 +34,10 @@ public final class FileSystemSpace {
     return store + ", " + store.type();
   }
 
-  /** Bytes in binary units with one decimal ({@code 3.5 MiB}), and the exact count. */
+  /** A size in MiB, or GiB from 1 GiB, with one decimal, and the exact count: {@code 3.5 MiB (3670016 bytes)}. */
   public static String bytes(long n) {
-    String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = n;
-    int u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return (u == 0 ? n + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u])) + " (" + n + " bytes)";
+    boolean gib = n >= 1L << 30;
+    return String.format(Locale.ROOT, "%.1f %s (%d bytes)", n / (double) (gib ? 1L << 30 : 1L << 20), gib ? "GiB" : "MiB", n);
   }
 
   /** Whether {@code e} is the operating system's ENOSPC. */
@@ -63,7 +57,7 @@ public final class FileSystemSpace {
     String where;
     try {
       FileStore store = storeOf(file);
-      where = "the file system " + describe(store) + " is full (" + bytes(store.getUsableSpace()) + " usable now)";
+      where = "the file system " + describe(store) + " is full, " + bytes(store.getUsableSpace()) + " usable now";
     } catch (IOException | RuntimeException unknown) {
       where = "its file system is full";
     }
