@@ -120,7 +120,7 @@ class PapercutsTest {
     Path repo = smallFileSystem("repo", 1);
     Cli.Result r = backupCp1(repo, "-q");
     assertEquals(ExitCodes.IO_ERROR, r.code(), r.toString());
-    assertTrue(r.err().startsWith("tidemark: " + repo.resolve("sample/cp1.tar") + ": no space left on device: the file"
+    assertTrue(r.err().startsWith("tidemark: " + repo.resolve("sample/cp1.tar") + ": No space left on device: the file"
         + " system " + repo + " (tmpfs), tmpfs is full"), r.toString());
   }
 

@@ -61,7 +61,7 @@ public final class FileSystemSpace {
     } catch (IOException | RuntimeException unknown) {
       where = "its file system is full";
     }
-    FileSystemException named = new FileSystemException(file.toString(), null, "no space left on device: " + where);
+    FileSystemException named = new FileSystemException(file.toString(), null, "No space left on device: " + where);
     named.initCause(e);
     return named;
   }
