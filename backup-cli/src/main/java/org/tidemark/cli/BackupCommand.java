@@ -174,7 +174,7 @@ final class BackupCommand implements Callable<Integer> {
       extra.put("chainBreak", chainBreak);
       int code = live.result().plan().fallbacks().isEmpty() && live.chainBreak().isEmpty() ? ExitCodes.OK
           : ExitCodes.PARTIAL;
-      report(live.result(), live.sources(), extra, code);
+      report(live.result(), live.sources(), extra, List.of(), code);
       return code;
     }
     CheckpointFiles files = new CheckpointFiles();
@@ -198,14 +198,20 @@ final class BackupCommand implements Callable<Integer> {
         ArchiveWriter.DEFAULT_CHUNK, Main.Version.version());
     files.startHostValidation();
     BackupResult result;
+    Repository repository = Repository.at(repo);
     try {
-      result = new BackupRunner(Repository.at(repo), lockWait).run(request, TerminalProgress.forOptions(output),
+      result = new BackupRunner(repository, lockWait).run(request, TerminalProgress.forOptions(output),
           files::awaitHostValidation);
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      // backup has no --force: an archive is never replaced (later incrementals name it as their parent)
+      throw new CliFailure(ExitCodes.WOULD_OVERWRITE, e.getFile() + ": the repository already has a backup of checkpoint '"
+          + y.name() + "'; a checkpoint is backed up once (its archive is never replaced: later incrementals may depend on"
+          + " it): create a new checkpoint for a new backup", e.getFile());
     }
     int code = result.plan().fallbacks().isEmpty() ? ExitCodes.OK : ExitCodes.PARTIAL;
-    report(result, Map.of(), Map.of(), code);
+    report(result, Map.of(), Map.of(), incrementalHint(repository, result), code);
     return code;
   }
 
@@ -232,12 +238,38 @@ final class BackupCommand implements Callable<Integer> {
   }
 
   /**
+   * When an offline backup without {@code --checkpoint-dir} fell back to full because Tidemark could
+   * not trace the checkpoint's ancestors, while the repository holds earlier backups of the domain:
+   * how to get an incremental next time. Empty otherwise.
+   */
+  private List<String> incrementalHint(Repository repository, BackupResult r) throws IOException {
+    boolean untraced = r.plan().disks().stream().anyMatch(p -> p.decision() == DiskDecision.NO_BASE_BACKUP
+        || p.decision() == DiskDecision.CHECKPOINT_CHAIN_INCOMPLETE);
+    if (checkpointDir != null || !untraced) {
+      return List.of();
+    }
+    String name = r.plan().checkpoint().domain().orElseThrow().name();
+    List<String> earlier = repository.scan(name).backups().stream().map(org.tidemark.archive.StoredBackup::checkpoint)
+        .filter(c -> !c.equals(r.plan().checkpoint().name())).toList();
+    if (earlier.isEmpty()) {
+      return List.of();
+    }
+    return List.of("the repository holds earlier backups of domain '" + name + "' (newest: " + earlier.get(earlier.size() - 1)
+        + "), but without --checkpoint-dir only the checkpoint's own parent is known: give --checkpoint-dir DIR (the"
+        + " domain's checkpoint XML files; libvirt keeps them in /var/lib/libvirt/qemu/checkpoint/" + name + "/) for an"
+        + " incremental backup since the newest ancestor the repository holds");
+  }
+
+  /**
    * Prints the result; {@code sources} names where each disk was read from (NBD URIs, or the image
    * files of a shut-off domain); {@code exitCode} is the run's, for the JSON.
    */
-  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra, int exitCode) {
+  private void report(BackupResult r, Map<String, String> sources, Map<String, Object> extra, List<String> hints,
+      int exitCode) {
+    List<String> warnings = new ArrayList<>(r.warnings());
+    warnings.addAll(hints);
     var out = spec.commandLine().getOut();
-    if (output.json) {
+    if (output.document()) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("archive", r.archive().toString());
       doc.put("domain", r.plan().checkpoint().domain().orElseThrow().name());
@@ -264,14 +296,16 @@ final class BackupCommand implements Callable<Integer> {
         disks.add(m);
       }
       doc.put("disks", disks);
-      doc.put("warnings", r.warnings());
+      doc.put("warnings", warnings);
       doc.putAll(extra);
       doc.put("archiveBytes", r.archiveBytes());
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      output.printResult(out, "backup", doc, exitCode);
+      output.printResult(spec.commandLine(), "backup", doc, exitCode);
+    }
+    if (output.json) {
       return;
     }
-    for (String w : r.warnings()) {
+    for (String w : warnings) {
       spec.commandLine().getErr().println("tidemark: warning: " + Printable.escape(w));
     }
     for (DiskPlan p : r.plan().disks()) {
@@ -289,7 +323,8 @@ final class BackupCommand implements Callable<Integer> {
       var d = r.disks().stream().filter(x -> x.disk().equals(p.disk())).findFirst();
       out.printf("  %-6s %-11s %s%s%n", Printable.escape(p.disk()), p.decision().kind().name().toLowerCase(java.util.Locale.ROOT),
           d.map(x -> Units.bytes(x.bytesRead()) + " read, " + Units.bytes(x.bytesStored()) + " stored; ").orElse(""),
-          Printable.escape(p.decision() == DiskDecision.INCREMENTAL ? p.reason() : p.decision().description()));
+          Printable.escape(p.decision() == DiskDecision.INCREMENTAL ? p.reason()
+              : p.decision().isFallback() ? "fell back to full (the reason is in the warning above)" : p.decision().description()));
     }
     out.flush();
   }

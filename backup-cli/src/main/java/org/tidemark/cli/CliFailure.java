@@ -6,13 +6,25 @@ package org.tidemark.cli;
  */
 final class CliFailure extends RuntimeException {
   private final int exitCode;
+  private final String file;
 
   CliFailure(int exitCode, String message) {
+    this(exitCode, message, null);
+  }
+
+  /** A failure about {@code file}, which the JSON error document names. */
+  CliFailure(int exitCode, String message, String file) {
     super(message, null, false, false);
     this.exitCode = exitCode;
+    this.file = file;
   }
 
   int exitCode() {
     return exitCode;
+  }
+
+  /** The file the failure is about, or null. */
+  String file() {
+    return file;
   }
 }

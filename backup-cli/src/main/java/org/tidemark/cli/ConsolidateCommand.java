@@ -63,9 +63,10 @@ final class ConsolidateCommand implements Callable<Integer> {
             + ", left by a run that did not finish");
       }
     }
-    if (output.json) {
-      output.printResult(spec.commandLine().getOut(), "consolidate", describe(domain, r), ExitCodes.OK);
-    } else if (output.text()) {
+    if (output.document()) {
+      output.printResult(spec.commandLine(), "consolidate", describe(domain, r), ExitCodes.OK);
+    }
+    if (output.text()) {
       String point = Printable.escape(domain + "/" + r.checkpoint());
       spec.commandLine().getOut().println(r.consolidated()
           ? "consolidated " + point + ": " + Printable.escape(r.archive().getFileName().toString())

@@ -27,21 +27,24 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
       pe.getCommandLine().usage(err);
       return code;
     }
-    // --json: a failed run is a JSON document on stdout too, so a JSON Lines log never has a gap
-    OutputOptions json = jsonOutput(parseResult);
-    if (json != null) {
-      java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
-      error.put("type", e.getClass().getSimpleName());
-      error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
-      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile() : null);
-      json.printResult(commandLine.getOut(), parseResult.subcommand() != null
-          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
-    }
     // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
     // (control characters escaped: names and messages may come from a hostile file)
     err.println(Printable.escape(e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : "tidemark: " + messageFor(e)));
     if (code == ExitCodes.INTERNAL_ERROR) {
       err.println("tidemark: this is a bug; please report it with the output of --debug");
+    }
+    err.flush();
+    // --json: a failed run is a JSON document on stdout too, so a JSON Lines log never has a gap;
+    // --notify-command gets it after the error line is out
+    OutputOptions json = documentOutput(parseResult);
+    if (json != null) {
+      java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
+      error.put("type", e.getClass().getSimpleName());
+      error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
+      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile()
+          : e instanceof CliFailure c ? c.file() : null);
+      json.printResult(commandLine, parseResult.subcommand() != null
+          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
     }
     if (debug(parseResult)) {
       e.printStackTrace(err);
@@ -109,12 +112,12 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     return m != null && !m.isBlank() ? m : e.getClass().getName();
   }
 
-  /** The output options of the command run, when it was asked for JSON; else null. */
-  private static OutputOptions jsonOutput(CommandLine.ParseResult parseResult) {
+  /** The output options of the command run, when it was asked for its JSON document (--json, --notify-command); else null. */
+  private static OutputOptions documentOutput(CommandLine.ParseResult parseResult) {
     CommandLine.ParseResult r = parseResult;
     while (r != null) {
       CommandLine.Model.CommandSpec output = r.commandSpec().mixins().get("output");
-      if (output != null && output.userObject() instanceof OutputOptions o && o.json) {
+      if (output != null && output.userObject() instanceof OutputOptions o && o.document()) {
         return o;
       }
       r = r.subcommand();

@@ -17,8 +17,13 @@ final class Json {
    * DEL and C1's (which JSON allows raw, and a terminal may obey) are written as JSON escapes too.
    */
   static void print(PrintWriter out, Object document) {
-    out.println(escapeDelAndC1(new String(JsonText.write(document, false), StandardCharsets.UTF_8)));
+    out.println(line(document));
     out.flush();
+  }
+
+  /** The document as {@link #print} writes it, without the newline. */
+  static String line(Object document) {
+    return escapeDelAndC1(new String(JsonText.write(document, false), StandardCharsets.UTF_8));
   }
 
   /** {@code json} with DEL and the C1 controls as JSON escapes (they can only be inside strings). */

@@ -11,14 +11,18 @@ import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.store.Publish;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tidemark list}: the backups in a repository, read from the archives themselves. */
 @Command(name = "list", mixinStandardHelpOptions = true,
-    description = {"List the backups of a repository: chain, kinds, sizes, fallback reasons.",
-        "Exits 4 when an archive cannot be read or a backup's chain cannot be restored (each is listed)."})
+    description = {"List the backups of a repository: per point and disk, the archives a restore reads (which may differ",
+        "per disk after a fallback), the sizes stored and restored, fallback reasons; unreadable archives, chains that",
+        "cannot be restored and leftover temporary files are flagged.",
+        "Exits 4 when an archive cannot be read or a backup's chain cannot be restored (each is listed); leftovers alone",
+        "do not change the exit code (a backup running now has one; the next backup removes those of killed runs)."})
 final class ListCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
   Path repo;
@@ -43,8 +47,9 @@ final class ListCommand implements Callable<Integer> {
       Map<String, Object> dom = new LinkedHashMap<>();
       dom.put("domain", d);
       List<Map<String, Object>> backups = new ArrayList<>();
+      DiskChains diskChains = new DiskChains(scan);
       for (StoredBackup b : scan.backups()) {
-        backups.add(describe(b));
+        backups.add(describe(b, diskChains));
       }
       dom.put("backups", backups);
       dom.put("unreadable", scan.unreadable().stream().map(Finding::toString).toList());
@@ -55,14 +60,16 @@ final class ListCommand implements Callable<Integer> {
             .ifPresent(e -> brokenChains.add(b.checkpoint() + ": " + Finding.of(e).problem()));
       }
       dom.put("brokenChains", brokenChains);
+      dom.put("leftovers", leftovers(repository.domainDir(d)).stream().map(Path::toString).toList());
+      dom.put("storedBytes", scan.backups().stream().mapToLong(StoredBackup::size).sum());
       broken |= !scan.unreadable().isEmpty() || !brokenChains.isEmpty();
       out.add(dom);
     }
-    if (output.json) {
-      output.printResult(spec.commandLine().getOut(), "list", Map.of("domains", out),
-          broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
-    } else if (!output.quiet) {
+    if (output.text()) {
       printText(out);
+    }
+    if (output.document()) {
+      output.printResult(spec.commandLine(), "list", Map.of("domains", out), broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
     }
     return broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK;
   }
@@ -85,13 +92,30 @@ final class ListCommand implements Callable<Integer> {
     return List.of(domain);
   }
 
-  static Map<String, Object> describe(StoredBackup b) {
+  /**
+   * The temporary files in a domain's folder ({@code .NAME.tmp-RANDOM}): a writer's pending archive
+   * while it runs, a leftover once it was killed (the next backup, under the lock, removes those).
+   */
+  static List<Path> leftovers(Path domainDir) throws java.io.IOException {
+    if (!java.nio.file.Files.isDirectory(domainDir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(domainDir)) {
+      return s.filter(p -> {
+        String n = p.getFileName().toString();
+        return n.startsWith(Publish.TEMP_PREFIX) && n.contains(Publish.TEMP_INFIX);
+      }).sorted().toList();
+    }
+  }
+
+  static Map<String, Object> describe(StoredBackup b, DiskChains chains) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("checkpoint", b.checkpoint());
     m.put("archive", b.path().toString());
     m.put("created", Instant.ofEpochSecond(b.manifest().created()).toString());
     m.put("kind", b.manifest().parentRef().isPresent() ? "incremental" : "full");
     m.put("parent", b.manifest().parentRef().map(p -> p.checkpoint()).orElse(null));
+    m.put("parentArchive", b.manifest().parentRef().map(p -> p.archive()).orElse(null));
     m.put("bytes", b.size());
     List<Map<String, Object>> disks = new ArrayList<>();
     for (DiskManifest d : b.manifest().disks()) {
@@ -100,26 +124,60 @@ final class ListCommand implements Callable<Integer> {
       dm.put("kind", d.kind());
       dm.put("decision", d.decision());
       dm.put("reason", d.reason());
+      dm.put("fallback", isFallback(d.decision()));
       dm.put("virtualSize", d.virtualSize());
       dm.put("dataBytes", d.dataBytes());
+      DiskChains.Chain c = chains.of(b, d.name());
+      dm.put("restoredBytes", c.restoredBytes().orElse(null));
+      dm.put("chain", c.archives());
+      dm.put("problem", c.problem().orElse(null));
       disks.add(dm);
     }
     m.put("disks", disks);
     return m;
   }
 
+  /** Whether a stored decision code is a fallback to full; false for a code this version does not know. */
+  private static boolean isFallback(String code) {
+    try {
+      return org.tidemark.backup.DiskDecision.fromCode(code).isFallback();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  /** What the size columns mean, printed under the listing. */
+  static final String SIZES_LEGEND = "sizes: FILE = the archive file on disk (compressed); HELD = guest data the archive"
+      + " holds for the disk, before compression; RESTORES = guest data a restore of the point writes for the disk"
+      + " (the rest reads as zeros; a raw restore takes at most this on disk); VIRTUAL = the disk's size as the guest sees it";
+
+  /** Archive names a NEEDS column shows in full; a longer chain shows its ends. */
+  private static final int CHAIN_SHOWN = 6;
+
   /** The text listing; every string from an archive is printed through {@link Printable#escape}. */
   @SuppressWarnings("unchecked")
   private void printText(List<Map<String, Object>> domains) {
     var out = spec.commandLine().getOut();
     for (Map<String, Object> d : domains) {
-      out.println("domain " + Printable.escape(d.get("domain")));
-      for (Map<String, Object> b : (List<Map<String, Object>>) d.get("backups")) {
-        out.printf("  %-20s %-11s %s  parent %-12s %10s%n", Printable.escape(b.get("checkpoint")), b.get("kind"),
-            b.get("created"), b.get("parent") == null ? "-" : Printable.escape(b.get("parent")), Units.bytes((Long) b.get("bytes")));
+      List<Map<String, Object>> backups = (List<Map<String, Object>>) d.get("backups");
+      out.println("domain " + Printable.escape(d.get("domain")) + ": " + backups.size() + " point(s), "
+          + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
+      if (!backups.isEmpty()) {
+        out.printf("  %-20s %-20s %-11s %10s  %s%n", "POINT", "CREATED", "KIND", "FILE", "ARCHIVE, PARENT POINT");
+        out.printf("      %-8s %-11s %10s %10s %10s  %s%n", "DISK", "KIND", "HELD", "RESTORES", "VIRTUAL",
+            "NEEDS (archives a restore reads, newest first)");
+      }
+      for (Map<String, Object> b : backups) {
+        out.printf("  %-20s %-20s %-11s %10s  %s%s%n", Printable.escape(b.get("checkpoint")), b.get("created"),
+            b.get("kind"), Units.bytes((Long) b.get("bytes")), Printable.escape(Path.of((String) b.get("archive")).getFileName()),
+            b.get("parent") == null ? "" : ", parent " + Printable.escape(b.get("parent")));
         for (Map<String, Object> disk : (List<Map<String, Object>>) b.get("disks")) {
-          out.printf("      %-6s %-11s %10s  %s%n", Printable.escape(disk.get("disk")), Printable.escape(disk.get("kind")),
-              Units.bytes((Long) disk.get("dataBytes")), Printable.escape(disk.get("reason")));
+          Long restored = (Long) disk.get("restoredBytes");
+          out.printf("      %-8s %-11s %10s %10s %10s  %s%s%n", Printable.escape(disk.get("disk")),
+              Printable.escape(disk.get("kind")), Units.bytes((Long) disk.get("dataBytes")),
+              restored == null ? "-" : Units.bytes(restored), Units.bytes((Long) disk.get("virtualSize")),
+              chainText((List<String>) disk.get("chain"), (String) disk.get("problem")),
+              (Boolean) disk.get("fallback") ? Printable.escape("; fell back to full: " + disk.get("reason")) : "");
         }
       }
       for (String u : (List<String>) d.get("unreadable")) {
@@ -128,7 +186,28 @@ final class ListCommand implements Callable<Integer> {
       for (String c : (List<String>) d.get("brokenChains")) {
         out.println("  CANNOT RESTORE " + Printable.escape(c));
       }
+      for (String l : (List<String>) d.get("leftovers")) {
+        out.println("  LEFTOVER " + Printable.escape(l) + " (a temporary file: a backup running now, or left by a killed"
+            + " run; the next backup removes it)");
+      }
+    }
+    if (domains.stream().anyMatch(d -> !((List<?>) d.get("backups")).isEmpty())) {
+      out.println(SIZES_LEGEND);
     }
     out.flush();
+  }
+
+  /** The NEEDS column: the archives, the middle of a long chain elided; BROKEN and why when it does not resolve. */
+  private static String chainText(List<String> chain, String problem) {
+    if (problem != null) {
+      return Printable.escape("BROKEN: " + problem);
+    }
+    List<String> shown = chain;
+    if (chain.size() > CHAIN_SHOWN) {
+      shown = new ArrayList<>(chain.subList(0, CHAIN_SHOWN - 2));
+      shown.add("... " + (chain.size() - CHAIN_SHOWN + 1) + " more ...");
+      shown.add(chain.get(chain.size() - 1));
+    }
+    return Printable.escape(String.join(" ", shown));
   }
 }

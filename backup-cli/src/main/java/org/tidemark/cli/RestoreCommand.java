@@ -43,9 +43,10 @@ final class RestoreCommand implements Callable<Integer> {
       description = "Directory for the images (DISK.raw or DISK.qcow2) and DOMAIN.xml; created if missing.")
   Path to;
 
-  @Option(names = "--format", paramLabel = "raw|qcow2", defaultValue = "raw",
-      description = {"Image format of the restored disks (default: ${DEFAULT-VALUE}): raw, a sparse DISK.raw; "
-          + "or qcow2, a thin qcow2 v3 DISK.qcow2 written by Tidemark itself (QEMU not needed)."})
+  @Option(names = "--format", paramLabel = "raw|qcow2",
+      description = {"Image format of the restored disks (default: raw): raw, a sparse DISK.raw that any tool reads "
+          + "(loop-mount, dd, qemu-img); or qcow2, a thin qcow2 v3 DISK.qcow2 written by Tidemark itself (QEMU not "
+          + "needed), which a domain put back into service needs for libvirt checkpoints, and so for incremental backups."})
   String format;
 
   @Option(names = "--force", description = "Overwrite existing files (never a libvirt domain).")
@@ -72,7 +73,7 @@ final class RestoreCommand implements Callable<Integer> {
     output.configureLogging();
     ImageFormat imageFormat;
     try {
-      imageFormat = ImageFormat.parse(format);
+      imageFormat = format == null ? ImageFormat.RAW : ImageFormat.parse(format);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--format " + format + ": expected raw or qcow2");
     }
@@ -86,6 +87,11 @@ final class RestoreCommand implements Callable<Integer> {
         throw new CommandLine.ParameterException(spec.commandLine(), "--define: " + e.getMessage());
       }
     }
+    if (java.nio.file.Files.exists(to) && !java.nio.file.Files.isDirectory(to)) {
+      throw new CliFailure(ExitCodes.USAGE, "--to " + to + ": is a file, not a folder; --to names the folder the disk images"
+          + " and the domain XML are written to (created when missing): give a new or existing folder (--force replaces"
+          + " files in it, never the folder itself)");
+    }
     String uri = connect != null ? connect : DEFAULT_URI;
     RestoreResult r;
     try (LibvirtDefine libvirt = define == null ? null : LibvirtDefine.open(uri, define)) {
@@ -97,7 +103,13 @@ final class RestoreCommand implements Callable<Integer> {
         libvirt.define(java.nio.file.Files.readString(xml), xml.toString());
       }
     }
-    if (output.json) {
+    if (output.text()) {
+      printText(r);
+      if (format == null) {
+        qcow2SourcesNote(r);
+      }
+    }
+    if (output.document()) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("domain", domain);
       doc.put("checkpoint", r.checkpoint());
@@ -122,28 +134,58 @@ final class RestoreCommand implements Callable<Integer> {
         doc.put("connect", uri);
       }
       doc.put("seconds", r.duration().toMillis() / 1000.0);
-      output.printResult(spec.commandLine().getOut(), "restore", doc, ExitCodes.OK);
-    } else if (!output.quiet) {
-      var out = spec.commandLine().getOut();
-      out.println("restored " + Printable.escape(domain) + " at checkpoint " + Printable.escape(r.checkpoint()) + " from "
-          + r.chain().size() + " archive(s)");
-      for (RestoreResult.DiskResult d : r.disks()) {
-        out.println("  " + Printable.escape(d.disk()) + " -> " + Printable.escape(d.image()) + " (" + d.format() + ", "
-            + Units.bytes(d.virtualSize()) + ", " + Units.bytes(d.dataBytes()) + " of data)");
-      }
-      if (r.domainXml().isPresent()) {
-        out.println("  domain XML -> " + Printable.escape(r.domainXml().get()) + " (its disks are the restored images)");
-      } else {
-        out.println("  no domain XML: checkpoint " + Printable.escape(r.checkpoint()) + " was saved without its domain");
-      }
-      if (!r.disksLeftOut().isEmpty()) {
-        out.println("  left out of the domain XML, not restored: " + Printable.escape(String.join(", ", r.disksLeftOut())));
-      }
-      if (define != null) {
-        out.println("  defined " + Printable.escape(define) + " in libvirt at " + Printable.escape(uri) + " (not started)");
-      }
-      out.flush();
+      output.printResult(spec.commandLine(), "restore", doc, ExitCodes.OK);
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * After a restore to raw by default: a note when disks restored were qcow2 images at the source,
+   * since a raw disk cannot carry the bitmaps libvirt's checkpoints (and so incremental backups of
+   * the restored domain) need. Nothing when the source formats cannot be read.
+   */
+  private void qcow2SourcesNote(RestoreResult r) {
+    List<String> qcow2 = new ArrayList<>();
+    try (org.tidemark.archive.ArchiveReader head = org.tidemark.archive.ArchiveReader.open(r.chain().get(0))) {
+      var checkpoint = org.tidemark.xml.CheckpointXml.parse(head.checkpointXml(), "checkpoint.xml",
+          java.util.EnumSet.of(org.tidemark.xml.CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN),
+          org.tidemark.xml.DomainGrammar.builtIn());
+      for (RestoreResult.DiskResult d : r.disks()) {
+        checkpoint.domain().flatMap(dom -> dom.disk(d.disk())).flatMap(org.tidemark.model.DomainDisk::driverType)
+            .filter("qcow2"::equals).ifPresent(t -> qcow2.add(d.disk()));
+      }
+    } catch (java.io.IOException | org.tidemark.xml.CheckpointXmlException | RuntimeException e) {
+      return; // the restore is done; the note is only advice
+    }
+    if (!qcow2.isEmpty()) {
+      spec.commandLine().getErr().println(Printable.escape("tidemark: note: " + String.join(", ", qcow2) + " restored as raw"
+          + " (the default) from qcow2 source images; a domain put back into service needs qcow2 disks for libvirt"
+          + " checkpoints and incremental backups: restore with --format qcow2 for that"));
+      spec.commandLine().getErr().flush();
+    }
+  }
+
+  /** The text report of a restore. */
+  private void printText(RestoreResult r) {
+    String uri = connect != null ? connect : DEFAULT_URI;
+    var out = spec.commandLine().getOut();
+    out.println("restored " + Printable.escape(domain) + " at checkpoint " + Printable.escape(r.checkpoint()) + " from "
+        + r.chain().size() + " archive(s)");
+    for (RestoreResult.DiskResult d : r.disks()) {
+      out.println("  " + Printable.escape(d.disk()) + " -> " + Printable.escape(d.image()) + " (" + d.format() + ", "
+          + Units.bytes(d.virtualSize()) + ", " + Units.bytes(d.dataBytes()) + " of data)");
+    }
+    if (r.domainXml().isPresent()) {
+      out.println("  domain XML -> " + Printable.escape(r.domainXml().get()) + " (its disks are the restored images)");
+    } else {
+      out.println("  no domain XML: checkpoint " + Printable.escape(r.checkpoint()) + " was saved without its domain");
+    }
+    if (!r.disksLeftOut().isEmpty()) {
+      out.println("  left out of the domain XML, not restored: " + Printable.escape(String.join(", ", r.disksLeftOut())));
+    }
+    if (define != null) {
+      out.println("  defined " + Printable.escape(define) + " in libvirt at " + Printable.escape(uri) + " (not started)");
+    }
+    out.flush();
   }
 }

@@ -75,7 +75,15 @@ final class VerifyCommand implements Callable<Integer> {
         verified.add(b.path().toString());
       }
     }
-    if (output.json) {
+    if (!output.json) {
+      findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + Printable.escape(f.toString())));
+      if (!output.quiet) {
+        spec.commandLine().getOut().println(findings.isEmpty()
+            ? "verified " + verified.size() + " archive(s): all sound"
+            : "verified " + verified.size() + " archive(s): " + findings.size() + " problem(s)");
+      }
+    }
+    if (output.document()) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("ok", findings.isEmpty());
       doc.put("archivesVerified", verified);
@@ -89,15 +97,7 @@ final class VerifyCommand implements Callable<Integer> {
         problems.add(p);
       }
       doc.put("problems", problems);
-      output.printResult(spec.commandLine().getOut(), "verify", doc,
-          findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE);
-    } else {
-      findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + Printable.escape(f.toString())));
-      if (!output.quiet) {
-        spec.commandLine().getOut().println(findings.isEmpty()
-            ? "verified " + verified.size() + " archive(s): all sound"
-            : "verified " + verified.size() + " archive(s): " + findings.size() + " problem(s)");
-      }
+      output.printResult(spec.commandLine(), "verify", doc, findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE);
     }
     spec.commandLine().getOut().flush();
     spec.commandLine().getErr().flush();

@@ -47,7 +47,7 @@ class DomainNamesTest {
     assertEquals(domain, d.get("domain").asText());
     assertEquals("cp1", d.get("backups").get(0).get("checkpoint").asText());
     Cli.Result text = Cli.run("list", "--repo", repo.toString(), "--domain", domain);
-    assertTrue(text.out().startsWith("domain " + domain + "\n"), text.toString());
+    assertTrue(text.out().startsWith("domain " + domain + ": 1 point(s), "), text.toString());
 
     Cli.Result verify = Cli.run("verify", "--repo", repo.toString(), "--domain", domain, "--checkpoint", "cp1");
     assertEquals(ExitCodes.OK, verify.code(), verify.toString());

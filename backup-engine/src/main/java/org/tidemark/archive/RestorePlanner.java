@@ -132,6 +132,48 @@ public final class RestorePlanner {
    *     a chunk its extents need
    */
   public static DiskPlan plan(String disk, List<Layer> layers) throws ArchiveCorruptException {
+    List<RestorePiece> pieces = new ArrayList<>();
+    List<List<ChunkRecord>> chunksOf = new ArrayList<>();
+    for (Layer layer : layers) {
+      chunksOf.add(layer.chunks().stream().filter(c -> c.disk().equals(disk))
+          .sorted(Comparator.comparingLong(ChunkRecord::offset)).toList());
+    }
+    long size = cover(disk, layers, (i, e, from, to) -> {
+      if (e == null || e.zero()) {
+        pieces.add(new RestorePiece(from, to - from, -1, null));
+      } else {
+        cutAtChunks(layers.get(i).archive(), disk, i, chunksOf.get(i), from, to, pieces);
+      }
+    });
+    pieces.sort(Comparator.comparingLong(RestorePiece::offset));
+    return new DiskPlan(disk, size, pieces);
+  }
+
+  /**
+   * The guest bytes a restore of {@code disk} from {@code layers} (newest first) writes as data,
+   * the rest reading as zeros: {@link DiskPlan#dataBytes()} of its {@link #plan}, from the
+   * manifests alone (the layers' chunk lists are not looked at, and may be empty). For {@code list}
+   * and for a restore's free-space check.
+   *
+   * @throws ArchiveCorruptException when the disk has no full copy in the chain
+   */
+  public static long dataBytes(String disk, List<Layer> layers) throws ArchiveCorruptException {
+    long[] data = {0};
+    cover(disk, layers, (i, e, from, to) -> data[0] += e == null || e.zero() ? 0 : to - from);
+    return data[0];
+  }
+
+  /** Receives one guest range {@code [from, to)} of a disk and the extent of layer {@code layer} it comes from. */
+  private interface Claim {
+    /** {@code extent} is null for a range no layer names (it reads as zeros). */
+    void accept(int layer, ExtentRecord extent, long from, long to) throws ArchiveCorruptException;
+  }
+
+  /**
+   * Tiles {@code [0, virtual size)} of {@code disk} from the chain, newest wins, and gives each
+   * range to {@code claims}; returns the virtual size (the newest archive's).
+   */
+  private static long cover(String disk, List<Layer> layers, Claim claims) throws ArchiveCorruptException {
     if (layers.isEmpty()) {
       throw new IllegalArgumentException("empty chain");
     }
@@ -139,21 +181,14 @@ public final class RestorePlanner {
         () -> new ArchiveCorruptException(layers.get(0).archive(), "the backup has no disk '" + disk + "'"));
     long size = newest.virtualSize();
     TreeMap<Long, Long> uncovered = new TreeMap<>(Map.of(0L, size)); // start -> end
-    List<RestorePiece> pieces = new ArrayList<>();
     boolean full = false;
     for (int i = 0; i < layers.size() && !full && !uncovered.isEmpty(); i++) {
       Layer layer = layers.get(i);
       DiskManifest d = layer.manifest().disk(disk).orElseThrow(
           () -> new ArchiveCorruptException(layer.archive(), "the chain needs disk '" + disk + "' but this backup lacks it"));
-      List<ChunkRecord> chunks = layer.chunks().stream().filter(c -> c.disk().equals(disk))
-          .sorted(Comparator.comparingLong(ChunkRecord::offset)).toList();
       for (ExtentRecord e : d.extents()) {
         for (long[] part : claim(uncovered, e.offset(), Math.min(e.end(), size))) {
-          if (e.zero()) {
-            pieces.add(new RestorePiece(part[0], part[1] - part[0], -1, null));
-          } else {
-            cutAtChunks(layer.archive(), disk, i, chunks, part[0], part[1], pieces);
-          }
+          claims.accept(i, e, part[0], part[1]);
         }
       }
       full = d.isFull();
@@ -163,9 +198,10 @@ public final class RestorePlanner {
           "disk '" + disk + "' has no full backup in the chain");
     }
     // A full backup covers its whole disk; what it does not name (a smaller old size) reads as zeros.
-    uncovered.forEach((a, b) -> pieces.add(new RestorePiece(a, b - a, -1, null)));
-    pieces.sort(Comparator.comparingLong(RestorePiece::offset));
-    return new DiskPlan(disk, size, pieces);
+    for (Map.Entry<Long, Long> gap : uncovered.entrySet()) {
+      claims.accept(-1, null, gap.getKey(), gap.getValue());
+    }
+    return size;
   }
 
   /** Removes {@code [from, to)} from the uncovered set and returns the parts that were uncovered. */

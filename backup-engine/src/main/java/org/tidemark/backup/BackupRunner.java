@@ -87,6 +87,10 @@ public final class BackupRunner {
     String domain = request.checkpoint().domain().orElseThrow().name();
     try (RepositoryLock lock = repository.lock(domain, "backup of " + request.checkpoint().name(), lockWait)) {
       return runLocked(request, progress, beforeCommit, domain);
+    } catch (IOException e) {
+      // the repository filled up: name the archive being written and its file system
+      throw org.tidemark.internal.FileSystemSpace.naming(e,
+          repository.root().resolve(org.tidemark.archive.Repository.archiveName(domain, request.checkpoint().name())));
     }
   }
 

@@ -58,6 +58,30 @@ public enum ImageFormat {
   }
 
   /**
+   * At most the bytes an image of this format takes on disk for a disk of {@code virtualSize}
+   * bytes of which {@code dataBytes} are written as data: raw, the data (ranges that read as zeros
+   * are holes; all-zero data blocks too); qcow2, the data and its metadata (header, L1 table, an L2
+   * table per 512 MiB of guest, refcounts), see {@link Qcow2ImageWriter}.
+   */
+  public long bytesOnDisk(long virtualSize, long dataBytes) {
+    return switch (this) {
+      case RAW -> dataBytes;
+      case QCOW2 -> {
+        long c = Qcow2ImageWriter.CLUSTER_SIZE;
+        long regions = ceil(virtualSize, c * (c / 8)); // one L2 table per region that holds data
+        long l1 = ceil(regions * 8, c);
+        long clusters = 1 + l1 + ceil(dataBytes, c) + regions;
+        long refcounts = ceil(clusters * 2, c) + 1; // the blocks and the table
+        yield dataBytes + (1 + l1 + regions + refcounts + 1) * c;
+      }
+    };
+  }
+
+  private static long ceil(long n, long d) {
+    return (n + d - 1) / d;
+  }
+
+  /**
    * Starts an image of this format of {@code size} bytes, to be committed as {@code target}.
    *
    * @throws java.nio.file.FileAlreadyExistsException when the target exists and {@code overwrite} is false

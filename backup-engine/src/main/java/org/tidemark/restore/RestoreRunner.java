@@ -23,6 +23,8 @@ import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.backup.Progress;
 import org.tidemark.disk.DiskImageWriter;
+import org.tidemark.internal.DirectWrites;
+import org.tidemark.internal.FileSystemSpace;
 import org.tidemark.store.Publish;
 import org.tidemark.internal.Workers;
 import org.tidemark.xml.CheckpointXmlException;
@@ -114,12 +116,17 @@ public final class RestoreRunner {
       definition.ifPresentOrElse(d -> LOG.info("domain definition {} points at the restored images{}", domainXml,
           d.removedDisks().isEmpty() ? "" : "; left out, not restored: " + d.removedDisks()),
           () -> LOG.warn("the checkpoint {} was saved without its domain: no domain definition is written", head.checkpoint()));
+      requireSpace(request, plans);
       prepareOutputs(request, outputs(request, disks, definition.isPresent() ? Optional.of(domainXml) : Optional.empty()));
       progress.start("restore " + request.domain() + "/" + head.checkpoint(),
           plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
       List<RestoreResult.DiskResult> results = new ArrayList<>();
       for (RestorePlanner.DiskPlan plan : plans) {
-        results.add(restoreDisk(plan, readers, request, progress, staged));
+        try {
+          results.add(restoreDisk(plan, readers, request, progress, staged));
+        } catch (IOException e) {
+          throw FileSystemSpace.naming(e, imagePath(request.directory(), plan.disk(), request.format()));
+        }
       }
       if (definition.isPresent()) {
         staged.put(domainXml, writeDomainXml(definition.get().xml(), domainXml));
@@ -136,6 +143,34 @@ public final class RestoreRunner {
       for (ArchiveReader r : readers) {
         r.close();
       }
+    }
+  }
+
+  /**
+   * Refuses a restore whose images would not fit in the usable space of the output folder's file
+   * system, before anything is written: the sum over its disks of what each image takes on disk
+   * ({@link ImageFormat#bytesOnDisk}: the data a restore writes, not the virtual size: the images are
+   * sparse). Files it would replace are not counted as freed: they are replaced only once every
+   * image is complete.
+   *
+   * @throws InsufficientSpaceException naming the folder, its file system and both sizes
+   */
+  private static void requireSpace(RestoreRequest request, List<RestorePlanner.DiskPlan> plans) throws IOException {
+    long needed = 0;
+    StringBuilder perDisk = new StringBuilder();
+    for (RestorePlanner.DiskPlan p : plans) {
+      long n = request.format().bytesOnDisk(p.virtualSize(), p.dataBytes());
+      needed += n;
+      perDisk.append(perDisk.length() == 0 ? "" : ", ").append(p.disk()).append(' ')
+          .append(FileSystemSpace.bytes(n));
+    }
+    java.nio.file.FileStore store = FileSystemSpace.storeOf(request.directory());
+    long usable = store.getUsableSpace();
+    if (needed > usable) {
+      throw new InsufficientSpaceException(request.directory(), needed, usable, "not enough space for the restore: its "
+          + request.format() + " images take up to " + FileSystemSpace.bytes(needed) + " (" + perDisk + ") and the file"
+          + " system " + FileSystemSpace.describe(store) + " has " + FileSystemSpace.bytes(usable) + " usable; nothing"
+          + " was written");
     }
   }
 
