@@ -31,6 +31,11 @@ final class ImageFile {
     return holes.isHole(offset, length);
   }
 
+  /** What the file system tells of the file's holes and allocation. */
+  org.tidemark.internal.Holes holes() {
+    return holes;
+  }
+
   /** The file, as the caller named it. */
   Path path() {
     return path;

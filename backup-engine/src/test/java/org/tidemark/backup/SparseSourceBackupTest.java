@@ -88,4 +88,21 @@ class SparseSourceBackupTest {
     assertEquals(data, d.bytesRead(), "guest bytes read: the data qemu-img map reports, not the size " + size);
     assertTrue(d.bytesStored() <= data + (data >> 4), "bytes stored " + d.bytesStored() + " for " + data + " of random data");
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"sparse-1m/1", "sparse-64k-compressed/2", "chain-raw/3", "sparse-data-file/4", "extended-l2/5"})
+  void aFullBackupOfAQcow2DiskReadsNoneOfWhatQemuCallsZero(String kind) throws Exception {
+    Path img = org.tidemark.qcow2.HoleyImages.make(dir.resolve("images"), kind);
+    List<org.tidemark.disk.Extent> qemu = Qemu.zeroMap(img);
+    long data = qemu.stream().filter(e -> !e.zero()).mapToLong(org.tidemark.disk.Extent::length).sum();
+    long clustersWritten = Qemu.map(img).stream().filter(e -> !e.zero()).mapToLong(org.tidemark.disk.Extent::length).sum();
+    if (kind.startsWith("chain-raw")) { // the holes of the raw backing file read as zeros
+      assertTrue(data < (8L << 20), kind + ": " + data + " bytes of data in 32 MiB");
+    } else {
+      assertTrue(data < clustersWritten, kind + ": QEMU calls part of the written clusters zero (" + data + " of "
+          + clustersWritten + ")");
+    }
+    BackupResult.DiskResult d = fullBackup(img, "qcow2").disks().get(0);
+    assertEquals(data, d.bytesRead(), "guest bytes read: what qemu-img map says holds data and is not zero");
+  }
 }
