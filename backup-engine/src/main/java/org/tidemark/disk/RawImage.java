@@ -83,7 +83,7 @@ public final class RawImage implements DiskSource {
 
   /** The file's runs of data and holes over the whole disk: holes as zero extents. */
   @Override
-  public List<Extent> allocation() {
+  public List<Extent> allocation() throws IOException {
     return extents(0, size);
   }
 
@@ -92,9 +92,12 @@ public final class RawImage implements DiskSource {
    * order: a hole as a zero extent, data as a data extent; one data extent where the file system
    * does not tell.
    */
-  public List<Extent> extents(long from, long to) {
+  public List<Extent> extents(long from, long to) throws IOException {
     List<Extent> out = new ArrayList<>();
     for (Holes.Run r : holes.runs(Math.max(0, from), Math.min(size, to))) {
+      if (r.hole() && holes.noDataFrom(r.start()) && channel.size() < size) {
+        throw new IOException(path + ": the file ends at " + channel.size() + " (it shrank after it was opened)");
+      }
       out.add(new Extent(r.start(), r.end() - r.start(), r.hole()));
     }
     return out;

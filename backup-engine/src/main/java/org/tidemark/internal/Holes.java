@@ -137,6 +137,15 @@ public final class Holes implements Closeable {
     return out;
   }
 
+  /**
+   * Whether the file holds no data at or after {@code offset} (a hole to its end, or past its end):
+   * a reader that knows the file's size at open tells a trailing hole from a file cut since.
+   */
+  public boolean noDataFrom(long offset) {
+    Run r = runAt(offset);
+    return r.hole() && r.end() == Long.MAX_VALUE;
+  }
+
   /** The run that holds byte {@code offset}: from the kept runs, or asked of the file system. */
   private Run runAt(long offset) {
     if (libc == null || !works) {

@@ -26,7 +26,7 @@ import org.tidemark.qcow2.Qcow2Image.MapEntry;
 final class AllocationMap {
   private final ClusterMap clusters;
   private final DiskSource backing;
-  /** The holes of the file holding the data clusters. */
+  /** The holes of the external data file; null when the data clusters are in the image file. */
   private final Holes dataHoles;
   private final ImageFile file;
   private final Qcow2Header header;
@@ -121,7 +121,9 @@ final class AllocationMap {
         if (kind == ClusterMap.COMPRESSED) {
           e = new MapEntry(start, stop - start, depth, true, false, true, java.util.OptionalLong.empty());
         } else if (kind == ClusterMap.DATA && asksHoles()) {
-          for (Holes.Run r : dataHoles.runs(host, host + (stop - start))) {
+          List<Holes.Run> runs = dataHoles != null ? dataHoles.runs(host, host + (stop - start))
+              : file.runs(host, host + (stop - start), "data cluster of guest offset " + start + " at 0x" + Long.toHexString(host));
+          for (Holes.Run r : runs) {
             appendMap(out, new MapEntry(start + (r.start() - host), r.end() - r.start(), depth, true, r.hole(), true,
                 OptionalLong.of(r.start())));
           }

@@ -94,7 +94,7 @@ public final class Qcow2Image implements DiskSource {
       }
     }
     this.reader = new ClusterReader(file, clusters, header, data, backing);
-    this.allocationMap = new AllocationMap(clusters, backing, dataHoles == null ? file.holes() : dataHoles, file, header);
+    this.allocationMap = new AllocationMap(clusters, backing, dataHoles, file, header);
   }
 
   /**

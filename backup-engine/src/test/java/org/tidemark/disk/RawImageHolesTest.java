@@ -95,4 +95,20 @@ class RawImageHolesTest {
     }
     assertTrue(qemuMap(file).size() > 1, "the file has holes the fallback does not see");
   }
+
+  @Test
+  void aFileCutAfterItWasOpenedIsAnErrorNotAHole() throws Exception {
+    Path file = dir.resolve("cut.raw");
+    byte[] b = new byte[8 << 20];
+    new Random(12).nextBytes(b);
+    java.nio.file.Files.write(file, b);
+    try (RawImage raw = RawImage.open(file)) {
+      try (FileChannel ch = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+        ch.truncate(b.length / 2); // another process cuts the file
+      }
+      java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, raw::allocation);
+      assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("ends at " + b.length / 2),
+          e.getMessage());
+    }
+  }
 }
