@@ -69,12 +69,18 @@ class RawImageHolesTest {
     }
   }
 
+  /** A fully written file of random bytes; returns its bytes. */
+  private byte[] fullFile(Path file, int size, long seed) throws Exception {
+    byte[] b = new byte[size];
+    new Random(seed).nextBytes(b);
+    java.nio.file.Files.write(file, b);
+    return b;
+  }
+
   @Test
   void aFullyAllocatedFileCostsTwoQueriesHoweverItIsAsked() throws Exception {
     Path file = dir.resolve("full.raw");
-    byte[] b = new byte[16 << 20];
-    new Random(9).nextBytes(b);
-    java.nio.file.Files.write(file, b);
+    byte[] b = fullFile(file, 16 << 20, 9);
     try (RawImage raw = RawImage.open(file)) {
       for (long at = 0; at < b.length; at += 64 << 10) {
         assertEquals(List.of(new Extent(at, 64 << 10, false)), raw.extents(at, at + (64 << 10)));
@@ -99,9 +105,7 @@ class RawImageHolesTest {
   @Test
   void aFileCutAfterItWasOpenedIsAnErrorNotAHole() throws Exception {
     Path file = dir.resolve("cut.raw");
-    byte[] b = new byte[8 << 20];
-    new Random(12).nextBytes(b);
-    java.nio.file.Files.write(file, b);
+    byte[] b = fullFile(file, 8 << 20, 12);
     try (RawImage raw = RawImage.open(file)) {
       try (FileChannel ch = FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
         ch.truncate(b.length / 2); // another process cuts the file
