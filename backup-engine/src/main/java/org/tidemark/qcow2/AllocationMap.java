@@ -2,7 +2,11 @@ package org.tidemark.qcow2;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.OptionalLong;
 import org.tidemark.disk.DiskSource;
+import org.tidemark.disk.Extent;
+import org.tidemark.disk.RawImage;
+import org.tidemark.internal.Holes;
 import org.tidemark.qcow2.Qcow2Image.MapEntry;
 
 /**
@@ -11,17 +15,41 @@ import org.tidemark.qcow2.Qcow2Image.MapEntry;
  * of its backing file for those ranges only. The work follows the extents: a step per allocated
  * unit, a tight scan per run of empty L2 entries, a step per L1 entry without a table (or with a
  * table of zeros), and each layer of a chain asked about each guest byte at most once.
+ *
+ * <p>Holes in the file below data clusters are asked for where QEMU asks ({@link
+ * MetadataPreallocation}): there the parts of a data cluster that lie in a hole of the file holding
+ * it (the image file, or the external data file; past its end too) are reported as {@code "zero":
+ * true, "data": true} with their offset, as {@code qemu-img map} does, and read as zeros. A raw
+ * backing file's holes are always asked for, as QEMU does ({@code "zero": true, "data": false}).
+ * The file system's answers are whole runs and kept, so a data run costs a lookup, not a system call.
  */
 final class AllocationMap {
   private final ClusterMap clusters;
   private final DiskSource backing;
+  /** The holes of the external data file; null when the data clusters are in the image file. */
+  private final Holes dataHoles;
+  private final ImageFile file;
+  private final Qcow2Header header;
+  /** Whether QEMU would ask the file system about holes below data clusters; null until known. */
+  private Boolean asksHoles;
   /** Work counters for tests: guest bytes this layer's map was asked about, steps of its map. */
   private final java.util.concurrent.atomic.AtomicLong mapBytesAsked = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong mapSteps = new java.util.concurrent.atomic.AtomicLong();
 
-  AllocationMap(ClusterMap clusters, DiskSource backing) {
+  AllocationMap(ClusterMap clusters, DiskSource backing, Holes dataHoles, ImageFile file, Qcow2Header header) {
     this.clusters = clusters;
     this.backing = backing;
+    this.dataHoles = dataHoles;
+    this.file = file;
+    this.header = header;
+  }
+
+  /** Whether holes below data clusters are asked for: QEMU's metadata-preallocation rule, decided once. */
+  private synchronized boolean asksHoles() throws IOException {
+    if (asksHoles == null) {
+      asksHoles = MetadataPreallocation.detect(file, header);
+    }
+    return asksHoles;
   }
 
   /**
@@ -92,6 +120,15 @@ final class AllocationMap {
         MapEntry e;
         if (kind == ClusterMap.COMPRESSED) {
           e = new MapEntry(start, stop - start, depth, true, false, true, java.util.OptionalLong.empty());
+        } else if (kind == ClusterMap.DATA && asksHoles()) {
+          List<Holes.Run> runs = dataHoles != null ? dataHoles.runs(host, host + (stop - start))
+              : file.runs(host, host + (stop - start), "data cluster of guest offset " + start + " at 0x" + Long.toHexString(host));
+          for (Holes.Run r : runs) {
+            appendMap(out, new MapEntry(start + (r.start() - host), r.end() - r.start(), depth, true, r.hole(), true,
+                OptionalLong.of(r.start())));
+          }
+          u++;
+          continue;
         } else if (kind == ClusterMap.DATA) {
           e = new MapEntry(start, stop - start, depth, true, false, true, java.util.OptionalLong.of(host));
         } else {
@@ -113,6 +150,10 @@ final class AllocationMap {
     if (backing instanceof Qcow2Image q) {
       if (backed > from) {
         q.allocationMap().map(from, backed, depth + 1, out);
+      }
+    } else if (backing instanceof RawImage raw && backed > from) { // its holes read as zeros, as QEMU asks them
+      for (Extent x : raw.extents(from, backed)) {
+        appendMap(out, new MapEntry(x.offset(), x.length(), depth + 1, true, x.zero(), !x.zero(), OptionalLong.of(x.offset())));
       }
     } else if (backing != null && backed > from) {
       appendMap(out, new MapEntry(from, backed - from, depth + 1, true, false, true, java.util.OptionalLong.of(from)));

@@ -31,6 +31,26 @@ final class ImageFile {
     return holes.isHole(offset, length);
   }
 
+  /**
+   * The runs of data and holes of the file's bytes {@code [offset, end)} ({@link
+   * org.tidemark.internal.Holes#runs}), refusing a file cut after it was opened: where no data
+   * follows, the file's present size is compared with its size at open.
+   */
+  java.util.List<org.tidemark.internal.Holes.Run> runs(long offset, long end, String what) throws IOException {
+    java.util.List<org.tidemark.internal.Holes.Run> runs = holes.runs(offset, end);
+    org.tidemark.internal.Holes.Run last = runs.get(runs.size() - 1);
+    if (last.hole() && holes.noDataFrom(last.start()) && channel.size() < size) {
+      throw new CorruptImageException(path, what + ": the file ends at " + channel.size()
+          + " (it was cut after it was opened?)");
+    }
+    return runs;
+  }
+
+  /** What the file system tells of the file's holes and allocation. */
+  org.tidemark.internal.Holes holes() {
+    return holes;
+  }
+
   /** The file, as the caller named it. */
   Path path() {
     return path;

@@ -57,6 +57,8 @@ public final class Qcow2Image implements DiskSource {
   private final Path dataPath;
   /** The external data file's channel; null without one. */
   private final FileChannel data;
+  /** The holes of the external data file; null without one. */
+  private final org.tidemark.internal.Holes dataHoles;
   private final ClusterReader reader;
   private final AllocationMap allocationMap;
 
@@ -78,10 +80,12 @@ public final class Qcow2Image implements DiskSource {
     if (header.dataFileName == null) {
       dataPath = path;
       data = null;
+      dataHoles = null;
     } else {
       try {
         dataPath = BackingFiles.resolve(path, header.dataFileName, "external data file");
         data = BackingFiles.openDataFile(path, header.dataFileName, dataPath, policy, root);
+        dataHoles = org.tidemark.internal.Holes.of(dataPath);
       } catch (IOException | RuntimeException e) {
         if (backing != null) {
           backing.close();
@@ -90,7 +94,7 @@ public final class Qcow2Image implements DiskSource {
       }
     }
     this.reader = new ClusterReader(file, clusters, header, data, backing);
-    this.allocationMap = new AllocationMap(clusters, backing);
+    this.allocationMap = new AllocationMap(clusters, backing, dataHoles, file, header);
   }
 
   /**
@@ -309,11 +313,16 @@ public final class Qcow2Image implements DiskSource {
     return bitmaps.dirtyExtents(b);
   }
 
+  /**
+   * The allocation map as a backup reads it: what QEMU reads as zeros (its map's {@code zero}
+   * flag: unallocated and zero clusters, and the parts of data clusters in holes of the file where
+   * QEMU asks the file system, see {@link #mapEntries}) is a zero extent; the rest is data.
+   */
   @Override
   public List<Extent> allocation() throws IOException {
     List<Extent> out = new ArrayList<>();
     for (MapEntry e : mapEntries()) {
-      Extent x = new Extent(e.start(), e.length(), !e.data());
+      Extent x = new Extent(e.start(), e.length(), e.zero());
       if (!out.isEmpty() && out.get(out.size() - 1).end() == x.offset() && out.get(out.size() - 1).zero() == x.zero()) {
         Extent last = out.remove(out.size() - 1);
         x = new Extent(last.offset(), last.length() + x.length(), x.zero());
@@ -364,6 +373,11 @@ public final class Qcow2Image implements DiskSource {
     return allocationMap.mapSteps();
   }
 
+  /** System calls asked of the file system about this layer's holes so far (for tests). */
+  long holeQueries() {
+    return file.holes().calls() + (dataHoles == null ? 0 : dataHoles.calls());
+  }
+
   /** L2 tables read from the file so far (cache misses). */
   long l2Loads() {
     return clusters.l2Loads();
@@ -385,6 +399,7 @@ public final class Qcow2Image implements DiskSource {
       file.close();
       if (data != null) {
         data.close();
+        dataHoles.close();
       }
     } finally {
       if (backing != null) {

@@ -294,7 +294,7 @@ class Qcow2ImageWriterTest {
         f.read(expected, x.offset);
         assertArrayEquals(expected.array(), back.array(), "at " + x.offset);
       }
-      assertEquals(Qemu.map(img), q.allocation());
+      assertEquals(Qemu.zeroMap(img), q.allocation());
     }
     System.out.printf("1 TiB image with %d bytes of data: %d bytes on disk%n", data, fileSize);
   }
@@ -321,7 +321,7 @@ class Qcow2ImageWriterTest {
       ByteBuffer back = ByteBuffer.allocate(b.length);
       q.readFully(size - b.length, back);
       assertArrayEquals(b, back.array());
-      assertEquals(Qemu.map(img), q.allocation());
+      assertEquals(Qemu.zeroMap(img), q.allocation());
     }
   }
 
@@ -366,7 +366,9 @@ class Qcow2ImageWriterTest {
     try (Qcow2Image q = Qcow2Image.open(img)) {
       assertEquals(3, q.version());
       assertEquals(model.bytes.length, q.virtualSize());
-      assertEquals(model.map(), q.allocation(), "our reader's map");
+      // the reader's allocation is what QEMU reads as zeros: the unwritten parts of a written cluster too,
+      // where QEMU asks the file system about them
+      assertEquals(model.bytes.length == 0 ? List.of() : Qemu.zeroMap(img), q.allocation(), "our reader's map");
       byte[] back = new byte[model.bytes.length];
       q.readFully(0, ByteBuffer.wrap(back));
       assertArrayEquals(sha256(model.bytes), sha256(back), "our reader's guest hash");

@@ -44,10 +44,22 @@ public final class Qemu {
 
   /** qemu-img map's view: extents that hold data (true) or read as zeros (false), merged. */
   public static List<Extent> map(Path image) throws Exception {
+    return map(image, false);
+  }
+
+  /**
+   * qemu-img map's view of what reads as zeros: its {@code "zero"} flag, which the parts of a data
+   * cluster lying in a hole of the file have too, where QEMU asks about them; merged.
+   */
+  public static List<Extent> zeroMap(Path image) throws Exception {
+    return map(image, true);
+  }
+
+  private static List<Extent> map(Path image, boolean byZeroFlag) throws Exception {
     JsonNode map = JSON.readTree(run("qemu-img", "map", "--output=json", "-f", "qcow2", image.toString()));
     List<Extent> out = new ArrayList<>();
     for (JsonNode e : map) {
-      boolean zero = !e.get("data").asBoolean();
+      boolean zero = byZeroFlag ? e.get("zero").asBoolean() : !e.get("data").asBoolean();
       add(out, new Extent(e.get("start").asLong(), e.get("length").asLong(), zero));
     }
     return out;

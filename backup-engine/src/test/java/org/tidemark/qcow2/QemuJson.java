@@ -17,9 +17,12 @@ public final class QemuJson {
 
   /**
    * The runs of a {@code qemu-img map --output=json} document (QEMU's or Tidemark's), merged where
-   * they touch, are of one kind and continue in the file. qemu-img asks the file system (SEEK_HOLE)
-   * about the host ranges of data clusters and says zero: true for a hole; Tidemark's reader does not
-   * look below the qcow2 layer, so data runs are taken with zero: false (docs/qcow2.md).
+   * they touch, are of one kind and continue in the file. Where qemu-img asks the file system
+   * (SEEK_HOLE) about the host ranges of data clusters, it says zero: true for a hole; those holes
+   * belong to the file as it lies on a file system, not to the image (a copy of the corpus can have
+   * others than the file had when QEMU's JSON was written), so data runs are taken with zero: false
+   * on both sides here; the zero flag of data runs is compared live, against qemu-img on the same
+   * file, by Qcow2ImageQemuTest and Qcow2HolesQemuTest (docs/qcow2.md).
    */
   public static List<Run> mapRuns(JsonNode map) {
     List<Run> out = new ArrayList<>();
@@ -36,7 +39,8 @@ public final class QemuJson {
   public static List<Run> mapRuns(Qcow2Image q) throws java.io.IOException {
     List<Run> out = new ArrayList<>();
     for (Qcow2Image.MapEntry e : q.mapEntries()) {
-      add(out, new Run(e.start(), e.length(), e.depth(), e.present(), e.zero(), e.data(), e.offset().orElse(-1)));
+      add(out, new Run(e.start(), e.length(), e.depth(), e.present(), e.zero() && !e.data(), e.data(),
+          e.offset().orElse(-1)));
     }
     return out;
   }
