@@ -104,7 +104,8 @@ public final class BackupRunner {
       List<String> warnings = new ArrayList<>();
       BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request, warnings),
           request.knownCheckpoints());
-      BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),
+      BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(),
+          request.copyMode() == BackupRequest.CopyMode.FULL,
           name -> openOnce(open, request, name));
       LOG.info("backup of {}/{}: {}", domain, request.checkpoint().name(), plan.isIncremental()
           ? "incremental since " + plan.base().orElseThrow().checkpoint().name() : "full");

@@ -23,7 +23,6 @@ import org.libvirt.Domain;
 import org.libvirt.DomainCheckpoint;
 import org.libvirt.LibvirtException;
 import org.tidemark.archive.Codec;
-import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLock;
 import org.tidemark.backup.BackupRequest;
@@ -208,10 +207,11 @@ public final class LiveBackupRunner {
         Map<String, Checkpoint> others = new HashMap<>(known);
         others.remove(name);
         disks.forEach(d -> exports.put(d, job.endpoint(d).uri()));
-        BackupRequest request = new BackupRequest(y, CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8), others,
-            disk -> open(job, disk, jobBase.map(known::get), brokenBase.map(known::get), options.connections()),
-            options.excluded(), options.full(),
-            options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
+        BackupRequest request = BackupRequest.builder(y,
+            disk -> open(job, disk, jobBase.map(known::get), brokenBase.map(known::get), options.connections()))
+            .knownCheckpoints(others).exclude(options.excluded())
+            .copyMode(options.full() ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE)
+            .codec(options.codec()).toolVersion(options.toolVersion()).build();
         BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
