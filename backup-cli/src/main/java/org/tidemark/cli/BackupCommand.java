@@ -194,7 +194,7 @@ final class BackupCommand implements Callable<Integer> {
     files.startHostValidation();
     BackupResult result;
     try {
-      result = new BackupRunner(Repository.at(repo), java.time.Duration.ofSeconds(lockWaitSeconds)).run(request, TerminalProgress.forOptions(output),
+      result = new BackupRunner(Repository.at(repo), EngineSettings.options(java.time.Duration.ofSeconds(lockWaitSeconds))).run(request, TerminalProgress.forOptions(output),
           files::awaitHostValidation);
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses

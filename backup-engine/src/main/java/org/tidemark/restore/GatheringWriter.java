@@ -26,7 +26,7 @@ final class GatheringWriter {
   /** The most bytes one gathered write holds. */
   static final int STAGE = 8 << 20;
 
-  private final DiskImageWriter out;
+  private final RestoreTarget.DiskOutput out;
   private ByteBuffer stage;
   /** Guest offset of the pending run, -1 when nothing is pending. */
   private long start = -1;
@@ -35,7 +35,7 @@ final class GatheringWriter {
   private ByteBuffer single;
   private Runnable singleRelease;
 
-  GatheringWriter(DiskImageWriter out) {
+  GatheringWriter(RestoreTarget.DiskOutput out) {
     this.out = out;
   }
 

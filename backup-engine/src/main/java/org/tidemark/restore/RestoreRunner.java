@@ -28,7 +28,10 @@ import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
-import org.tidemark.backup.Progress;
+import org.tidemark.engine.Cancellation;
+import org.tidemark.engine.CancelledException;
+import org.tidemark.engine.EngineOptions;
+import org.tidemark.engine.Progress;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.store.Publish;
@@ -74,10 +77,17 @@ public final class RestoreRunner {
   /** New UUIDs and MAC addresses of a renamed definition. */
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private final Repository repository;
+  private final EngineOptions options;
 
-  /** A runner reading from {@code repository}. */
+  /** A runner reading from {@code repository} with {@link EngineOptions#defaults()}. */
   public RestoreRunner(Repository repository) {
-    this.repository = repository;
+    this(repository, EngineOptions.defaults());
+  }
+
+  /** A runner reading from {@code repository} as {@code options} say (workers or executor, direct I/O). */
+  public RestoreRunner(Repository repository, EngineOptions options) {
+    this.repository = java.util.Objects.requireNonNull(repository, "repository");
+    this.options = java.util.Objects.requireNonNull(options, "options");
   }
 
   /** The file a disk is restored to as a raw image: {@code DISK.raw}. */
@@ -99,15 +109,31 @@ public final class RestoreRunner {
   }
 
   /**
-   * Restores what {@code request} names.
+   * Restores what {@code request} names into its folder ({@link RestoreTarget#folder}).
    *
    * @throws ArchiveException when the chain is incomplete or an archive is corrupt
    * @throws FileAlreadyExistsException when an output exists and overwriting was not asked for
    */
   public RestoreResult run(RestoreRequest request, Progress progress) throws IOException {
+    return run(request, new FolderTarget(request.directory(), request.overwrite(), options.directIo()), progress,
+        Cancellation.none());
+  }
+
+  /**
+   * Restores what {@code request} names to {@code target} (the request's directory and overwrite
+   * flag are then unused), unless {@code cancellation} is cancelled first: it is checked between
+   * chunks, and a cancelled restore abandons every output ({@link RestoreTarget#abandon()}).
+   *
+   * @throws CancelledException when cancelled: none of the outputs is left
+   * @throws ArchiveException when the chain is incomplete or an archive is corrupt
+   * @throws FileAlreadyExistsException when an output exists and the target may not replace it
+   */
+  public RestoreResult run(RestoreRequest request, RestoreTarget target, Progress progress, Cancellation cancellation)
+      throws IOException {
     Instant started = Instant.now();
     List<StoredBackup> chain = repository.chain(request.domain(), request.checkpoint());
     StoredBackup head = chain.get(0);
+    String operation = "restore of " + request.domain() + "/" + head.checkpoint();
     LOG.info("restoring {}/{} from a chain of {} archives: {}", request.domain(), head.checkpoint(), chain.size(),
         chain.stream().map(b -> b.path().getFileName().toString()).toList());
     List<String> disks = head.manifest().disks().stream().map(DiskManifest::name)
@@ -116,9 +142,10 @@ public final class RestoreRunner {
       throw new ArchiveException(head.path(), "the backup has no disk '" + request.disk().orElse("") + "' (disks: "
           + head.manifest().disks().stream().map(DiskManifest::name).toList() + ")");
     }
-    Path domainXml = domainXmlPath(request.directory(), request.newName().orElse(request.domain()));
+    String definitionName = request.newName().orElse(request.domain());
+    Optional<Path> domainXml = target.definition(definitionName);
     List<ArchiveReader> readers = new ArrayList<>();
-    Map<Path, Path> staged = new LinkedHashMap<>(); // target -> complete file under a temporary name
+    boolean published = false;
     try {
       List<RestorePlanner.Layer> layers = new ArrayList<>();
       for (StoredBackup b : chain) {
@@ -131,28 +158,35 @@ public final class RestoreRunner {
       for (String disk : disks) {
         plans.add(RestorePlanner.plan(disk, layers));
       }
-      Optional<DomainRewriter.Rewritten> definition = definition(head.path(), readers.get(0), request, disks);
-      definition.ifPresentOrElse(d -> LOG.info("domain definition {} points at the restored images{}", domainXml,
-          d.removedDisks().isEmpty() ? "" : "; left out, not restored: " + d.removedDisks()),
-          () -> LOG.warn("the checkpoint {} was saved without its domain: no domain definition is written", head.checkpoint()));
-      prepareOutputs(request, outputs(request, disks, definition.isPresent() ? Optional.of(domainXml) : Optional.empty()));
+      Optional<DomainRewriter.Rewritten> definition = domainXml.isEmpty() ? Optional.empty()
+          : definition(head.path(), readers.get(0), request, target, disks);
+      if (domainXml.isPresent()) {
+        definition.ifPresentOrElse(d -> LOG.info("domain definition {} points at the restored images{}", domainXml.get(),
+            d.removedDisks().isEmpty() ? "" : "; left out, not restored: " + d.removedDisks()),
+            () -> LOG.warn("the checkpoint {} was saved without its domain: no domain definition is written",
+                head.checkpoint()));
+      }
+      target.prepare(disks, request.format(), definition.map(d -> definitionName));
       progress.start("restore " + request.domain() + "/" + head.checkpoint(),
           plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
       List<RestoreResult.DiskResult> results = new ArrayList<>();
       for (RestorePlanner.DiskPlan plan : plans) {
-        results.add(restoreDisk(plan, readers, request, progress, staged));
+        progress.item(plan.disk(), plan.dataBytes());
+        results.add(restoreDisk(plan, readers, request.format(), target, new Run(progress, cancellation, operation)));
       }
+      cancellation.check(operation);
       if (definition.isPresent()) {
-        staged.put(domainXml, writeDomainXml(definition.get().xml(), domainXml));
+        target.writeDefinition(definitionName, definition.get().xml());
       }
-      publishAll(staged, request.overwrite());
+      target.publish();
+      published = true;
       List<Path> paths = chain.stream().map(StoredBackup::path).toList();
-      return new RestoreResult(head.checkpoint(), paths, results, definition.map(d -> domainXml),
+      return new RestoreResult(head.checkpoint(), paths, results, definition.flatMap(d -> domainXml),
           definition.map(DomainRewriter.Rewritten::removedDisks).orElse(List.of()), Duration.between(started, Instant.now()));
     } finally {
       progress.finish();
-      for (Path temp : staged.values()) {
-        Publish.discard(temp); // none left once published
+      if (!published) {
+        target.abandon();
       }
       for (ArchiveReader r : readers) {
         r.close();
@@ -160,59 +194,8 @@ public final class RestoreRunner {
     }
   }
 
-  /**
-   * Refuses existing outputs (unless overwriting), creates the output folder and removes the
-   * temporary files a killed restore left there ({@code .NAME.tmp-RANDOM}).
-   */
-  private static void prepareOutputs(RestoreRequest request, List<Path> outputs) throws IOException {
-    if (!request.overwrite()) {
-      for (Path p : outputs) {
-        if (Files.exists(p)) {
-          throw new FileAlreadyExistsException(p.toString(), null, "exists (use --force to overwrite)");
-        }
-      }
-    }
-    Files.createDirectories(request.directory());
-    for (Path p : outputs) {
-      for (Path leftover : Publish.leftoversOf(p)) {
-        Files.deleteIfExists(leftover);
-        LOG.warn("removed {}, left by a restore that did not finish", leftover);
-      }
-    }
-  }
-
-  /**
-   * Gives every complete output its name, the domain definition last. Without overwrite, a
-   * failure (a file that appeared meanwhile) removes the outputs this call already named, so the
-   * restore leaves nothing; with overwrite, the files it replaced are gone.
-   */
-  private static void publishAll(Map<Path, Path> staged, boolean overwrite) throws IOException {
-    List<Path> published = new ArrayList<>();
-    try {
-      for (Map.Entry<Path, Path> e : staged.entrySet()) {
-        Publish.publish(e.getValue(), e.getKey(), overwrite);
-        published.add(e.getKey());
-      }
-    } catch (IOException | RuntimeException e) {
-      if (!overwrite) {
-        for (Path p : published) {
-          try {
-            Files.deleteIfExists(p);
-          } catch (IOException suppressed) {
-            e.addSuppressed(suppressed);
-          }
-        }
-      }
-      throw e;
-    }
-  }
-
-  private static List<Path> outputs(RestoreRequest request, List<String> disks, Optional<Path> domainXml) {
-    List<Path> out = new ArrayList<>();
-    disks.forEach(d -> out.add(imagePath(request.directory(), d, request.format())));
-    domainXml.ifPresent(out::add);
-    return out;
-  }
+  /** Whom one restore tells, and what stops it. */
+  private record Run(Progress progress, Cancellation cancellation, String operation) {}
 
   /**
    * The domain definition of the newest archive's checkpoint, rewritten to point at the images
@@ -221,10 +204,9 @@ public final class RestoreRunner {
    * be read stops the restore with nothing written.
    */
   private static Optional<DomainRewriter.Rewritten> definition(Path archive, ArchiveReader newest, RestoreRequest request,
-      List<String> disks) throws ArchiveException {
-    Path directory = request.directory().toAbsolutePath().normalize();
+      RestoreTarget target, List<String> disks) throws ArchiveException {
     List<DomainRewriter.RestoredDisk> images = disks.stream().map(d -> new DomainRewriter.RestoredDisk(d,
-        imagePath(directory, d, request.format()), request.format().extension())).toList();
+        target.location(d, request.format()), request.format().extension())).toList();
     try {
       Optional<DomainRewriter.Rewritten> d =
           DomainRewriter.rewrite(newest.checkpointXml(), "checkpoint.xml", images, request.newName(), RANDOM);
@@ -239,24 +221,22 @@ public final class RestoreRunner {
   }
 
   /**
-   * Writes one disk's image complete under its temporary name beside its target ({@link
-   * DiskImageWriter#finish()}), recorded in {@code staged} (target to temporary file) for {@link
-   * #publishAll}.
+   * Writes one disk's output complete ({@link RestoreTarget.DiskOutput#complete()}); the target
+   * makes it visible with the others ({@link RestoreTarget#publish()}).
    */
-  private static RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
-      RestoreRequest request, Progress progress, Map<Path, Path> staged) throws IOException {
-    Path image = imagePath(request.directory(), plan.disk(), request.format());
+  private RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
+      ImageFormat format, RestoreTarget target, Run run) throws IOException {
+    Path image = target.location(plan.disk(), format);
     int largest = plan.pieces().stream().filter(p -> !p.zero()).mapToInt(p -> p.chunk().rawLength()).max().orElse(1);
     List<RestorePlanner.ChunkRead> reads = plan.reads(Math.max(1, HELD_BYTES / largest));
     long chunks = reads.stream().map(r -> List.of(r.source(), r.chunk().dataOffset())).distinct().count();
     LOG.info("restoring disk {} ({} bytes of data from {} chunks, {} reads) to {} ({})", plan.disk(), plan.dataBytes(),
-        chunks, reads.size(), image, request.format());
-    try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
-      copyChunks(reads, largest, readers, out, progress);
-      staged.put(image, out.finish());
+        chunks, reads.size(), image, format);
+    try (RestoreTarget.DiskOutput out = target.open(plan.disk(), plan.virtualSize(), format)) {
+      copyChunks(reads, largest, readers, out, run);
+      out.complete();
     }
-    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
-        request.format());
+    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks, format);
   }
 
   /**
@@ -278,8 +258,8 @@ public final class RestoreRunner {
    * the one a gathered write may still point into, a restore has at most 26 buffers of 4 MiB chunks
    * (104 MiB) or 14 of 16 MiB ones, however long the chain. The first failure stops the rest.
    */
-  private static void copyChunks(List<RestorePlanner.ChunkRead> reads, int bufferSize, List<ArchiveReader> readers,
-      DiskImageWriter out, Progress progress) throws IOException {
+  private void copyChunks(List<RestorePlanner.ChunkRead> reads, int bufferSize, List<ArchiveReader> readers,
+      RestoreTarget.DiskOutput out, Run run) throws IOException {
     List<Slot> slots = new ArrayList<>();
     for (int i = 0; i < reads.size(); i++) {
       for (RestorePiece piece : reads.get(i).pieces()) {
@@ -290,11 +270,13 @@ public final class RestoreRunner {
     Decoding[] decodings = new Decoding[reads.size()];
     ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     GatheringWriter writer = new GatheringWriter(out);
-    ExecutorService pool = Workers.pool("tidemark-restore", Workers.count(reads.size()));
+    Workers.Pool pool = Workers.pool("tidemark-restore", Workers.count(options.workers(), reads.size()),
+        options.executor());
     try {
       int submitted = 0;
       int frontier = 0; // the newest read the writer has reached (reads are in order of first need)
       for (Slot slot : slots) {
+        run.cancellation().check(run.operation());
         frontier = Math.max(frontier, slot.read());
         for (; submitted < reads.size() && submitted <= frontier + IN_FLIGHT; submitted++) {
           RestorePlanner.ChunkRead read = reads.get(submitted);
@@ -313,11 +295,11 @@ public final class RestoreRunner {
             free.add(d.buffer());
           }
         });
-        progress.advance(piece.length());
+        run.progress().advance(piece.length());
       }
       writer.flush();
     } finally {
-      pool.shutdownNow();
+      pool.close();
     }
   }
 
@@ -348,20 +330,5 @@ public final class RestoreRunner {
     boolean pieceWritten() {
       return --unwritten == 0;
     }
-  }
-
-  /** Writes the domain definition under a temporary name beside {@code target}; returns that name. */
-  private static Path writeDomainXml(String domain, Path target) throws IOException {
-    Path temp = Publish.tempFor(target);
-    try {
-      Files.writeString(temp, domain, StandardCharsets.UTF_8);
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-    } catch (IOException | RuntimeException e) {
-      Publish.discard(temp);
-      throw e;
-    }
-    return temp;
   }
 }

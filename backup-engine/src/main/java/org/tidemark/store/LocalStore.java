@@ -48,14 +48,24 @@ import org.tidemark.internal.FileKinds;
  */
 public final class LocalStore implements ArchiveStore {
   private final Path root;
+  private final boolean directWrites;
 
-  private LocalStore(Path root) {
+  private LocalStore(Path root, boolean directWrites) {
     this.root = root;
+    this.directWrites = directWrites;
   }
 
-  /** The store rooted at {@code root} (created on the first output if it does not exist). */
+  /**
+   * The store rooted at {@code root} (created on the first output if it does not exist), writing
+   * around the page cache where the file system allows it.
+   */
   public static LocalStore at(Path root) {
-    return new LocalStore(root);
+    return new LocalStore(root, true);
+  }
+
+  /** This store, writing its outputs around the page cache ({@code true}) or through it. */
+  public LocalStore withDirectWrites(boolean direct) {
+    return new LocalStore(root, direct);
   }
 
   /** The root folder. */
@@ -124,15 +134,17 @@ public final class LocalStore implements ArchiveStore {
   public StoreOutput createOutput(String name) throws IOException {
     Path target = locate(name);
     Files.createDirectories(target.getParent());
-    return createFile(target);
+    return createFile(target, directWrites);
   }
 
   /**
    * A pending output to be committed as {@code target}, whose folder exists, whatever store it is in.
    *
+   * Written around the page cache where the file system allows it when {@code direct}.
+   *
    * @throws FileAlreadyExistsException when {@code target} exists
    */
-  public static StoreOutput createFile(Path target) throws IOException {
+  public static StoreOutput createFile(Path target, boolean direct) throws IOException {
     if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(target.toString(), null, "exists already");
     }
@@ -145,7 +157,7 @@ public final class LocalStore implements ArchiveStore {
       throw e;
     }
     try {
-      return new FileOutput(target, temp, channel, DirectWrites.open(temp, channel, new EarlyWriteback(channel)));
+      return new FileOutput(target, temp, channel, DirectWrites.open(temp, channel, new EarlyWriteback(channel), direct));
     } catch (RuntimeException e) {
       Publish.closeAndDiscard(channel, temp);
       throw e;

@@ -136,11 +136,22 @@ public final class LiveBackupRunner {
 
   private final Repository repository;
   private final Connect connection;
+  private final org.tidemark.engine.EngineOptions engine;
 
   /** A runner writing into {@code repository}, talking to libvirt over {@code connection}. */
   public LiveBackupRunner(Repository repository, Connect connection) {
+    this(repository, connection, org.tidemark.engine.EngineOptions.defaults());
+  }
+
+  /**
+   * A runner writing into {@code repository}, talking to libvirt over {@code connection}, running
+   * the engine as {@code engine} says (workers or executor, direct I/O); the lock wait is {@link
+   * Options#lockWait()}.
+   */
+  public LiveBackupRunner(Repository repository, Connect connection, org.tidemark.engine.EngineOptions engine) {
     this.repository = repository;
     this.connection = connection;
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
   }
 
   /**
@@ -212,7 +223,7 @@ public final class LiveBackupRunner {
             .knownCheckpoints(others).exclude(options.excluded())
             .copyMode(options.full() ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE)
             .codec(options.codec()).toolVersion(options.toolVersion()).build();
-        BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
+        BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
         return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced);
