@@ -321,7 +321,7 @@ public final class Chains {
    */
   private ArchiveException missing(String message) {
     if (scan.unreadable().isEmpty()) {
-      return new ArchiveException(dir, message);
+      return new UnknownPointException(dir, message);
     }
     return new ArchiveCorruptException(dir, message + unreadable());
   }
