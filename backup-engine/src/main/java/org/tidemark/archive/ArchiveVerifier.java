@@ -80,7 +80,7 @@ public final class ArchiveVerifier {
             r.readChunk(c, buffers.get().clear());
             return null;
           } catch (ArchiveCorruptException e) {
-            return Finding.at(archive, c.disk(), c.offset(), Finding.of(e).problem());
+            return Finding.of(e); // names the chunk's disk and guest offset
           }
         }));
       }
