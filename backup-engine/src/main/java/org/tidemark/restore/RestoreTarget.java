@@ -89,6 +89,25 @@ public interface RestoreTarget {
     default void close() throws IOException {}
 
     /**
+     * An output writing a new sparse file {@code file} of {@code size} bytes (it reads as zeros
+     * until written), forced by {@link #complete()}.
+     *
+     * @throws java.nio.file.FileAlreadyExistsException when {@code file} exists
+     */
+    static DiskOutput newFile(Path file, long size) throws IOException {
+      FileChannel channel = FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+          java.nio.file.StandardOpenOption.WRITE);
+      try (java.io.RandomAccessFile sizer = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+        sizer.setLength(size);
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        java.nio.file.Files.deleteIfExists(file);
+        throw e;
+      }
+      return of(channel);
+    }
+
+    /**
      * An output writing to {@code channel} at the guest offsets (a file or a block device open
      * for writing), forced by {@link #complete()} and closed by {@link #close()}.
      */
