@@ -23,7 +23,8 @@ import org.tidemark.xml.CheckpointXml;
 import org.tidemark.xml.CheckpointXmlException;
 
 /**
- * The code of docs/library-guide.md, compiled and run by the tests: read a checkpoint, back up
+ * A small library example, compiled and run by the tests (the guide's is org.tidemark.vendor.VendorProgram in
+ * backup-engine): read a checkpoint, back up
  * its disks, verify the archive, restore it.
  */
 public final class LibraryExample {
