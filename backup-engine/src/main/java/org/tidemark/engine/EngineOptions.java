@@ -42,7 +42,7 @@ public final class EngineOptions {
     return new Builder();
   }
 
-  /** How many chunks are read and coded at once (at least 1). */
+  /** How many threads the engine starts per operation when no {@link #executor()} is given (at least 1). */
   public int workers() {
     return workers;
   }
@@ -85,8 +85,8 @@ public final class EngineOptions {
     private Builder() {}
 
     /**
-     * How many chunks are read and coded at once (default: twice the cores); with {@link
-     * #executor}, at most this many tasks of one operation are queued on it.
+     * How many threads the engine starts per operation to read and code chunks (default: twice
+     * the cores); with {@link #executor}, the executor decides how many run at once.
      *
      * @throws IllegalArgumentException when below 1
      */

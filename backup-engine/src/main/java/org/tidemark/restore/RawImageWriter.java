@@ -71,6 +71,7 @@ public final class RawImageWriter implements DiskImageWriter {
    * page cache where the file system allows it only when {@code direct}.
    *
    * @throws FileAlreadyExistsException when the target exists and {@code overwrite} is false
+   * @throws ImageTooLargeException when the file system does not take a file of {@code size} bytes
    */
   public static RawImageWriter create(Path target, long size, boolean overwrite, boolean direct) throws IOException {
     if (!overwrite && Files.exists(target)) {
@@ -83,7 +84,7 @@ public final class RawImageWriter implements DiskImageWriter {
     } catch (IOException e) {
       org.tidemark.store.Publish.closeAndDiscard(ch, temp);
       // EFBIG ("File too large") names no file: say which, how large, and what else works
-      throw new java.nio.file.FileSystemException(target.toString(), null, "cannot be made " + size + " bytes long ("
+      throw new ImageTooLargeException(target.toString(), size, "cannot be made " + size + " bytes long ("
           + e.getMessage() + "): the file system there does not take a raw image that large; restore it as"
           + " qcow2, or onto another file system");
     }

@@ -93,7 +93,7 @@ class EngineOptionsTest {
   }
 
   /** Counts the progress it is told, per item. */
-  private static final class Recorder implements Progress {
+  private static class Recorder implements Progress {
     final Map<String, Long> announced = new LinkedHashMap<>();
     final Map<String, Long> advanced = new LinkedHashMap<>();
     long total;
@@ -163,20 +163,13 @@ class EngineOptionsTest {
     assertArrayEquals(vdb.bytes, Files.readAllBytes(out.resolve("vdb.raw")));
   }
 
-  /** Cancels {@code token} once {@code after} bytes of the second item are done. */
+  /** A recorder that cancels {@code token} once {@code after} bytes of {@code item} are done. */
   private static Progress cancelling(Cancellation token, String item, long after) {
-    return new Progress() {
-      String current;
-      long done;
-
-      @Override
-      public void item(String name, long totalBytes) {
-        current = name;
-      }
-
+    return new Recorder() {
       @Override
       public void advance(long bytes) {
-        if (current.equals(item) && (done += bytes) >= after) {
+        super.advance(bytes);
+        if (advanced.getOrDefault(item, 0L) >= after) {
           token.cancel();
         }
       }
