@@ -82,6 +82,13 @@ class EngineOptionsTest {
     return BackupRequest.builder(y, d -> d.equals("vda") ? vda : vdb).codec(Codec.DEFLATE).chunkSize(CLUSTER).build();
   }
 
+  /** A repository holding a full backup (cp1) of the two disks. */
+  private Repository backedUp(MemoryDisk vda, MemoryDisk vdb) throws IOException {
+    Repository repo = Repository.at(dir.resolve("repo"));
+    new BackupRunner(repo).run(request(checkpoint("cp1"), vda, vdb), Progress.NONE);
+    return repo;
+  }
+
   /** Every file under {@code root}, hidden ones included (pending outputs are hidden). */
   private static List<Path> files(Path root) throws IOException {
     if (!Files.exists(root)) {
@@ -193,10 +200,7 @@ class EngineOptionsTest {
 
   @Test
   void aCancelledRestoreLeavesNoneOfItsOutputs() throws Exception {
-    MemoryDisk vda = randomDisk(5, 40);
-    MemoryDisk vdb = randomDisk(6, 40);
-    Repository repo = Repository.at(dir.resolve("repo"));
-    new BackupRunner(repo).run(request(checkpoint("cp1"), vda, vdb), Progress.NONE);
+    Repository repo = backedUp(randomDisk(5, 40), randomDisk(6, 40));
     for (ImageFormat format : ImageFormat.values()) {
       Path out = Files.createDirectories(dir.resolve("out-" + format));
       Cancellation token = Cancellation.create();
@@ -209,13 +213,10 @@ class EngineOptionsTest {
 
   @Test
   void aCancelledVerifyStops() throws Exception {
-    MemoryDisk vda = randomDisk(7, 40);
-    MemoryDisk vdb = randomDisk(8, 4);
-    Repository repo = Repository.at(dir.resolve("repo"));
-    BackupResult b = new BackupRunner(repo).run(request(checkpoint("cp1"), vda, vdb), Progress.NONE);
+    Path archive = backedUp(randomDisk(7, 40), randomDisk(8, 4)).chain("vm1", Optional.empty()).get(0).path();
     Cancellation token = Cancellation.create();
-    String item = b.archive().getFileName().toString();
-    assertThrows(CancelledException.class, () -> ArchiveVerifier.verify(b.archive(), EngineOptions.defaults(),
+    String item = archive.getFileName().toString();
+    assertThrows(CancelledException.class, () -> ArchiveVerifier.verify(archive, EngineOptions.defaults(),
         cancelling(token, item, CLUSTER), token));
     assertThrows(UnsupportedOperationException.class, () -> Cancellation.none().cancel());
   }
@@ -224,8 +225,7 @@ class EngineOptionsTest {
   void aRestoreWritesToTheTargetTheCallerGives() throws Exception {
     MemoryDisk vda = randomDisk(9, 30);
     MemoryDisk vdb = randomDisk(10, 7);
-    Repository repo = Repository.at(dir.resolve("repo"));
-    new BackupRunner(repo).run(request(checkpoint("cp1"), vda, vdb), Progress.NONE);
+    Repository repo = backedUp(vda, vdb);
     Path out = Files.createDirectories(dir.resolve("devices"));
     List<String> opened = new ArrayList<>();
     RestoreTarget devices = new RestoreTarget() {
