@@ -1,7 +1,6 @@
 package org.tidemark.cli;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupAbortedException;
@@ -25,7 +23,6 @@ import org.tidemark.disk.DiskSource;
 import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.DomainDisk;
-import org.tidemark.xml.CheckpointXml;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -193,14 +190,14 @@ final class BackupCommand implements Callable<Integer> {
       }
       backing.put(d.target(), org.tidemark.qcow2.BackingPolicy.allowing(allowed));
     }
-    byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
-    BackupRequest request = new BackupRequest(y, xml, known, disk -> open(y, disk), Set.copyOf(excluded), full, codec,
-        ArchiveWriter.DEFAULT_CHUNK, Main.Version.version());
+    BackupRequest request = BackupRequest.builder(y, disk -> open(y, disk)).knownCheckpoints(known).exclude(excluded)
+        .copyMode(full ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE).codec(codec)
+        .toolVersion(Main.Version.version()).build();
     files.startHostValidation();
     BackupResult result;
     Repository repository = Repository.at(repo);
     try {
-      result = new BackupRunner(repository, lockWait).run(request, TerminalProgress.forOptions(output),
+      result = new BackupRunner(repository, EngineSettings.options(lockWait)).run(request, TerminalProgress.forOptions(output),
           files::awaitHostValidation);
     } catch (BackupAbortedException e) {
       throw e.getCause() instanceof Exception cause ? cause : e; // a checkpoint libvirt's grammar refuses

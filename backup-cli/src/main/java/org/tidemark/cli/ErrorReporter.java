@@ -102,6 +102,12 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof FileAlreadyExistsException f) {
       return f.getFile() + ": already exists (use --force to overwrite)";
     }
+    if (e instanceof org.tidemark.archive.NewestUnreadableException n) {
+      return n.getMessage() + "; --checkpoint NAME restores an older one (restorable: " + n.restorable() + ")";
+    }
+    if (e instanceof org.tidemark.restore.ImageTooLargeException t) {
+      return t.getFile() + ": " + t.getReason() + " (--format qcow2)";
+    }
     if (e instanceof FileSystemException f && f.getFile() != null) {
       return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName());
     }

@@ -60,7 +60,7 @@ final class LiveBackupCommand {
     Thread endJobs = new Thread(org.tidemark.libvirt.PullBackup::endAll, "tidemark-end-backup-job");
     Runtime.getRuntime().addShutdownHook(endJobs);
     try {
-      LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection).run(domain,
+      LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection, EngineSettings.options(lockWait)).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
               quiesce, tcp, Main.Version.version()), progress);
       return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem(), r.shutOff(), r.chainBreak());

@@ -95,7 +95,7 @@ final class RestoreCommand implements Callable<Integer> {
     String uri = connect != null ? connect : DEFAULT_URI;
     RestoreResult r;
     try (LibvirtDefine libvirt = define == null ? null : LibvirtDefine.open(uri, define)) {
-      r = new RestoreRunner(Repository.at(repo)).run(
+      r = new RestoreRunner(Repository.at(repo), EngineSettings.options()).run(
           new RestoreRequest(domain, Optional.ofNullable(checkpoint), Optional.ofNullable(disk), to, force, imageFormat,
               Optional.ofNullable(define)), TerminalProgress.forOptions(output));
       if (libvirt != null) {

@@ -2,19 +2,15 @@ package org.tidemark.cli;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import org.tidemark.archive.ArchiveException;
-import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.Chains;
 import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
-import org.tidemark.archive.StoredBackup;
+import org.tidemark.archive.RepositoryVerifier;
+import org.tidemark.engine.Cancellation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,37 +40,11 @@ final class VerifyCommand implements Callable<Integer> {
     if (checkpoint != null && domain == null) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--checkpoint needs --domain");
     }
-    Repository repository = Repository.at(repo);
-    List<String> domains = ListCommand.domains(repository, domain);
-    List<Finding> findings = new ArrayList<>();
-    List<String> verified = new ArrayList<>();
-    Set<Finding> seen = new HashSet<>(); // the chain problems already reported
-    for (String d : domains) {
-      // one reading of the domain's folder resolves every chain; then each archive is verified alone
-      Chains chains = repository.chains(d);
-      Repository.Scan scan = chains.scan();
-      findings.addAll(scan.unreadable());
-      List<StoredBackup> backups;
-      if (checkpoint != null) {
-        Optional<ArchiveException> problem = chains.problem(Optional.of(checkpoint));
-        problem.ifPresent(e -> add(findings, seen, Finding.of(e)));
-        backups = problem.isPresent() ? List.of() : chains.walk(Optional.of(checkpoint));
-      } else {
-        backups = scan.backups();
-        // every backup's chain must resolve
-        for (StoredBackup b : backups) {
-          chains.problem(Optional.of(b.checkpoint())).ifPresent(e -> add(findings, seen, Finding.of(e)));
-        }
-      }
-      // each link between a backup and its parent, checked once: a chain holds when its links do
-      Set<java.nio.file.Path> checked = new HashSet<>();
-      backups.forEach(b -> checked.add(b.path()));
-      chains.linkFindings().stream().filter(f -> checked.contains(f.archive())).forEach(f -> add(findings, seen, f));
-      for (StoredBackup b : backups) {
-        findings.addAll(ArchiveVerifier.verify(b.path()));
-        verified.add(b.path().toString());
-      }
-    }
+    RepositoryVerifier.Report report = RepositoryVerifier.verify(Repository.at(repo), Optional.ofNullable(domain),
+        Optional.ofNullable(checkpoint), EngineSettings.options(), TerminalProgress.forOptions(output),
+        Cancellation.none());
+    List<Finding> findings = report.findings();
+    List<String> verified = report.verified().stream().map(Path::toString).toList();
     if (!output.json) {
       findings.forEach(f -> spec.commandLine().getErr().println("tidemark: " + Printable.escape(f.toString())));
       if (!output.quiet) {
@@ -102,12 +72,5 @@ final class VerifyCommand implements Callable<Integer> {
     spec.commandLine().getOut().flush();
     spec.commandLine().getErr().flush();
     return findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE;
-  }
-
-  /** Adds a chain problem once: backups of one chain share its problem. */
-  private static void add(List<Finding> findings, Set<Finding> seen, Finding f) {
-    if (seen.add(f)) {
-      findings.add(f);
-    }
   }
 }

@@ -1,7 +1,6 @@
 package org.tidemark.examples;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,8 +8,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.ArchiveWriter;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupRequest;
@@ -26,7 +23,8 @@ import org.tidemark.xml.CheckpointXml;
 import org.tidemark.xml.CheckpointXmlException;
 
 /**
- * The code of docs/library-guide.md, compiled and run by the tests: read a checkpoint, back up
+ * A small library example, compiled and run by the tests (the guide's is org.tidemark.vendor.VendorProgram in
+ * backup-engine): read a checkpoint, back up
  * its disks, verify the archive, restore it.
  */
 public final class LibraryExample {
@@ -40,11 +38,9 @@ public final class LibraryExample {
   /** Backs up checkpoint {@code y}, reading its disk {@code vda} from {@code image}. */
   public static BackupResult backup(Path repo, Checkpoint y, Map<String, Checkpoint> others, Path image)
       throws IOException {
-    byte[] xml = CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8);
-    BackupRequest request = new BackupRequest(
-        y, xml, others,
-        disk -> Images.open(image, Optional.of("qcow2")), // read-only, always; Optional.empty(): probe the format
-        Set.of(), false, Codec.ZSTD, ArchiveWriter.DEFAULT_CHUNK, "example");
+    BackupRequest request = BackupRequest.builder(y,
+        disk -> Images.open(image, Optional.of("qcow2"))) // read-only, always; Optional.empty(): probe the format
+        .knownCheckpoints(others).toolVersion("example").build();
     return new BackupRunner(Repository.at(repo)).run(request, Progress.NONE);
   }
 

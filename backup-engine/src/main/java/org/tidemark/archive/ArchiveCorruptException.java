@@ -17,4 +17,9 @@ public class ArchiveCorruptException extends ArchiveException {
   public ArchiveCorruptException(Path archive, String message, Throwable cause) {
     super(archive, message, cause);
   }
+
+  /** A corruption found at {@code where} in {@code archive}, detected through {@code cause} (or null). */
+  public ArchiveCorruptException(Path archive, Where where, String message, Throwable cause) {
+    super(archive, where, message, cause);
+  }
 }

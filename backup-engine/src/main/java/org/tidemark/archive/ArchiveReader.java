@@ -433,10 +433,11 @@ public final class ArchiveReader implements Closeable {
       throw new IllegalArgumentException("dst has " + dst.remaining() + " bytes left (expected >= " + c.rawLength() + ")");
     }
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + " (file offset " + c.dataOffset() + ")";
+    ArchiveException.Where at = ArchiveException.Where.chunk(c.disk(), c.offset());
     Codec codec = Codec.fromId(c.codec());
     if (codec == Codec.NONE && c.storedLength() != c.rawLength()) {
-      throw new ArchiveCorruptException(path, where + ": does not decompress: stored " + c.storedLength()
-          + " bytes, expected " + c.rawLength());
+      throw new ArchiveCorruptException(path, at, where + ": does not decompress: stored " + c.storedLength()
+          + " bytes, expected " + c.rawLength(), null);
     }
     // A chunk stored as it is goes straight into dst; a compressed one through this thread's buffer.
     ByteBuffer stored = codec == Codec.NONE
@@ -448,7 +449,7 @@ public final class ArchiveReader implements Closeable {
     while (stored.hasRemaining()) {
       int n = channel.read(stored, pos);
       if (n < 0) {
-        throw new ArchiveCorruptException(path, where + ": the file ends " + stored.remaining() + " bytes early");
+        throw new ArchiveCorruptException(path, at, where + ": the file ends " + stored.remaining() + " bytes early", null);
       }
       pos += n;
     }
@@ -456,7 +457,7 @@ public final class ArchiveReader implements Closeable {
       try {
         codec.decode(stored.position(start), dst, c.rawLength());
       } catch (DataFormatException | RuntimeException e) {
-        throw new ArchiveCorruptException(path, where + ": does not decompress: " + e.getMessage(), e);
+        throw new ArchiveCorruptException(path, at, where + ": does not decompress: " + e.getMessage(), e);
       }
     }
     ByteBuffer raw = dst.duplicate();
@@ -464,8 +465,8 @@ public final class ArchiveReader implements Closeable {
     CRC32C crc = new CRC32C();
     crc.update(raw);
     if ((int) crc.getValue() != c.crc32c()) {
-      throw new ArchiveCorruptException(path, where + ": checksum mismatch (CRC-32C "
-          + Integer.toHexString((int) crc.getValue()) + ", expected " + Integer.toHexString(c.crc32c()) + ")");
+      throw new ArchiveCorruptException(path, at, where + ": checksum mismatch (CRC-32C "
+          + Integer.toHexString((int) crc.getValue()) + ", expected " + Integer.toHexString(c.crc32c()) + ")", null);
     }
     dst.position(dst.position() + c.rawLength());
   }

@@ -5,8 +5,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import org.tidemark.engine.Cancellation;
+import org.tidemark.engine.CancelledException;
+import org.tidemark.engine.EngineOptions;
+import org.tidemark.engine.Progress;
 import org.tidemark.internal.Workers;
 import org.tidemark.store.StoreInput;
 
@@ -29,7 +32,22 @@ public final class ArchiveVerifier {
    * @throws IOException only when the file cannot be read at all (missing, permission)
    */
   public static List<Finding> verify(Path archive) throws IOException {
-    return verify(org.tidemark.store.LocalStore.openFile(archive));
+    return verify(archive, EngineOptions.defaults(), Progress.NONE, Cancellation.none());
+  }
+
+  /**
+   * Verifies one archive with the workers of {@code options}, telling {@code progress} of the
+   * archive ({@link Progress#item}, its chunks' guest bytes) and of each chunk checked ({@link
+   * Progress#advance}), unless {@code cancellation} is cancelled first (checked between chunks).
+   * The caller starts and finishes {@code progress}.
+   *
+   * @return the problems found; empty when the archive is sound
+   * @throws CancelledException when cancelled
+   * @throws IOException only when the file cannot be read at all (missing, permission)
+   */
+  public static List<Finding> verify(Path archive, EngineOptions options, Progress progress, Cancellation cancellation)
+      throws IOException {
+    return verify(org.tidemark.store.LocalStore.openFile(archive), options, progress, cancellation);
   }
 
   /**
@@ -40,16 +58,29 @@ public final class ArchiveVerifier {
    * @throws IOException only when the input cannot be read at all
    */
   public static List<Finding> verify(StoreInput input) throws IOException {
+    return verify(input, EngineOptions.defaults(), Progress.NONE, Cancellation.none());
+  }
+
+  /**
+   * Verifies the archive open as {@code input} as {@link #verify(Path, EngineOptions, Progress,
+   * Cancellation)} does, and closes it.
+   *
+   * @throws CancelledException when cancelled
+   * @throws IOException only when the input cannot be read at all
+   */
+  public static List<Finding> verify(StoreInput input, EngineOptions options, Progress progress,
+      Cancellation cancellation) throws IOException {
     Path archive = input.path();
     List<Finding> findings = new ArrayList<>();
     try (ArchiveReader r = ArchiveReader.open(input)) {
+      progress.item(archive.getFileName().toString(), r.chunks().stream().mapToLong(ChunkRecord::rawLength).sum());
       try {
         r.checkTarHeaders();
       } catch (ArchiveCorruptException e) {
         findings.add(Finding.of(e));
       }
       findings.addAll(ArchiveConsistency.check(r));
-      checkChunks(archive, r, findings);
+      checkChunks(archive, r, findings, new Run(options, progress, cancellation));
     } catch (ArchiveException e) {
       findings.add(Finding.of(e));
     }
@@ -60,9 +91,11 @@ public final class ArchiveVerifier {
    * Reads and checks every chunk on the {@link Workers} (each with its own direct buffer), and
    * adds a finding for each corrupt one, in archive order.
    */
-  private static void checkChunks(Path archive, ArchiveReader r, List<Finding> findings) throws IOException {
+  private static void checkChunks(Path archive, ArchiveReader r, List<Finding> findings, Run run) throws IOException {
     int bufferSize = r.chunks().stream().mapToInt(ChunkRecord::rawLength).max().orElse(0);
-    ExecutorService pool = Workers.pool("tidemark-verify", Workers.count(r.chunks().size()));
+    String operation = "verify of " + archive;
+    Workers.Pool pool = Workers.pool("tidemark-verify", Workers.count(run.options().workers(), r.chunks().size()),
+        run.options().executor());
     ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(bufferSize));
     try {
       List<Future<Finding>> checks = new ArrayList<>(r.chunks().size());
@@ -72,18 +105,23 @@ public final class ArchiveVerifier {
             r.readChunk(c, buffers.get().clear());
             return null;
           } catch (ArchiveCorruptException e) {
-            return Finding.at(archive, c.disk(), c.offset(), Finding.of(e).problem());
+            return Finding.of(e); // names the chunk's disk and guest offset
           }
         }));
       }
-      for (Future<Finding> check : checks) {
-        Finding f = Workers.await(check, "verify", "checking a chunk of " + archive + " failed");
+      for (int i = 0; i < checks.size(); i++) {
+        run.cancellation().check(operation);
+        Finding f = Workers.await(checks.get(i), "verify", "checking a chunk of " + archive + " failed");
+        run.progress().advance(r.chunks().get(i).rawLength());
         if (f != null) {
           findings.add(f);
         }
       }
     } finally {
-      pool.shutdownNow();
+      pool.close();
     }
   }
+
+  /** The options, progress and cancellation of one verify. */
+  private record Run(EngineOptions options, Progress progress, Cancellation cancellation) {}
 }

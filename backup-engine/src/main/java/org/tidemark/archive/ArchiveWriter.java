@@ -111,7 +111,17 @@ public final class ArchiveWriter implements Closeable {
    * @throws IllegalArgumentException when the manifest is not of format version {@value Manifest#VERSION}
    */
   public static ArchiveWriter create(Path target, byte[] checkpointXml, Manifest manifest) throws IOException {
-    return create(target, Files.exists(target), () -> LocalStore.createFile(target), checkpointXml, manifest);
+    return create(target, checkpointXml, manifest, true);
+  }
+
+  /**
+   * {@link #create(Path, byte[], Manifest)}, writing around the page cache where the file system
+   * allows it only when {@code directWrites}.
+   */
+  public static ArchiveWriter create(Path target, byte[] checkpointXml, Manifest manifest, boolean directWrites)
+      throws IOException {
+    return create(target, Files.exists(target), () -> LocalStore.createFile(target, directWrites), checkpointXml,
+        manifest);
   }
 
   /**

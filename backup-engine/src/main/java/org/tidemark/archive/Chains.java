@@ -68,7 +68,7 @@ public final class Chains {
    *
    * @param checkpoint the checkpoint to restore; empty for the newest backup
    * @throws ArchiveException when there is no such backup
-   * @throws ArchiveCorruptException when the newest archive (without a checkpoint) cannot be read,
+   * @throws ArchiveCorruptException ({@link NewestUnreadableException}) when the newest archive (without a checkpoint) cannot be read,
    *     or a parent is missing or unreadable
    * @throws ArchiveInconsistentException when the links of the chain contradict each other
    */
@@ -77,9 +77,10 @@ public final class Chains {
     if (checkpoint.isEmpty()) {
       Optional<Finding> newer = unreadableNewerThan(head);
       if (newer.isPresent()) {
-        throw new ArchiveCorruptException(newer.get().archive(), "the newest backup of domain '" + domain
-            + "' cannot be read (" + newer.get().problem() + "); without --checkpoint a restore takes the newest point"
-            + " only: --checkpoint NAME restores an older one (restorable: " + restorable() + ")");
+        List<String> restorable = restorable();
+        throw new NewestUnreadableException(newer.get().archive(), "the newest backup of domain '" + domain
+            + "' cannot be read (" + newer.get().problem() + "); a restore that names no checkpoint takes the newest"
+            + " point only; " + restorable.size() + " older point(s) can be restored by naming them", restorable);
       }
     }
     List<StoredBackup> chain = walk(head);
@@ -321,7 +322,7 @@ public final class Chains {
    */
   private ArchiveException missing(String message) {
     if (scan.unreadable().isEmpty()) {
-      return new ArchiveException(dir, message);
+      return new UnknownPointException(dir, message);
     }
     return new ArchiveCorruptException(dir, message + unreadable());
   }

@@ -18,11 +18,9 @@ public record Finding(Path archive, Optional<String> disk, OptionalLong offset, 
     return new Finding(archive, Optional.empty(), OptionalLong.empty(), problem);
   }
 
-  /** The problem an archive exception describes, without repeating the archive's path. */
+  /** The problem an archive exception describes, with its disk and offset where it names them. */
   public static Finding of(ArchiveException e) {
-    String prefix = e.archive() + ": ";
-    String m = e.getMessage();
-    return of(e.archive(), m.startsWith(prefix) ? m.substring(prefix.length()) : m);
+    return new Finding(e.archive(), e.disk(), e.offset(), e.detail());
   }
 
   /** A problem at a guest offset of a disk. */

@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveLimitException;
 import org.tidemark.archive.ArchiveLimits;
@@ -27,6 +26,10 @@ import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLock;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.disk.DiskSource;
+import org.tidemark.engine.Cancellation;
+import org.tidemark.engine.CancelledException;
+import org.tidemark.engine.EngineOptions;
+import org.tidemark.engine.Progress;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Workers;
 import org.slf4j.Logger;
@@ -48,11 +51,11 @@ public final class BackupRunner {
   static final int IN_FLIGHT = 8;
 
   private final Repository repository;
-  private final Duration lockWait;
+  private final EngineOptions options;
 
-  /** A runner writing into {@code repository}, refusing at once when another run holds the domain's lock. */
+  /** A runner writing into {@code repository} with {@link EngineOptions#defaults()}. */
   public BackupRunner(Repository repository) {
-    this(repository, Duration.ZERO);
+    this(repository, EngineOptions.defaults());
   }
 
   /**
@@ -60,8 +63,16 @@ public final class BackupRunner {
    * holding the domain's lock ({@link Repository#lock}) to finish.
    */
   public BackupRunner(Repository repository, Duration lockWait) {
-    this.repository = repository;
-    this.lockWait = java.util.Objects.requireNonNull(lockWait, "lockWait");
+    this(repository, EngineOptions.builder().lockWait(lockWait).build());
+  }
+
+  /**
+   * A runner writing into {@code repository} as {@code options} say (worker threads or executor,
+   * direct I/O, how long to wait for another run holding the domain's lock).
+   */
+  public BackupRunner(Repository repository, EngineOptions options) {
+    this.repository = java.util.Objects.requireNonNull(repository, "repository");
+    this.options = java.util.Objects.requireNonNull(options, "options");
   }
 
   /**
@@ -71,7 +82,19 @@ public final class BackupRunner {
    * @throws IOException when an image or the repository cannot be read or written
    */
   public BackupResult run(BackupRequest request, Progress progress) throws IOException {
-    return run(request, progress, BeforeCommit.NONE);
+    return run(request, progress, BeforeCommit.NONE, Cancellation.none());
+  }
+
+  /**
+   * Backs up the checkpoint of {@code request} unless {@code cancellation} is cancelled first:
+   * it is checked between chunks, and a cancelled backup abandons its pending archive.
+   *
+   * @throws CancelledException when cancelled: no archive was written
+   * @throws java.nio.file.FileAlreadyExistsException when the repository already has this backup
+   * @throws IOException when an image or the repository cannot be read or written
+   */
+  public BackupResult run(BackupRequest request, Progress progress, Cancellation cancellation) throws IOException {
+    return run(request, progress, BeforeCommit.NONE, cancellation);
   }
 
   /**
@@ -84,9 +107,28 @@ public final class BackupRunner {
    * @throws IOException when an image or the repository cannot be read or written
    */
   public BackupResult run(BackupRequest request, Progress progress, BeforeCommit beforeCommit) throws IOException {
+    return run(request, progress, beforeCommit, Cancellation.none());
+  }
+
+  /**
+   * Backs up the checkpoint of {@code request}, running {@code beforeCommit} once every chunk is
+   * written and before the archive is committed.
+   *
+   * written and before the archive is committed, unless {@code cancellation} is cancelled first
+   * (checked between chunks and before the commit).
+   *
+   * @throws BackupAbortedException when {@code beforeCommit} threw: the archive was discarded
+   * @throws CancelledException when cancelled: the pending archive was abandoned
+   * @throws org.tidemark.archive.RepositoryLockedException when another run holds the domain's lock
+   * @throws java.nio.file.FileAlreadyExistsException when the repository already has this backup
+   * @throws IOException when an image or the repository cannot be read or written
+   */
+  public BackupResult run(BackupRequest request, Progress progress, BeforeCommit beforeCommit,
+      Cancellation cancellation) throws IOException {
     String domain = request.checkpoint().domain().orElseThrow().name();
-    try (RepositoryLock lock = repository.lock(domain, "backup of " + request.checkpoint().name(), lockWait)) {
-      return runLocked(request, progress, beforeCommit, domain);
+    try (RepositoryLock lock = repository.lock(domain, "backup of " + request.checkpoint().name(),
+        options.lockWait())) {
+      return runLocked(request, progress, beforeCommit, domain, cancellation);
     } catch (IOException e) {
       // the repository filled up: name the archive being written and its file system
       throw org.tidemark.internal.FileSystemSpace.naming(e,
@@ -95,20 +137,22 @@ public final class BackupRunner {
   }
 
   /** The backup, with the domain's lock held: no other writer works on its folder meanwhile. */
-  private BackupResult runLocked(BackupRequest request, Progress progress, BeforeCommit beforeCommit, String domain)
-      throws IOException {
+  private BackupResult runLocked(BackupRequest request, Progress progress, BeforeCommit beforeCommit, String domain,
+      Cancellation cancellation) throws IOException {
+    String operation = "backup of " + domain + "/" + request.checkpoint().name();
     Instant started = Instant.now();
     for (Path leftover : repository.removeLeftovers(domain)) {
       LOG.warn("removed {}, left by a backup that did not finish", leftover);
     }
     Path target = repository.newArchivePath(domain, request.checkpoint().name());
     Map<String, DiskSource> open = new LinkedHashMap<>();
-    ExecutorService encoders = Workers.pool("tidemark-encoder", Workers.count(Integer.MAX_VALUE));
+    Workers.Pool encoders = Workers.pool("tidemark-encoder", options.workers(), options.executor());
     try {
       List<String> warnings = new ArrayList<>();
       BackupPlanner planner = new BackupPlanner(name -> findBase(domain, name, request, warnings),
           request.knownCheckpoints());
-      BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(), request.forceFull(),
+      BackupPlan plan = planner.plan(request.checkpoint(), request.excluded(),
+          request.copyMode() == BackupRequest.CopyMode.FULL,
           name -> openOnce(open, request, name));
       LOG.info("backup of {}/{}: {}", domain, request.checkpoint().name(), plan.isIncremental()
           ? "incremental since " + plan.base().orElseThrow().checkpoint().name() : "full");
@@ -167,11 +211,14 @@ public final class BackupRunner {
       progress.start("backup " + domain + "/" + request.checkpoint().name(),
           disks.stream().mapToLong(DiskManifest::dataBytes).sum());
       List<BackupResult.DiskResult> results = new ArrayList<>();
-      try (ArchiveWriter writer = ArchiveWriter.create(target, request.checkpointXml(), manifest)) {
+      try (ArchiveWriter writer = ArchiveWriter.create(target, request.checkpointXml(), manifest, options.directIo())) {
         for (DiskManifest dm : disks) {
           DiskPlan dp = plan.disks().stream().filter(p -> p.disk().equals(dm.name())).findFirst().orElseThrow();
-          results.add(copy(dm, dp, open.get(dm.name()), writer, request.codec(), chunkSize, encoders, progress));
+          progress.item(dm.name(), dm.dataBytes());
+          results.add(copy(dm, dp, open.get(dm.name()), writer, new Encoding(request.codec(), chunkSize, encoders,
+              progress, cancellation, operation)));
         }
+        cancellation.check(operation);
         try {
           beforeCommit.check();
         } catch (InterruptedException e) {
@@ -187,7 +234,7 @@ public final class BackupRunner {
       }
     } finally {
       progress.finish();
-      encoders.shutdownNow();
+      encoders.close();
       IOException first = null;
       for (DiskSource d : open.values()) {
         try {
@@ -277,8 +324,16 @@ public final class BackupRunner {
    * in flight at most, and their buffers are reused: one raw buffer and one scratch buffer per
    * chunk in flight, plus the pair being read.
    */
+  /** How one backup encodes its chunks: codec and size, the workers, and whom it tells. */
+  private record Encoding(org.tidemark.archive.Codec codec, int chunkSize, Workers.Pool encoders, Progress progress,
+      Cancellation cancellation, String operation) {}
+
   private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, DiskSource disk, ArchiveWriter writer,
-      org.tidemark.archive.Codec codec, int chunkSize, ExecutorService encoders, Progress progress) throws IOException {
+      Encoding how) throws IOException {
+    org.tidemark.archive.Codec codec = how.codec();
+    int chunkSize = how.chunkSize();
+    Workers.Pool encoders = how.encoders();
+    Progress progress = how.progress();
     ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
     ArrayDeque<ByteBuffer[]> free = new ArrayDeque<>();
     long read = 0;
@@ -289,6 +344,7 @@ public final class BackupRunner {
         continue;
       }
       for (long off = e.offset(); off < e.end(); off += chunkSize) {
+        how.cancellation().check(how.operation());
         int len = (int) Math.min(chunkSize, e.end() - off);
         ByteBuffer[] buffers = free.isEmpty()
             ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), DirectWrites.allocate(chunkSize)}
@@ -320,7 +376,7 @@ public final class BackupRunner {
   private record InFlight(ByteBuffer[] buffers, Future<EncodedChunk> chunk) {}
 
   private static long writeNext(ArrayDeque<InFlight> inFlight, ArrayDeque<ByteBuffer[]> free, String disk,
-      ArchiveWriter writer, Progress progress) throws IOException {
+      ArchiveWriter writer, org.tidemark.engine.Progress progress) throws IOException {
     InFlight next = inFlight.poll();
     // a failed read of the source comes back as its own (typed) error, naming the image
     EncodedChunk c = Workers.await(next.chunk(), "backup", "encoding a chunk of disk " + disk + " failed");

@@ -10,7 +10,7 @@ public enum DiskDecision {
   /** Incremental: only the clusters the bitmaps mark as changed since the base checkpoint. */
   INCREMENTAL(Kind.INCREMENTAL, "changed clusters since the base checkpoint, from its bitmaps"),
   /** Full because the user asked for it. */
-  FORCED_FULL(Kind.FULL, "a full backup was asked for (--full)"),
+  FORCED_FULL(Kind.FULL, "a full copy was asked for"),
   /** Full because the repository holds no backup of an ancestor of the checkpoint. */
   NO_BASE_BACKUP(Kind.FULL, "the repository holds no backup of an ancestor of this checkpoint"),
   /** Full because an intermediate checkpoint between the base and this one is unknown. */
@@ -39,7 +39,7 @@ public enum DiskDecision {
   /** Full because no bitmap on the path records writes up to now (all disabled). */
   BITMAP_NOT_RECORDING(Kind.FULL, "no bitmap since the base checkpoint is still recording writes"),
   /** Not backed up: the user excluded it. */
-  EXCLUDED(Kind.SKIPPED, "excluded on the command line"),
+  EXCLUDED(Kind.SKIPPED, "excluded by the request"),
   /** Not backed up: the drive is read-only. */
   READ_ONLY(Kind.SKIPPED, "the drive is read-only"),
   /** Not backed up: the drive has no media. */

@@ -1,19 +1,10 @@
 package org.tidemark.backup;
 
 /**
- * Told how far a backup, restore or verify has come, in guest bytes. Called from the thread that
- * runs the operation. The default methods do nothing.
+ * {@link org.tidemark.engine.Progress} under its former name, kept so that existing
+ * implementations compile; new code implements {@code org.tidemark.engine.Progress}.
  */
-public interface Progress {
+public interface Progress extends org.tidemark.engine.Progress {
   /** Nothing is reported. */
   Progress NONE = new Progress() {};
-
-  /** The operation will copy {@code totalBytes} guest bytes. */
-  default void start(String task, long totalBytes) {}
-
-  /** {@code bytes} more guest bytes are done. */
-  default void advance(long bytes) {}
-
-  /** The operation ended (successfully or not). */
-  default void finish() {}
 }

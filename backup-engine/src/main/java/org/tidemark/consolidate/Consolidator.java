@@ -28,6 +28,8 @@ import org.tidemark.archive.StoredBackup;
 import org.tidemark.backup.ExtentMath;
 import org.tidemark.backup.Progress;
 import org.tidemark.internal.Workers;
+import org.tidemark.engine.Cancellation;
+import org.tidemark.engine.EngineOptions;
 import org.tidemark.restore.PlanCopy;
 
 /**
@@ -65,17 +67,25 @@ public final class Consolidator {
   private static final Logger LOG = LoggerFactory.getLogger(Consolidator.class);
 
   private final Repository repository;
-  private final Duration lockWait;
+  private final EngineOptions options;
 
   /** A consolidator of {@code repository}'s archives, refusing at once when another run holds the domain's lock. */
   public Consolidator(Repository repository) {
-    this(repository, Duration.ZERO);
+    this(repository, EngineOptions.defaults());
   }
 
   /** A consolidator that waits up to {@code lockWait} for another run holding the domain's lock. */
   public Consolidator(Repository repository, Duration lockWait) {
+    this(repository, EngineOptions.defaults().withLockWait(lockWait));
+  }
+
+  /**
+   * A consolidator working as {@code options} say (workers or executor, and how long to wait for
+   * another run holding the domain's lock).
+   */
+  public Consolidator(Repository repository, EngineOptions options) {
     this.repository = Objects.requireNonNull(repository, "repository");
-    this.lockWait = Objects.requireNonNull(lockWait, "lockWait");
+    this.options = Objects.requireNonNull(options, "options");
   }
 
   /**
@@ -87,13 +97,25 @@ public final class Consolidator {
    * @throws ArchiveLimitException when the full archive would break a limit of the format
    */
   public ConsolidateResult run(ConsolidateRequest request, Progress progress) throws IOException {
+    return run(request, progress, Cancellation.none());
+  }
+
+  /**
+   * Consolidates the point {@code request} names unless {@code cancellation} is cancelled first
+   * (checked between chunks; a cancelled run leaves the point's archive as it was).
+   *
+   * @throws org.tidemark.engine.CancelledException when cancelled
+   */
+  public ConsolidateResult run(ConsolidateRequest request, Progress progress, Cancellation cancellation)
+      throws IOException {
     String what = request.checkpoint().map(c -> "consolidation of " + c).orElse("consolidation of the newest backup");
-    try (RepositoryLock lock = repository.lock(request.domain(), what, lockWait)) {
-      return runLocked(request, progress);
+    try (RepositoryLock lock = repository.lock(request.domain(), what, options.lockWait())) {
+      return runLocked(request, progress, cancellation, what);
     }
   }
 
-  private ConsolidateResult runLocked(ConsolidateRequest request, Progress progress) throws IOException {
+  private ConsolidateResult runLocked(ConsolidateRequest request, Progress progress, Cancellation cancellation,
+      String what) throws IOException {
     Instant started = Instant.now();
     List<Path> leftovers = repository.removeLeftovers(request.domain());
     for (Path leftover : leftovers) {
@@ -110,7 +132,8 @@ public final class Consolidator {
     LOG.info("consolidating {}/{} from a chain of {} archives: {}", request.domain(), head.checkpoint(), chain.size(),
         chain.stream().map(StoredBackup::id).toList());
     List<ArchiveReader> readers = new ArrayList<>();
-    ExecutorService encoders = Workers.pool("tidemark-encoder", Workers.count(Integer.MAX_VALUE));
+    Workers.Pool encoders = Workers.pool("tidemark-encoder", Workers.count(options.workers(), Integer.MAX_VALUE),
+        options.executor());
     try {
       List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
       List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
@@ -135,7 +158,7 @@ public final class Consolidator {
           List<RestorePiece> decoded = plan.pieces().stream()
               .filter(p -> copies.isEmpty() || !FullChunker.copied(p, request.codec(), chunkSize[0])).toList();
           new PlanCopy(new RestorePlanner.DiskPlan(plan.disk(), plan.virtualSize(), decoded)).run(readers, chunker,
-              progress);
+              progress, options, cancellation, what);
           disks.add(chunker.finish());
         }
         List<Finding> findings = ArchiveVerifier.verify(writer.openFinished());
@@ -149,7 +172,7 @@ public final class Consolidator {
       }
     } finally {
       progress.finish();
-      encoders.shutdownNow();
+      encoders.close();
       for (ArchiveReader r : readers) {
         r.close();
       }

@@ -48,7 +48,7 @@ final class FullChunker implements PlanCopy.Sink {
   private final DiskManifest disk;
   private final Codec codec;
   private final int chunkSize;
-  private final ExecutorService encoders;
+  private final Workers.Pool encoders;
   private final List<RestorePiece> copies;
   private final List<ArchiveReader> readers;
   private final Progress progress;
@@ -72,7 +72,7 @@ final class FullChunker implements PlanCopy.Sink {
    *     #copied}), in guest order
    * @param readers the chain's archives, as the pieces' sources number them
    */
-  FullChunker(ArchiveWriter writer, DiskManifest disk, Codec codec, int chunkSize, ExecutorService encoders,
+  FullChunker(ArchiveWriter writer, DiskManifest disk, Codec codec, int chunkSize, Workers.Pool encoders,
       List<RestorePiece> copies, List<ArchiveReader> readers, Progress progress) {
     this.writer = writer;
     this.disk = disk;

@@ -42,11 +42,11 @@ public interface DiskSource extends Closeable {
 
   /**
    * The state of the named persistent dirty bitmap across the source's backing chain. A source
-   * without bitmaps (a raw file) answers {@link BitmapState#MISSING}, the default.
+   * without bitmaps (a raw file) answers {@link BitmapState#MISSING}. Every source answers
+   * explicitly (no default): a wrapping source that forgot to forward this would silently turn
+   * every incremental into a full copy.
    *
    * @throws IOException when the source cannot be read
    */
-  default BitmapState bitmap(String name) throws IOException {
-    return BitmapState.MISSING;
-  }
+  BitmapState bitmap(String name) throws IOException;
 }

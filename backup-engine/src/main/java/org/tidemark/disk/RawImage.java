@@ -113,6 +113,12 @@ public final class RawImage implements DiskSource {
     throw new IOException(path + ": a raw image has no bitmaps");
   }
 
+  /** A raw image has no bitmaps: {@link BitmapState#MISSING}. */
+  @Override
+  public BitmapState bitmap(String name) {
+    return BitmapState.MISSING;
+  }
+
   @Override
   public void close() throws IOException {
     try {

@@ -50,10 +50,11 @@ public final class DirectWrites implements AutoCloseable {
   /**
    * Direct writes to {@code path}, a file that {@code buffered} (open for writing) already has open;
    * when the file system does not take them, a plain wrapper of {@code buffered}. What goes through
-   * {@code buffered} is counted by {@code writeback}, which sends it to the device early.
+   * {@code buffered} is counted by {@code writeback}, which sends it to the device early. With
+   * {@code directIo} false, always the plain wrapper (every write through the page cache).
    */
-  public static DirectWrites open(Path path, FileChannel buffered, EarlyWriteback writeback) {
-    if (Boolean.getBoolean("tidemark.noDirectIo")) {
+  public static DirectWrites open(Path path, FileChannel buffered, EarlyWriteback writeback, boolean directIo) {
+    if (!directIo) {
       return new DirectWrites(path, buffered, writeback, null, 1);
     }
     try {

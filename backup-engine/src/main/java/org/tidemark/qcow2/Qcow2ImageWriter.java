@@ -101,12 +101,12 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
   private final AtomicLong nextCluster;
   private boolean done;
 
-  private Qcow2ImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite, long size) {
+  private Qcow2ImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite, long size, boolean direct) {
     this.target = target;
     this.temp = temp;
     this.channel = channel;
     this.directWrites = org.tidemark.internal.DirectWrites.open(
-        temp, channel, new org.tidemark.internal.EarlyWriteback(channel));
+        temp, channel, new org.tidemark.internal.EarlyWriteback(channel), direct);
     this.overwrite = overwrite;
     this.size = size;
     long guestClusters = (size + CLUSTER_SIZE - 1) >>> CLUSTER_BITS;
@@ -127,6 +127,14 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
    * @throws IllegalArgumentException when {@code size} is negative
    */
   public static Qcow2ImageWriter create(Path target, long size, boolean overwrite) throws IOException {
+    return create(target, size, overwrite, true);
+  }
+
+  /**
+   * Starts a qcow2 image as {@link #create(Path, long, boolean)} does, written around the page
+   * cache where the file system allows it only when {@code direct}.
+   */
+  public static Qcow2ImageWriter create(Path target, long size, boolean overwrite, boolean direct) throws IOException {
     if (size < 0) {
       throw new IllegalArgumentException("virtual size " + size);
     }
@@ -135,7 +143,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
           + " to 64 TiB (" + MAX_VIRTUAL_SIZE + " bytes); restore this disk as raw");
     }
     if (!overwrite && Files.exists(target)) {
-      throw new FileAlreadyExistsException(target.toString(), null, "exists (use --force to overwrite)");
+      throw new FileAlreadyExistsException(target.toString(), null, "exists");
     }
     Path temp = Publish.tempFor(target);
     FileChannel ch;
@@ -145,7 +153,7 @@ public final class Qcow2ImageWriter implements DiskImageWriter {
       Publish.discard(temp);
       throw e;
     }
-    return new Qcow2ImageWriter(target, temp, ch, overwrite, size);
+    return new Qcow2ImageWriter(target, temp, ch, overwrite, size, direct);
   }
 
   @Override

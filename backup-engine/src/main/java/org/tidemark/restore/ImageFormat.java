@@ -87,9 +87,17 @@ public enum ImageFormat {
    * @throws java.nio.file.FileAlreadyExistsException when the target exists and {@code overwrite} is false
    */
   public DiskImageWriter create(Path target, long size, boolean overwrite) throws IOException {
+    return create(target, size, overwrite, true);
+  }
+
+  /**
+   * Starts an image as {@link #create(Path, long, boolean)} does, written around the page cache
+   * where the file system allows it only when {@code direct}.
+   */
+  public DiskImageWriter create(Path target, long size, boolean overwrite, boolean direct) throws IOException {
     return switch (this) {
-      case RAW -> RawImageWriter.create(target, size, overwrite);
-      case QCOW2 -> Qcow2ImageWriter.create(target, size, overwrite);
+      case RAW -> RawImageWriter.create(target, size, overwrite, direct);
+      case QCOW2 -> Qcow2ImageWriter.create(target, size, overwrite, direct);
     };
   }
 }

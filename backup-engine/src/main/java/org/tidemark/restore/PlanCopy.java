@@ -6,7 +6,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveConsistency;
 import org.tidemark.archive.ArchiveInconsistentException;
@@ -14,7 +13,9 @@ import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.RestorePiece;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
-import org.tidemark.backup.Progress;
+import org.tidemark.engine.Cancellation;
+import org.tidemark.engine.EngineOptions;
+import org.tidemark.engine.Progress;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.Workers;
 
@@ -108,9 +109,15 @@ public final class PlanCopy {
    * 26 buffers of 4 MiB chunks (104 MiB) or 14 of 16 MiB ones, however long the chain. The first
    * failure stops the rest.
    *
+   * <p>{@code cancellation} is checked before each piece; the chunks are decoded on the pool {@code
+   * options} give (the engine's workers or the caller's executor).
+   *
    * @param readers the chain's archives, newest first, as the plan's sources number them
+   * @param operation names the work in the {@link org.tidemark.engine.CancelledException}
+   * @throws org.tidemark.engine.CancelledException when cancelled
    */
-  public void run(List<ArchiveReader> readers, Sink sink, Progress progress) throws IOException {
+  public void run(List<ArchiveReader> readers, Sink sink, Progress progress, EngineOptions options,
+      Cancellation cancellation, String operation) throws IOException {
     List<Slot> slots = new ArrayList<>();
     for (int i = 0; i < reads.size(); i++) {
       for (RestorePiece piece : reads.get(i).pieces()) {
@@ -121,11 +128,13 @@ public final class PlanCopy {
     Decoding[] decodings = new Decoding[reads.size()];
     ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
     GatheringWriter writer = new GatheringWriter(sink);
-    ExecutorService pool = Workers.pool("tidemark-restore", Workers.count(reads.size()));
+    Workers.Pool pool = Workers.pool("tidemark-restore", Workers.count(options.workers(), reads.size()),
+        options.executor());
     try {
       int submitted = 0;
       int frontier = 0; // the newest read the writer has reached (reads are in order of first need)
       for (Slot slot : slots) {
+        cancellation.check(operation);
         frontier = Math.max(frontier, slot.read());
         for (; submitted < reads.size() && submitted <= frontier + IN_FLIGHT; submitted++) {
           RestorePlanner.ChunkRead read = reads.get(submitted);
@@ -148,7 +157,7 @@ public final class PlanCopy {
       }
       writer.flush();
     } finally {
-      pool.shutdownNow();
+      pool.close();
     }
   }
 

@@ -47,13 +47,13 @@ public final class RawImageWriter implements DiskImageWriter {
   /** The unit of the record of where data was written (2 MiB of memory per TiB of disk). */
   static final int GRANULE = 64 * 1024;
 
-  private RawImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite, long size) {
+  private RawImageWriter(Path target, Path temp, FileChannel channel, boolean overwrite, long size, boolean direct) {
     this.size = size;
     this.granule = Math.max(GRANULE, Long.highestOneBit(Math.max(1, (size - 1) >> 27)) << 1);
     this.target = target;
     this.temp = temp;
     this.channel = channel;
-    this.directWrites = DirectWrites.open(temp, channel, new EarlyWriteback(channel));
+    this.directWrites = DirectWrites.open(temp, channel, new EarlyWriteback(channel), direct);
     this.overwrite = overwrite;
   }
 
@@ -63,8 +63,19 @@ public final class RawImageWriter implements DiskImageWriter {
    * @throws FileAlreadyExistsException when the target exists and {@code overwrite} is false
    */
   public static RawImageWriter create(Path target, long size, boolean overwrite) throws IOException {
+    return create(target, size, overwrite, true);
+  }
+
+  /**
+   * Starts a raw image of {@code size} bytes to be committed as {@code target}, written around the
+   * page cache where the file system allows it only when {@code direct}.
+   *
+   * @throws FileAlreadyExistsException when the target exists and {@code overwrite} is false
+   * @throws ImageTooLargeException when the file system does not take a file of {@code size} bytes
+   */
+  public static RawImageWriter create(Path target, long size, boolean overwrite, boolean direct) throws IOException {
     if (!overwrite && Files.exists(target)) {
-      throw new FileAlreadyExistsException(target.toString(), null, "exists (use --force to overwrite)");
+      throw new FileAlreadyExistsException(target.toString(), null, "exists");
     }
     Path temp = org.tidemark.store.Publish.tempFor(target);
     FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -73,11 +84,11 @@ public final class RawImageWriter implements DiskImageWriter {
     } catch (IOException e) {
       org.tidemark.store.Publish.closeAndDiscard(ch, temp);
       // EFBIG ("File too large") names no file: say which, how large, and what else works
-      throw new java.nio.file.FileSystemException(target.toString(), null, "cannot be made " + size + " bytes long ("
+      throw new ImageTooLargeException(target.toString(), size, "cannot be made " + size + " bytes long ("
           + e.getMessage() + "): the file system there does not take a raw image that large; restore it as"
-          + " qcow2 (--format qcow2), or onto another file system");
+          + " qcow2, or onto another file system");
     }
-    return new RawImageWriter(target, temp, ch, overwrite, size);
+    return new RawImageWriter(target, temp, ch, overwrite, size, direct);
   }
 
   @Override

@@ -21,7 +21,10 @@ import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
-import org.tidemark.backup.Progress;
+import org.tidemark.engine.Cancellation;
+import org.tidemark.engine.CancelledException;
+import org.tidemark.engine.EngineOptions;
+import org.tidemark.engine.Progress;
 import org.tidemark.disk.DiskImageWriter;
 import org.tidemark.internal.DirectWrites;
 import org.tidemark.internal.FileSystemSpace;
@@ -61,10 +64,17 @@ public final class RestoreRunner {
   /** New UUIDs and MAC addresses of a renamed definition. */
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
   private final Repository repository;
+  private final EngineOptions options;
 
-  /** A runner reading from {@code repository}. */
+  /** A runner reading from {@code repository} with {@link EngineOptions#defaults()}. */
   public RestoreRunner(Repository repository) {
-    this.repository = repository;
+    this(repository, EngineOptions.defaults());
+  }
+
+  /** A runner reading from {@code repository} as {@code options} say (workers or executor, direct I/O). */
+  public RestoreRunner(Repository repository, EngineOptions options) {
+    this.repository = java.util.Objects.requireNonNull(repository, "repository");
+    this.options = java.util.Objects.requireNonNull(options, "options");
   }
 
   /** The file a disk is restored to as a raw image: {@code DISK.raw}. */
@@ -86,15 +96,31 @@ public final class RestoreRunner {
   }
 
   /**
-   * Restores what {@code request} names.
+   * Restores what {@code request} names into its folder ({@link RestoreTarget#folder}).
    *
    * @throws ArchiveException when the chain is incomplete or an archive is corrupt
    * @throws FileAlreadyExistsException when an output exists and overwriting was not asked for
    */
   public RestoreResult run(RestoreRequest request, Progress progress) throws IOException {
+    return run(request, new FolderTarget(request.directory(), request.overwrite(), options.directIo()), progress,
+        Cancellation.none());
+  }
+
+  /**
+   * Restores what {@code request} names to {@code target} (the request's directory and overwrite
+   * flag are then unused), unless {@code cancellation} is cancelled first: it is checked between
+   * chunks, and a cancelled restore abandons every output ({@link RestoreTarget#abandon()}).
+   *
+   * @throws CancelledException when cancelled: none of the outputs is left
+   * @throws ArchiveException when the chain is incomplete or an archive is corrupt
+   * @throws FileAlreadyExistsException when an output exists and the target may not replace it
+   */
+  public RestoreResult run(RestoreRequest request, RestoreTarget target, Progress progress, Cancellation cancellation)
+      throws IOException {
     Instant started = Instant.now();
     List<StoredBackup> chain = repository.chain(request.domain(), request.checkpoint());
     StoredBackup head = chain.get(0);
+    String operation = "restore of " + request.domain() + "/" + head.checkpoint();
     LOG.info("restoring {}/{} from a chain of {} archives: {}", request.domain(), head.checkpoint(), chain.size(),
         chain.stream().map(b -> b.path().getFileName().toString()).toList());
     List<String> disks = head.manifest().disks().stream().map(DiskManifest::name)
@@ -103,42 +129,52 @@ public final class RestoreRunner {
       throw new ArchiveException(head.path(), "the backup has no disk '" + request.disk().orElse("") + "' (disks: "
           + head.manifest().disks().stream().map(DiskManifest::name).toList() + ")");
     }
-    Path domainXml = domainXmlPath(request.directory(), request.newName().orElse(request.domain()));
+    String definitionName = request.newName().orElse(request.domain());
+    Optional<Path> domainXml = target.definition(definitionName);
     List<ArchiveReader> readers = new ArrayList<>();
-    Map<Path, Path> staged = new LinkedHashMap<>(); // target -> complete file under a temporary name
+    boolean published = false;
     try {
       List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
       List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
       for (String disk : disks) {
         plans.add(RestorePlanner.plan(disk, layers));
       }
-      Optional<DomainRewriter.Rewritten> definition = definition(head.path(), readers.get(0), request, disks);
-      definition.ifPresentOrElse(d -> LOG.info("domain definition {} points at the restored images{}", domainXml,
-          d.removedDisks().isEmpty() ? "" : "; left out, not restored: " + d.removedDisks()),
-          () -> LOG.warn("the checkpoint {} was saved without its domain: no domain definition is written", head.checkpoint()));
-      requireSpace(request, plans);
-      prepareOutputs(request, outputs(request, disks, definition.isPresent() ? Optional.of(domainXml) : Optional.empty()));
+      Optional<DomainRewriter.Rewritten> definition = domainXml.isEmpty() ? Optional.empty()
+          : definition(head.path(), readers.get(0), request, target, disks);
+      if (domainXml.isPresent()) {
+        definition.ifPresentOrElse(d -> LOG.info("domain definition {} points at the restored images{}", domainXml.get(),
+            d.removedDisks().isEmpty() ? "" : "; left out, not restored: " + d.removedDisks()),
+            () -> LOG.warn("the checkpoint {} was saved without its domain: no domain definition is written",
+                head.checkpoint()));
+      }
+      if (target instanceof FolderTarget folder) {
+        requireSpace(folder.directory(), request.format(), plans);
+      }
+      target.prepare(disks, request.format(), definition.map(d -> definitionName));
       progress.start("restore " + request.domain() + "/" + head.checkpoint(),
           plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
       List<RestoreResult.DiskResult> results = new ArrayList<>();
       for (RestorePlanner.DiskPlan plan : plans) {
+        progress.item(plan.disk(), plan.dataBytes());
         try {
-          results.add(restoreDisk(plan, readers, request, progress, staged));
+          results.add(restoreDisk(plan, readers, request.format(), target, new Run(progress, cancellation, operation)));
         } catch (IOException e) {
-          throw FileSystemSpace.naming(e, imagePath(request.directory(), plan.disk(), request.format()));
+          throw FileSystemSpace.naming(e, target.location(plan.disk(), request.format()));
         }
       }
+      cancellation.check(operation);
       if (definition.isPresent()) {
-        staged.put(domainXml, writeDomainXml(definition.get().xml(), domainXml));
+        target.writeDefinition(definitionName, definition.get().xml());
       }
-      publishAll(staged, request.overwrite());
+      target.publish();
+      published = true;
       List<Path> paths = chain.stream().map(StoredBackup::path).toList();
-      return new RestoreResult(head.checkpoint(), paths, results, definition.map(d -> domainXml),
+      return new RestoreResult(head.checkpoint(), paths, results, definition.flatMap(d -> domainXml),
           definition.map(DomainRewriter.Rewritten::removedDisks).orElse(List.of()), Duration.between(started, Instant.now()));
     } finally {
       progress.finish();
-      for (Path temp : staged.values()) {
-        Publish.discard(temp); // none left once published
+      if (!published) {
+        target.abandon();
       }
       for (ArchiveReader r : readers) {
         r.close();
@@ -155,78 +191,28 @@ public final class RestoreRunner {
    *
    * @throws InsufficientSpaceException naming the folder, its file system and both sizes
    */
-  private static void requireSpace(RestoreRequest request, List<RestorePlanner.DiskPlan> plans) throws IOException {
+  private static void requireSpace(Path directory, ImageFormat format, List<RestorePlanner.DiskPlan> plans)
+      throws IOException {
     long needed = 0;
     StringBuilder perDisk = new StringBuilder();
     for (RestorePlanner.DiskPlan p : plans) {
-      long n = request.format().bytesOnDisk(p.virtualSize(), p.dataBytes());
+      long n = format.bytesOnDisk(p.virtualSize(), p.dataBytes());
       needed += n;
       perDisk.append(perDisk.length() == 0 ? "" : ", ").append(p.disk()).append(' ')
           .append(FileSystemSpace.bytes(n));
     }
-    java.nio.file.FileStore store = FileSystemSpace.storeOf(request.directory());
+    java.nio.file.FileStore store = FileSystemSpace.storeOf(directory);
     long usable = store.getUsableSpace();
     if (needed > usable) {
-      throw new InsufficientSpaceException(request.directory(), needed, usable, "not enough space for the restore: its "
-          + request.format() + " images take up to " + FileSystemSpace.bytes(needed) + " (" + perDisk + ") and the file"
+      throw new InsufficientSpaceException(directory, needed, usable, "not enough space for the restore: its "
+          + format + " images take up to " + FileSystemSpace.bytes(needed) + " (" + perDisk + ") and the file"
           + " system " + FileSystemSpace.describe(store) + " has " + FileSystemSpace.bytes(usable) + " usable; nothing"
           + " was written");
     }
   }
 
-  /**
-   * Refuses existing outputs (unless overwriting), creates the output folder and removes the
-   * temporary files a killed restore left there ({@code .NAME.tmp-RANDOM}).
-   */
-  private static void prepareOutputs(RestoreRequest request, List<Path> outputs) throws IOException {
-    if (!request.overwrite()) {
-      for (Path p : outputs) {
-        if (Files.exists(p)) {
-          throw new FileAlreadyExistsException(p.toString(), null, "exists (use --force to overwrite)");
-        }
-      }
-    }
-    Files.createDirectories(request.directory());
-    for (Path p : outputs) {
-      for (Path leftover : Publish.leftoversOf(p)) {
-        Files.deleteIfExists(leftover);
-        LOG.warn("removed {}, left by a restore that did not finish", leftover);
-      }
-    }
-  }
-
-  /**
-   * Gives every complete output its name, the domain definition last. Without overwrite, a
-   * failure (a file that appeared meanwhile) removes the outputs this call already named, so the
-   * restore leaves nothing; with overwrite, the files it replaced are gone.
-   */
-  private static void publishAll(Map<Path, Path> staged, boolean overwrite) throws IOException {
-    List<Path> published = new ArrayList<>();
-    try {
-      for (Map.Entry<Path, Path> e : staged.entrySet()) {
-        Publish.publish(e.getValue(), e.getKey(), overwrite);
-        published.add(e.getKey());
-      }
-    } catch (IOException | RuntimeException e) {
-      if (!overwrite) {
-        for (Path p : published) {
-          try {
-            Files.deleteIfExists(p);
-          } catch (IOException suppressed) {
-            e.addSuppressed(suppressed);
-          }
-        }
-      }
-      throw e;
-    }
-  }
-
-  private static List<Path> outputs(RestoreRequest request, List<String> disks, Optional<Path> domainXml) {
-    List<Path> out = new ArrayList<>();
-    disks.forEach(d -> out.add(imagePath(request.directory(), d, request.format())));
-    domainXml.ifPresent(out::add);
-    return out;
-  }
+  /** Whom one restore tells, and what stops it. */
+  private record Run(Progress progress, Cancellation cancellation, String operation) {}
 
   /**
    * The domain definition of the newest archive's checkpoint, rewritten to point at the images
@@ -235,10 +221,9 @@ public final class RestoreRunner {
    * be read stops the restore with nothing written.
    */
   private static Optional<DomainRewriter.Rewritten> definition(Path archive, ArchiveReader newest, RestoreRequest request,
-      List<String> disks) throws ArchiveException {
-    Path directory = request.directory().toAbsolutePath().normalize();
+      RestoreTarget target, List<String> disks) throws ArchiveException {
     List<DomainRewriter.RestoredDisk> images = disks.stream().map(d -> new DomainRewriter.RestoredDisk(d,
-        imagePath(directory, d, request.format()), request.format().extension())).toList();
+        target.location(d, request.format()), request.format().extension())).toList();
     try {
       Optional<DomainRewriter.Rewritten> d =
           DomainRewriter.rewrite(newest.checkpointXml(), "checkpoint.xml", images, request.newName(), RANDOM);
@@ -253,37 +238,20 @@ public final class RestoreRunner {
   }
 
   /**
-   * Writes one disk's image complete under its temporary name beside its target ({@link
-   * DiskImageWriter#finish()}), recorded in {@code staged} (target to temporary file) for {@link
-   * #publishAll}.
+   * Writes one disk's output complete ({@link RestoreTarget.DiskOutput#complete()}); the target
+   * makes it visible with the others ({@link RestoreTarget#publish()}).
    */
-  private static RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
-      RestoreRequest request, Progress progress, Map<Path, Path> staged) throws IOException {
-    Path image = imagePath(request.directory(), plan.disk(), request.format());
+  private RestoreResult.DiskResult restoreDisk(RestorePlanner.DiskPlan plan, List<ArchiveReader> readers,
+      ImageFormat format, RestoreTarget target, Run run) throws IOException {
+    Path image = target.location(plan.disk(), format);
     PlanCopy copy = new PlanCopy(plan);
     LOG.info("restoring disk {} ({} bytes of data from {} chunks, {} reads) to {} ({})", plan.disk(), plan.dataBytes(),
-        copy.chunks(), copy.reads().size(), image, request.format());
-    try (DiskImageWriter out = request.format().create(image, plan.virtualSize(), request.overwrite())) {
-      copy.run(readers, out::write, progress);
-      staged.put(image, out.finish());
+        copy.chunks(), copy.reads().size(), image, format);
+    try (RestoreTarget.DiskOutput out = target.open(plan.disk(), plan.virtualSize(), format)) {
+      copy.run(readers, out::write, run.progress(), options, run.cancellation(), run.operation());
+      out.complete();
     }
-    long chunks = copy.chunks();
-    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) chunks,
-        request.format());
-  }
-
-  /** Writes the domain definition under a temporary name beside {@code target}; returns that name. */
-  private static Path writeDomainXml(String domain, Path target) throws IOException {
-    Path temp = Publish.tempFor(target);
-    try {
-      Files.writeString(temp, domain, StandardCharsets.UTF_8);
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-        ch.force(true);
-      }
-    } catch (IOException | RuntimeException e) {
-      Publish.discard(temp);
-      throw e;
-    }
-    return temp;
+    return new RestoreResult.DiskResult(plan.disk(), image, plan.virtualSize(), plan.dataBytes(), (int) copy.chunks(),
+        format);
   }
 }

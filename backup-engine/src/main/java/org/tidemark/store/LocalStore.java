@@ -54,14 +54,24 @@ import org.tidemark.internal.FileKinds;
  */
 public final class LocalStore implements ArchiveStore {
   private final Path root;
+  private final boolean directWrites;
 
-  private LocalStore(Path root) {
+  private LocalStore(Path root, boolean directWrites) {
     this.root = root;
+    this.directWrites = directWrites;
   }
 
-  /** The store rooted at {@code root} (created on the first output if it does not exist). */
+  /**
+   * The store rooted at {@code root} (created on the first output if it does not exist), writing
+   * around the page cache where the file system allows it.
+   */
   public static LocalStore at(Path root) {
-    return new LocalStore(root);
+    return new LocalStore(root, true);
+  }
+
+  /** This store, writing its outputs around the page cache ({@code true}) or through it. */
+  public LocalStore withDirectWrites(boolean direct) {
+    return new LocalStore(root, direct);
   }
 
   /** The root folder. */
@@ -130,19 +140,21 @@ public final class LocalStore implements ArchiveStore {
   public StoreOutput createOutput(String name) throws IOException {
     Path target = locate(name);
     Files.createDirectories(target.getParent());
-    return createFile(target);
+    return createFile(target, directWrites);
   }
 
   /**
    * A pending output to be committed as {@code target}, whose folder exists, whatever store it is in.
    *
+   * Written around the page cache where the file system allows it when {@code direct}.
+   *
    * @throws FileAlreadyExistsException when {@code target} exists
    */
-  public static StoreOutput createFile(Path target) throws IOException {
+  public static StoreOutput createFile(Path target, boolean direct) throws IOException {
     if (Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       throw new FileAlreadyExistsException(target.toString(), null, "exists already");
     }
-    return open(target, false);
+    return open(target, false, direct);
   }
 
   /**
@@ -157,11 +169,11 @@ public final class LocalStore implements ArchiveStore {
     if (!Files.exists(target)) {
       throw new NoSuchFileException(target.toString(), null, "nothing to replace");
     }
-    return open(target, true);
+    return open(target, true, directWrites);
   }
 
   /** The pending file beside {@code target}, open for writing. */
-  private static StoreOutput open(Path target, boolean replace) throws IOException {
+  private static StoreOutput open(Path target, boolean replace, boolean direct) throws IOException {
     Path temp = Publish.tempFor(target);
     FileChannel channel;
     try {
@@ -171,7 +183,8 @@ public final class LocalStore implements ArchiveStore {
       throw e;
     }
     try {
-      return new FileOutput(target, temp, channel, DirectWrites.open(temp, channel, new EarlyWriteback(channel)), replace);
+      return new FileOutput(target, temp, channel, DirectWrites.open(temp, channel, new EarlyWriteback(channel), direct),
+          replace);
     } catch (RuntimeException e) {
       Publish.closeAndDiscard(channel, temp);
       throw e;

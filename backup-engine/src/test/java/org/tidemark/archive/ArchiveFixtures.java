@@ -71,9 +71,14 @@ final class ArchiveFixtures {
   }
 
   static Path write(Path target, List<Disk> disks, int chunk, Codec codec) throws IOException {
+    return write(target, disks, chunk, codec, true);
+  }
+
+  /** {@link #write(Path, List, int, Codec)}, around the page cache only when {@code directIo}. */
+  static Path write(Path target, List<Disk> disks, int chunk, Codec codec, boolean directIo) throws IOException {
     Manifest m = Manifest.of("test", "vm1", "cp1", 1700000000L, null,
         disks.stream().map(d -> d.manifest(DiskManifest.FULL)).toList());
-    try (ArchiveWriter w = ArchiveWriter.create(target, CHECKPOINT, m)) {
+    try (ArchiveWriter w = ArchiveWriter.create(target, CHECKPOINT, m, directIo)) {
       for (Disk d : disks) {
         d.write(w, chunk, codec);
       }

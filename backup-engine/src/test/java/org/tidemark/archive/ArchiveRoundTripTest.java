@@ -131,7 +131,7 @@ class ArchiveRoundTripTest {
   /**
    * The writer stages small entries and writes them in large blocks, and sends large chunks'
    * aligned data around the page cache: the file is byte for byte the one written entirely
-   * through the page cache ({@code -Dtidemark.noDirectIo=true}), whether the stage fills many
+   * through the page cache (direct I/O off), whether the stage fills many
    * times (20 MiB of 300 kB chunks) or chunks are large (1.1 MB, aligned) or both in one archive.
    */
   @ParameterizedTest
@@ -140,13 +140,7 @@ class ArchiveRoundTripTest {
     List<ArchiveFixtures.Disk> disks = List.of(ArchiveFixtures.Disk.dense("vda", 21, 20 << 20),
         ArchiveFixtures.Disk.dense("vdb", 22, 3_000_001));
     Path direct = ArchiveFixtures.write(dir.resolve("direct.tar"), disks, chunk, Codec.NONE);
-    Path plain;
-    System.setProperty("tidemark.noDirectIo", "true");
-    try {
-      plain = ArchiveFixtures.write(dir.resolve("plain.tar"), disks, chunk, Codec.NONE);
-    } finally {
-      System.clearProperty("tidemark.noDirectIo");
-    }
+    Path plain = ArchiveFixtures.write(dir.resolve("plain.tar"), disks, chunk, Codec.NONE, false);
     assertTrue(Files.size(plain) > ArchiveWriter.STAGE, "the stage fills");
     assertEquals(-1, Files.mismatch(plain, direct), "the same bytes");
     try (ArchiveReader r = ArchiveReader.open(direct)) {

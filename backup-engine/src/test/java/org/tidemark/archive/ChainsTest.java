@@ -142,7 +142,7 @@ class ChainsTest {
   void noBackupsIsAPlainError() throws Exception {
     Files.createDirectories(root.resolve("vm1"));
     ArchiveException e = assertThrows(ArchiveException.class, () -> Repository.at(root).chain("vm1", Optional.empty()));
-    assertEquals(ArchiveException.class, e.getClass());
+    assertEquals(UnknownPointException.class, e.getClass(), "a request naming nothing there, not damage");
     assertTrue(e.getMessage().contains("no backups of domain 'vm1'"), e.getMessage());
   }
 
@@ -193,7 +193,7 @@ class ChainsTest {
 
     private static ArchiveException missing(Path dir, Repository.Scan scan, String message) {
       if (scan.unreadable().isEmpty()) {
-        return new ArchiveException(dir, message);
+        return new UnknownPointException(dir, message);
       }
       return new ArchiveCorruptException(dir, message + unreadable(scan));
     }

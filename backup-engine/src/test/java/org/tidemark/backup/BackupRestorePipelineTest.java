@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -56,11 +54,6 @@ class BackupRestorePipelineTest {
   private static Checkpoint checkpoint(String name, String parent) {
     return Checkpoint.builder().name(name).parentName(parent).creationTime(1).domain(DOMAIN)
         .addDisk(CheckpointDisk.bitmap("vda", name)).addDisk(CheckpointDisk.untracked("vdb")).build();
-  }
-
-  private static byte[] xml(Checkpoint c) {
-    return ("<domaincheckpoint>\n  <name>" + c.name() + "</name>\n  <domain type='kvm'>\n    <name>vm1</name>\n"
-        + "  </domain>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
   }
 
   private static void randomWrites(Random r, MemoryDisk d, int count) {
@@ -104,9 +97,9 @@ class BackupRestorePipelineTest {
       Checkpoint y = checkpoint(name, parent);
       vdaAt.add(vda.bytes.clone());
       vdbAt.add(vdb.bytes.clone());
-      BackupRequest req = new BackupRequest(y, xml(y), known, disk -> disk.equals("vda")
-          ? vda : vdb, Set.of(), false,
-          p % 2 == 0 ? Codec.ZSTD : Codec.DEFLATE, 4 * cluster, "test");
+      BackupRequest req = BackupRequest.builder(y, disk -> disk.equals("vda") ? vda : vdb)
+          .knownCheckpoints(known).codec(p % 2 == 0 ? Codec.ZSTD : Codec.DEFLATE).chunkSize(4 * cluster)
+          .toolVersion("test").build();
       BackupResult result = runner.run(req, Progress.NONE);
       assertEquals(p == 0 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, result.plan().disks().get(0).decision());
       assertEquals(DiskDecision.NOT_TRACKED, result.plan().disks().get(1).decision());
@@ -135,12 +128,12 @@ class BackupRestorePipelineTest {
     Repository repo = Repository.at(dir.resolve("repo"));
     Checkpoint y = checkpoint("cp1", null);
     vda.addBitmap("cp1");
-    BackupResult b = new BackupRunner(repo).run(new BackupRequest(y, xml(y), Map.of(),
-        disk -> disk.equals("vda") ? vda : vdb, Set.of("vdb"), false,
-        Codec.NONE, 65536, "test"), Progress.NONE);
+    BackupResult b = new BackupRunner(repo).run(BackupRequest.builder(y,
+        disk -> disk.equals("vda") ? vda : vdb).exclude("vdb").codec(Codec.NONE).chunkSize(65536).toolVersion("test")
+        .build(), Progress.NONE);
     assertEquals(DiskDecision.EXCLUDED, b.plan().disks().get(1).decision());
-    assertThrows(FileAlreadyExistsException.class, () -> new BackupRunner(repo).run(new BackupRequest(y, xml(y), Map.of(),
-        disk -> vda, Set.of("vdb"), false, Codec.NONE, 65536, "test"), Progress.NONE));
+    assertThrows(FileAlreadyExistsException.class, () -> new BackupRunner(repo).run(BackupRequest.builder(y,
+        disk -> vda).exclude("vdb").codec(Codec.NONE).chunkSize(65536).toolVersion("test").build(), Progress.NONE));
 
     Path out = Files.createDirectories(dir.resolve("out"));
     Files.writeString(out.resolve("vda.raw"), "keep me");

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,7 +25,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLockedException;
 import org.tidemark.disk.DiskSource;
@@ -63,9 +60,7 @@ class ConcurrentBackupTest {
   }
 
   private static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, DiskSource source) {
-    byte[] xml = ("<domaincheckpoint>\n  <name>" + y.name() + "</name>\n  <domain type='kvm'>\n    <name>vm1</name>\n"
-        + "  </domain>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
-    return new BackupRequest(y, xml, known, d -> source, Set.of(), false, Codec.ZSTD, 65536, "test");
+    return BackupRequest.builder(y, d -> source).knownCheckpoints(known).chunkSize(65536).toolVersion("test").build();
   }
 
   @Test

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -26,7 +24,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tidemark.archive.ArchiveCorruptException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
@@ -98,8 +95,8 @@ class FaultInjectionTest {
   }
 
   private static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, DiskSource source) {
-    return new BackupRequest(y, "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), known,
-        disk -> source, Set.of(), false, Codec.ZSTD, 4 * CLUSTER, "test");
+    return BackupRequest.builder(y, disk -> source).knownCheckpoints(known).chunkSize(4 * CLUSTER)
+        .toolVersion("test").build();
   }
 
   private static MemoryDisk randomDisk(Random r) {
@@ -183,9 +180,8 @@ class FaultInjectionTest {
       try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
         ch.truncate(Files.size(img) / 2);
       }
-      IOException e = assertThrows(IOException.class, () -> new BackupRunner(repo).run(new BackupRequest(
-          checkpoint("cp1", null), "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), Map.of(),
-          disk -> q, Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE));
+      IOException e = assertThrows(IOException.class, () -> new BackupRunner(repo).run(BackupRequest.builder(
+          checkpoint("cp1", null), disk -> q).chunkSize(1 << 20).toolVersion("test").build(), Progress.NONE));
       assertTrue(e.getMessage().contains(img.toString()), "names the image: " + e.getMessage());
       assertTrue(e.getMessage().contains("end"), "says the file ends early: " + e.getMessage());
     }

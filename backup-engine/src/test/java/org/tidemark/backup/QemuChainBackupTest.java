@@ -3,7 +3,6 @@ package org.tidemark.backup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,12 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
@@ -88,11 +85,8 @@ class QemuChainBackupTest {
       Qemu.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", img.toString(), dir.resolve(name + ".raw").toString());
       Checkpoint y = Checkpoint.builder().name(name).parentName(parent).creationTime(1000 + p).domain(domain)
           .addDisk(CheckpointDisk.bitmap("vda", name)).build();
-      BackupResult b = new BackupRunner(repo).run(new BackupRequest(y, ("<domaincheckpoint/>\n").getBytes(StandardCharsets.UTF_8),
-          known, disk -> {
-            Qcow2Image q = Qcow2Image.open(img);
-            return q;
-          }, Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE);
+      BackupResult b = new BackupRunner(repo).run(BackupRequest.builder(y, disk -> Qcow2Image.open(img))
+          .knownCheckpoints(known).chunkSize(1 << 20).toolVersion("test").build(), Progress.NONE);
       assertEquals(p == 1 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, b.plan().disks().get(0).decision());
       assertEquals(List.of(), ArchiveVerifier.verify(b.archive()));
       known.put(name, y);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
@@ -88,10 +86,9 @@ class QemuSourcesBackupTest {
             copyOf(name, disk).toString());
       }
       Checkpoint y = b.build();
-      BackupResult result = new BackupRunner(repo).run(new BackupRequest(y,
-          "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), known,
-          disk -> Images.open(images.get(disk), Optional.of(formats.get(disk))), Set.of(), false, Codec.ZSTD,
-          1 << 20, "test"), Progress.NONE);
+      BackupResult result = new BackupRunner(repo).run(BackupRequest.builder(y,
+          disk -> Images.open(images.get(disk), Optional.of(formats.get(disk)))).knownCheckpoints(known)
+          .chunkSize(1 << 20).toolVersion("test").build(), Progress.NONE);
       assertEquals(List.of(), ArchiveVerifier.verify(result.archive()), name);
       known.put(name, y);
       points.add(name);

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,9 +63,9 @@ class RestoredDomainXmlTest {
             List.of(DomainDisk.of("vda", VDA, "qcow2"), DomainDisk.of("vdb", VDB, "raw"))))
         .addDisk(CheckpointDisk.bitmap("vda", "cp1")).addDisk(CheckpointDisk.bitmap("vdb", "cp1")).build();
     Repository repo = Repository.at(dir.resolve("repo"));
-    new BackupRunner(repo).run(new BackupRequest(y, checkpointXml.getBytes(StandardCharsets.UTF_8), Map.of(),
-        disk -> disk.equals("vda") ? vda : vdb, Set.of(), false, Codec.NONE,
-        65536, "test"), Progress.NONE);
+    new BackupRunner(repo).run(BackupRequest.builder(y, disk -> disk.equals("vda") ? vda : vdb)
+        .codec(Codec.NONE).chunkSize(65536).toolVersion("test")
+        .storedXml(checkpointXml.getBytes(StandardCharsets.UTF_8)).build(), Progress.NONE);
     return repo;
   }
 

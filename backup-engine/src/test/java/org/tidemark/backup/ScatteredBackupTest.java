@@ -15,7 +15,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -24,7 +23,6 @@ import org.tidemark.archive.ArchiveLimitException;
 import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
 import org.tidemark.model.Checkpoint;
@@ -63,13 +61,7 @@ class ScatteredBackupTest {
   }
 
   static BackupRequest request(Checkpoint y, Map<String, Checkpoint> known, ScatteredDisk disk) {
-    return new BackupRequest(y, xml(y), known, name -> disk, Set.of(), false, Codec.ZSTD,
-        ArchiveWriterDefaults.CHUNK, "test");
-  }
-
-  /** The chunk size a backup asks for by default. */
-  private static final class ArchiveWriterDefaults {
-    static final int CHUNK = org.tidemark.archive.ArchiveWriter.DEFAULT_CHUNK;
+    return BackupRequest.builder(y, name -> disk).knownCheckpoints(known).toolVersion("test").build();
   }
 
   /**

@@ -66,9 +66,9 @@ class SparseSourceBackupTest {
             List.of(DomainDisk.of("vda", image.toString(), format))))
         .addDisk(CheckpointDisk.untracked("vda")).build();
     Repository repo = Repository.at(dir.resolve("repo"));
-    BackupResult result = new BackupRunner(repo).run(new BackupRequest(y,
-        "<domaincheckpoint/>\n".getBytes(StandardCharsets.UTF_8), Map.of(),
-        disk -> Images.open(image, Optional.of(format)), Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE);
+    BackupResult result = new BackupRunner(repo).run(BackupRequest.builder(y,
+        disk -> Images.open(image, Optional.of(format))).codec(Codec.ZSTD).chunkSize(1 << 20).toolVersion("test").build(),
+        Progress.NONE);
     assertEquals(List.of(), ArchiveVerifier.verify(result.archive()));
     Path out = dir.resolve("restore");
     new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of("cp1"), Optional.empty(), out, false), Progress.NONE);

@@ -90,8 +90,9 @@ public final class QemuChain {
         Qemu.run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", images.get(d).toString(), c.copy(p, d).toString());
       }
       Checkpoint y = b.build();
-      BackupResult result = new BackupRunner(c.repo).run(new BackupRequest(y, xml(name), known,
-          disk -> Qcow2Image.open(images.get(disk)), Set.of(), false, Codec.ZSTD, 1 << 20, "test"), Progress.NONE);
+      BackupResult result = new BackupRunner(c.repo).run(BackupRequest.builder(y,
+          disk -> Qcow2Image.open(images.get(disk))).knownCheckpoints(known).codec(Codec.ZSTD).chunkSize(1 << 20)
+          .toolVersion("test").build(), Progress.NONE);
       for (var d : result.plan().disks()) {
         DiskDecision want = p == 1 ? DiskDecision.NO_BASE_BACKUP
             : FALLBACKS.getOrDefault(p, Map.of()).getOrDefault(d.disk(), DiskDecision.INCREMENTAL);
@@ -104,11 +105,6 @@ public final class QemuChain {
       }
     }
     return c;
-  }
-
-  /** The checkpoint XML an archive of {@code name} stores: distinct per point, so a mix-up shows. */
-  static byte[] xml(String name) {
-    return ("<domaincheckpoint>\n  <name>" + name + "</name>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
   }
 
   /** {@code count} seeded guest writes through qemu-io: data, zero writes and discards. */

@@ -35,7 +35,7 @@ class DirectWritesTest {
     int direct = 0;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
             StandardOpenOption.READ);
-        DirectWrites w = DirectWrites.open(file, ch, new EarlyWriteback(ch))) {
+        DirectWrites w = DirectWrites.open(file, ch, new EarlyWriteback(ch), true)) {
       int a = w.alignment();
       for (int i = 0; i < 200; i++) {
         boolean aligned = r.nextBoolean();
@@ -82,7 +82,7 @@ class DirectWritesTest {
   void alignedDirectBuffersGoAroundThePageCache() throws IOException {
     Path file = dir.resolve("img");
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        DirectWrites w = DirectWrites.open(file, ch, new EarlyWriteback(ch))) {
+        DirectWrites w = DirectWrites.open(file, ch, new EarlyWriteback(ch), true)) {
       assumeTrue(w.isDirect(), "the file system of " + dir + " does not take direct I/O");
       ByteBuffer b = DirectWrites.allocate(2 * w.alignment());
       assertEquals(0, b.alignmentOffset(0, DirectWrites.MAX_ALIGNMENT));
@@ -104,13 +104,10 @@ class DirectWritesTest {
   @Test
   void theSwitchTurnsDirectWritesOff() throws IOException {
     Path file = dir.resolve("img");
-    System.setProperty("tidemark.noDirectIo", "true");
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        DirectWrites w = DirectWrites.open(file, ch, new EarlyWriteback(ch))) {
+        DirectWrites w = DirectWrites.open(file, ch, new EarlyWriteback(ch), false)) {
       assertFalse(w.isDirect());
       assertFalse(w.write(0, DirectWrites.allocate(1 << 16)));
-    } finally {
-      System.clearProperty("tidemark.noDirectIo");
     }
     assertEquals(1 << 16, Files.size(file));
   }

@@ -66,7 +66,7 @@ class GatheringWriterTest {
   @Test
   void adjacentSmallPiecesLeaveTogetherLargeOnesAlone() throws IOException {
     Recorder out = new Recorder(16 * MIB);
-    GatheringWriter w = new GatheringWriter(out);
+    GatheringWriter w = new GatheringWriter(out::write);
     Runnable nothing = () -> {};
     w.write(0, filled(64 * KIB, 1), nothing);
     w.write(64 * KIB, filled(64 * KIB, 2), nothing);
@@ -88,7 +88,7 @@ class GatheringWriterTest {
   @Test
   void aRunStopsAtTheStagingSize() throws IOException {
     Recorder out = new Recorder(32 * MIB);
-    GatheringWriter w = new GatheringWriter(out);
+    GatheringWriter w = new GatheringWriter(out::write);
     int piece = 768 * KIB;
     for (long at = 0; at + piece <= 20 * MIB; at += piece) {
       w.write(at, filled(piece, 7), () -> {});
@@ -136,7 +136,7 @@ class GatheringWriterTest {
       pos += length;
     }
     int[] released = new int[pieces.size()];
-    GatheringWriter w = new GatheringWriter(out);
+    GatheringWriter w = new GatheringWriter(out::write);
     for (int i = 0; i < pieces.size(); i++) {
       Piece p = pieces.get(i);
       int index = i;

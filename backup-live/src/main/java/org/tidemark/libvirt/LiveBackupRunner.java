@@ -23,7 +23,6 @@ import org.libvirt.Domain;
 import org.libvirt.DomainCheckpoint;
 import org.libvirt.LibvirtException;
 import org.tidemark.archive.Codec;
-import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLock;
 import org.tidemark.backup.BackupRequest;
@@ -164,11 +163,22 @@ public final class LiveBackupRunner {
 
   private final Repository repository;
   private final Connect connection;
+  private final org.tidemark.engine.EngineOptions engine;
 
   /** A runner writing into {@code repository}, talking to libvirt over {@code connection}. */
   public LiveBackupRunner(Repository repository, Connect connection) {
+    this(repository, connection, org.tidemark.engine.EngineOptions.defaults());
+  }
+
+  /**
+   * A runner writing into {@code repository}, talking to libvirt over {@code connection}, running
+   * the engine as {@code engine} says (workers or executor, direct I/O); the lock wait is {@link
+   * Options#lockWait()}.
+   */
+  public LiveBackupRunner(Repository repository, Connect connection, org.tidemark.engine.EngineOptions engine) {
     this.repository = repository;
     this.connection = connection;
+    this.engine = java.util.Objects.requireNonNull(engine, "engine");
   }
 
   /**
@@ -252,11 +262,12 @@ public final class LiveBackupRunner {
         Map<String, Checkpoint> others = new HashMap<>(known);
         others.remove(name);
         disks.forEach(d -> exports.put(d, job.endpoint(d).uri()));
-        BackupRequest request = new BackupRequest(y, CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8), others,
-            disk -> open(job, disk, wanted.map(known::get), broken.contains(disk), options.connections()),
-            options.excluded(), options.full(),
-            options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
-        BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
+        BackupRequest request = BackupRequest.builder(y,
+            disk -> open(job, disk, wanted.map(known::get), broken.contains(disk), options.connections()))
+            .knownCheckpoints(others).exclude(options.excluded())
+            .copyMode(options.full() ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE)
+            .codec(options.codec()).toolVersion(options.toolVersion()).build();
+        BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
         return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false, chainBreak);
@@ -304,15 +315,17 @@ public final class LiveBackupRunner {
       backing.put(d.target(), BackingPolicy.allowing(chain));
       d.source().ifPresent(f -> sources.put(d.target(), f));
     }
-    BackupRequest request = new BackupRequest(y, xml, known, disk -> {
+    BackupRequest request = BackupRequest.builder(y, disk -> {
       DomainDisk d = definition.disk(disk).orElseThrow();
       Path path = Path.of(d.source().orElseThrow(() -> new IOException("domain " + domainName + ", disk " + disk
           + ": no source file to read (a shut-off domain's disks are read from their files)")));
       return Images.open(path, d.driverType(), backing.get(disk));
-    }, options.excluded(), options.full(), options.codec(), ArchiveWriter.DEFAULT_CHUNK, options.toolVersion());
+    }).knownCheckpoints(known).exclude(options.excluded())
+        .copyMode(options.full() ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE)
+        .codec(options.codec()).toolVersion(options.toolVersion()).build();
     LOG.info("domain {} is shut off: backing up its image files{}", domainName,
         base.map(b -> " since checkpoint " + b).orElse(""));
-    BackupResult result = new BackupRunner(repository, options.lockWait()).run(request, progress);
+    BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
     return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true, Optional.empty());
   }
 

@@ -212,6 +212,13 @@ public final class NbdExport implements DiskSource {
    * @throws NbdException when a bitmap was not asked for at {@link #open}
    */
   @Override
+  public org.tidemark.disk.BitmapState bitmap(String name) {
+    // the export's dirty contexts belong to the backup job, not to persistent bitmaps: LiveDisk
+    // answers for the checkpoint's bitmap
+    return org.tidemark.disk.BitmapState.MISSING;
+  }
+
+  @Override
   public List<Extent> dirtyExtents(List<String> names) throws IOException {
     java.util.TreeMap<Long, Long> ranges = new java.util.TreeMap<>();
     for (String name : names) {

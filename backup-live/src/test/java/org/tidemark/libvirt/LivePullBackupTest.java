@@ -21,8 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.tidemark.archive.ArchiveVerifier;
-import org.tidemark.archive.ArchiveWriter;
-import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
@@ -122,13 +120,11 @@ class LivePullBackupTest {
   private static BackupResult backup(Repository repo, PullBackup job, Checkpoint y, Map<String, Checkpoint> known,
       Optional<String> baseBitmap) throws Exception {
     List<String> contexts = baseBitmap.isPresent() ? null : List.of();
-    BackupRequest request = new BackupRequest(y, CheckpointXml.format(y).getBytes(StandardCharsets.UTF_8), known,
-        disk -> {
+    BackupRequest request = BackupRequest.builder(y, disk -> {
           NbdExport e = NbdExport.open(job.endpoint(disk),
               contexts != null ? contexts : List.of(PullBackup.dirtyBitmap(disk)), 2);
-          LiveDisk live = new LiveDisk(e, disk, baseBitmap);
-          return live;
-        }, Set.of(), false, Codec.ZSTD, ArchiveWriter.DEFAULT_CHUNK, "test");
+          return new LiveDisk(e, disk, baseBitmap);
+        }).knownCheckpoints(known).toolVersion("test").build();
     return new BackupRunner(repo).run(request, Progress.NONE);
   }
 

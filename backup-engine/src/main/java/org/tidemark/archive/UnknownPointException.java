@@ -1,0 +1,25 @@
+package org.tidemark.archive;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The request names what the repository does not hold: a domain with no backups, a checkpoint with
+ * no backup. A mistake in the request, not damage: the archives are as their writers left them
+ * (a folder holding unreadable archives reports {@link ArchiveCorruptException} instead, as the
+ * one asked for may be among them).
+ */
+public class UnknownPointException extends ArchiveException {
+  private static final long serialVersionUID = 1L;
+
+  /** Nothing of what was asked for in {@code folder} (a repository or a domain's folder). */
+  public UnknownPointException(Path folder, String message) {
+    super(folder, message);
+  }
+
+  /** The repository at {@code root} holds no backup of {@code domain}; {@code domains} are those it holds. */
+  static UnknownPointException domain(Path root, String domain, List<String> domains) {
+    return new UnknownPointException(root, "no backups of domain '" + domain + "' in this repository (domains: "
+        + domains + ")");
+  }
+}
