@@ -1,0 +1,143 @@
+package org.tidemark.retention;
+
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tidemark.archive.ArchiveException;
+import org.tidemark.archive.Chains;
+import org.tidemark.archive.DiskManifest;
+import org.tidemark.archive.Finding;
+import org.tidemark.archive.StoredBackup;
+
+/**
+ * Decides what a {@link RetentionPolicy} keeps of a domain's archives, from its {@link Chains}
+ * alone (nothing is opened or removed here). A pure function of its inputs.
+ *
+ * <ol>
+ *   <li>A point is <em>restorable</em> when its chain resolves ({@link Chains#walk(StoredBackup)})
+ *       and each link of it holds ({@link Chains#linkFindings}). Points that are not are damaged:
+ *       kept, with every archive their parent references reach, and never counted by a rule.
+ *   <li>The rules pick points among the restorable ones, newest first (by creation time, the
+ *       manifest's {@code created}: when the backup started).
+ *   <li>Kept is the union of the restore chains of the picked points: per disk, each archive from a
+ *       point down to the disk's full copy. An archive kept so is a point that stays, so the chain of
+ *       its own disks is kept too (a link may hold a disk the point that needs it has not). Every
+ *       other readable archive is removed.
+ * </ol>
+ *
+ * <p>Archives that cannot be read are never removed (their parents are unknown); they are reported in
+ * {@link PrunePlan#unreadable()}.
+ */
+public final class PrunePlanner {
+  private PrunePlanner() {}
+
+  /** The plan of one domain under {@code policy}. */
+  public static PrunePlan plan(String domain, Chains chains, RetentionPolicy policy) {
+    List<StoredBackup> backups = chains.scan().backups();
+    Set<String> badLinks = new HashSet<>();
+    for (Finding f : chains.linkFindings()) {
+      badLinks.add(f.archive().getFileName().toString());
+    }
+    // restorable: the chain resolves (constant time each, from one pass) and each of its links holds
+    Map<String, String> damage = new HashMap<>();
+    Set<String> firstOfName = new HashSet<>();
+    for (StoredBackup b : backups) {
+      boolean first = firstOfName.add(b.checkpoint()); // the archive a checkpoint name resolves to
+      try {
+        if (!badLinks.isEmpty() || !first) {
+          List<StoredBackup> walk = chains.walk(b);
+          walk.stream().filter(a -> badLinks.contains(a.id())).findFirst().ifPresent(a -> damage.put(b.id(),
+              "its chain runs through " + a.id() + ", whose link to its parent does not hold"));
+        } else {
+          Optional<ArchiveException> problem = chains.problem(Optional.of(b.checkpoint()));
+          if (problem.isPresent()) {
+            throw problem.get();
+          }
+        }
+      } catch (ArchiveException e) {
+        damage.put(b.id(), Finding.of(e).problem());
+      }
+    }
+    // the rules, each on its own, over the restorable points newest first
+    Map<String, List<String>> rules = new LinkedHashMap<>();
+    List<StoredBackup> newestFirst = new ArrayList<>();
+    for (int i = backups.size() - 1; i >= 0; i--) {
+      if (!damage.containsKey(backups.get(i).id())) {
+        newestFirst.add(backups.get(i));
+      }
+    }
+    for (Map.Entry<RetentionRule, Integer> rule : policy.rules().entrySet()) {
+      int left = rule.getValue();
+      String last = null;
+      for (int rank = 1; rank <= newestFirst.size() && left > 0; rank++) {
+        StoredBackup b = newestFirst.get(rank - 1);
+        ZonedDateTime t = Instant.ofEpochSecond(b.manifest().created()).atZone(policy.zone());
+        String bucket = rule.getKey().bucket(t, rank);
+        if (!bucket.equals(last)) {
+          rules.computeIfAbsent(b.id(), k -> new ArrayList<>()).add(rule.getKey().option() + " " + bucket);
+          last = bucket;
+          left--;
+        }
+      }
+    }
+    // kept: the chains of the picked points (with why, per disk), closed: an archive kept as a link of
+    // another's chain is a point still there, so its own chain is kept too; and what damaged points reach
+    Map<String, List<PrunePlan.Need>> needs = new HashMap<>();
+    Map<String, Integer> needCount = new HashMap<>();
+    Set<String> kept = new HashSet<>(rules.keySet());
+    java.util.ArrayDeque<StoredBackup> todo = new java.util.ArrayDeque<>();
+    newestFirst.stream().filter(b -> rules.containsKey(b.id())).forEach(todo::add);
+    while (!todo.isEmpty()) {
+      StoredBackup point = todo.poll();
+      Set<String> needFull = new TreeSet<>();
+      point.manifest().disks().forEach(d -> needFull.add(d.name()));
+      for (StoredBackup a : walk(chains, point)) {
+        if (a != point) {
+          if (kept.add(a.id()) && !damage.containsKey(a.id())) {
+            todo.add(a);
+          }
+          List<PrunePlan.Need> n = needs.computeIfAbsent(a.id(), k -> new ArrayList<>());
+          if (n.size() < PrunePlan.Entry.MAX_NEEDS) {
+            n.add(new PrunePlan.Need(point.checkpoint(), List.copyOf(needFull)));
+          }
+          needCount.merge(a.id(), 1, Integer::sum);
+        }
+        a.manifest().disks().stream().filter(DiskManifest::isFull).forEach(d -> needFull.remove(d.name()));
+      }
+    }
+    Map<String, StoredBackup> byId = new HashMap<>();
+    backups.forEach(b -> byId.put(b.id(), b));
+    for (String id : damage.keySet()) {
+      StoredBackup a = byId.get(id);
+      Set<String> seen = new HashSet<>();
+      while (a != null && seen.add(a.id())) {
+        kept.add(a.id());
+        a = a.manifest().parentRef().map(p -> byId.get(p.archive())).orElse(null);
+      }
+    }
+    List<PrunePlan.Entry> entries = new ArrayList<>();
+    for (StoredBackup b : backups) {
+      entries.add(new PrunePlan.Entry(b, kept.contains(b.id()) ? PrunePlan.Action.KEEP : PrunePlan.Action.REMOVE,
+          rules.getOrDefault(b.id(), List.of()), needs.getOrDefault(b.id(), List.of()), needCount.getOrDefault(b.id(), 0),
+          Optional.ofNullable(damage.get(b.id()))));
+    }
+    return new PrunePlan(domain, policy, entries, chains.scan().unreadable());
+  }
+
+  /** The chain of a restorable point (it resolves: checked above). */
+  private static List<StoredBackup> walk(Chains chains, StoredBackup point) {
+    try {
+      return chains.walk(point);
+    } catch (ArchiveException e) {
+      throw new IllegalStateException("the chain of " + point.id() + " resolved before", e);
+    }
+  }
+}
