@@ -57,11 +57,17 @@ public final class Pruner {
     }
   }
 
-  /** Told of each removal as soon as it is durable (a command prints it, so a killed run's output is true). */
+  /**
+   * Told of the plan before anything is removed, and of each removal as soon as it is durable (a
+   * command prints them as they come, so a killed run's output says what it did).
+   */
   @FunctionalInterface
   public interface Listener {
     /** {@code backup}'s archive has been removed. */
     void removed(StoredBackup backup);
+
+    /** The plan is made (under the lock); removals follow unless the domain is damaged. */
+    default void planned(PrunePlan plan) {}
 
     /** A listener that does nothing. */
     Listener NONE = b -> {};
@@ -96,12 +102,14 @@ public final class Pruner {
   public Result prune(String domain, RetentionPolicy policy, Options options, Listener listener) throws IOException {
     Objects.requireNonNull(policy, "policy");
     if (options.dryRun()) {
-      return new Result(PrunePlanner.plan(domain, repository.chains(domain), policy), List.of(), List.of(),
-          false, true);
+      PrunePlan plan = PrunePlanner.plan(domain, repository.chains(domain), policy);
+      listener.planned(plan);
+      return new Result(plan, List.of(), List.of(), false, true);
     }
     try (RepositoryLock lock = repository.lock(domain, "prune (" + policy + ")", options.lockWait())) {
       List<Path> leftovers = repository.removeLeftovers(domain);
       PrunePlan plan = PrunePlanner.plan(domain, repository.chains(domain), policy);
+      listener.planned(plan);
       if (plan.damaged() && !options.allowDamaged()) {
         return new Result(plan, List.of(), leftovers, true, false);
       }

@@ -25,6 +25,10 @@ final class History {
   final List<StoredBackup> backups = new ArrayList<>();
 
   History(long seed, int n) {
+    this("vm", seed, n);
+  }
+
+  History(String domain, long seed, int n) {
     Random r = new Random(seed);
     long t = START + r.nextInt(86_400);
     int vdbFrom = r.nextInt(n + 1); // n + 1: never added
@@ -60,7 +64,7 @@ final class History {
       boolean everyFull = disks.stream().allMatch(DiskManifest::isFull);
       String cp = String.format("cp%03d", i);
       ParentRef ref = everyFull ? null : new ParentRef(parent.checkpoint(), parent.id());
-      Manifest m = Manifest.of("test", "vm", cp, t, ref, disks);
+      Manifest m = Manifest.of("test", domain, cp, t, ref, disks);
       backups.add(new StoredBackup(DIR.resolve(cp + ".tar"), m, 1000 + i));
     }
   }
