@@ -57,6 +57,7 @@ public final class RealHistory {
   /** Builds {@code n} points under {@code dir} (images, copies, and the repository {@code dir/repo}). */
   public static RealHistory build(Path dir, long seed, int n) throws Exception {
     Random r = new Random(seed);
+    Files.createDirectories(dir);
     RealHistory h = new RealHistory(dir.resolve("repo"));
     Path pattern = dir.resolve("pattern");
     byte[] data = new byte[256 << 10];
@@ -127,8 +128,13 @@ public final class RealHistory {
    * {@code qemu-img compare} against QEMU's copy at that point; the scratch folder is removed.
    */
   public void assertRestoresIdentical(String point, Path scratch) throws Exception {
+    assertRestoresIdentical(repo, point, scratch);
+  }
+
+  /** {@link #assertRestoresIdentical(String, Path)} from a copy of the repository at {@code copy}. */
+  public void assertRestoresIdentical(Path copy, String point, Path scratch) throws Exception {
     Path out = scratch.resolve("restore-" + point);
-    new RestoreRunner(Repository.at(repo)).run(new RestoreRequest("vm", Optional.of(point), Optional.empty(), out, false),
+    new RestoreRunner(Repository.at(copy)).run(new RestoreRequest("vm", Optional.of(point), Optional.empty(), out, false),
         Progress.NONE);
     for (Map.Entry<String, Path> d : truth.get(point).entrySet()) {
       String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", d.getValue().toString(),
