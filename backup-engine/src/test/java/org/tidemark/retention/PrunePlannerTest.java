@@ -75,6 +75,23 @@ class PrunePlannerTest {
   }
 
   @Test
+  void theReasonNamesTheDisksAKeptPointNeedsAnArchiveFor() {
+    point("2026-03-01T01:00:00Z");
+    point("2026-03-02T01:00:00Z");
+    point("2026-03-03T01:00:00Z", "vda", "vdb"); // a full backup
+    point("2026-03-04T01:00:00Z", "vdb"); // vdb fell back to a full copy
+    point("2026-03-05T01:00:00Z");
+    PrunePlan plan = plan(keep(RetentionRule.LAST, 1), List.of());
+    assertEquals(List.of(
+        "cp0 REMOVE: no rule keeps it and no kept point needs it",
+        "cp1 REMOVE: no rule keeps it and no kept point needs it",
+        "cp2 KEEP: needed by kept point cp4 for disk vda (and 1 more)",
+        "cp3 KEEP: needed by kept point cp4 for disks vda, vdb",
+        "cp4 KEEP: keep-last newest #1"), reasons(plan));
+    assertEquals(List.of("cp1.tar", "cp0.tar"), plan.removals().stream().map(StoredBackup::id).toList());
+  }
+
+  @Test
   void keepingTheFallbackPointAloneLeavesNothingOlder() {
     point("2026-03-01T01:00:00Z");
     point("2026-03-02T01:00:00Z");
