@@ -36,11 +36,11 @@ public record PrunePlan(String domain, RetentionPolicy policy, List<Entry> entri
   }
 
   /**
-   * A kept point that needs an archive: its restore chain runs through it for these disks (the
-   * point's disks that have no full copy in the chain above the archive).
+   * A kept point that builds on an archive (names it as parent): its incremental disks are restored
+   * through the archive.
    *
    * @param checkpoint the kept point's checkpoint
-   * @param disks the disks it needs the archive for, sorted
+   * @param disks its incremental disks, sorted
    */
   public record Need(String checkpoint, List<String> disks) {
     /** Freezes the list. */
@@ -55,15 +55,15 @@ public record PrunePlan(String domain, RetentionPolicy policy, List<Entry> entri
    * @param backup the archive
    * @param action keep or remove
    * @param rules the rules that keep this point, each with its bucket ({@code keep-daily 2026-12-04})
-   * @param neededBy the first kept points whose chains run through this archive, newest first, at most
-   *     {@link #MAX_NEEDS}
-   * @param neededByCount how many kept points' chains run through it in all
+   * @param neededBy the first kept points that build on this archive, newest first, at most {@link
+   *     #MAX_NEEDS} (more than one after a branch: two backups incremental on one base)
+   * @param neededByCount how many kept points build on it in all
    * @param damage why the point cannot be restored, when it cannot (then it is kept, and so is every
    *     archive its parent references reach)
    */
   public record Entry(StoredBackup backup, Action action, List<String> rules, List<Need> neededBy, int neededByCount,
       Optional<String> damage) {
-    /** The most needs an entry lists (a long chain's base is needed by every point above it). */
+    /** The most needs an entry lists. */
     public static final int MAX_NEEDS = 3;
 
     /** Freezes the lists. */

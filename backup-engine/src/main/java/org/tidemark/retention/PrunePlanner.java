@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.Chains;
 import org.tidemark.archive.DiskManifest;
@@ -29,9 +28,15 @@ import org.tidemark.archive.StoredBackup;
  *       manifest's {@code created}: when the backup started).
  *   <li>Kept is the union of the restore chains of the picked points: per disk, each archive from a
  *       point down to the disk's full copy. An archive kept so is a point that stays, so the chain of
- *       its own disks is kept too (a link may hold a disk the point that needs it has not). Every
- *       other readable archive is removed.
+ *       its own disks is kept too (a link may hold a disk the point that needs it has not: a disk
+ *       since removed from the domain). Closed this way, the union is exactly what the picked points
+ *       reach by their parent references (an archive names a parent only when some disk of it is
+ *       incremental, and then its chain runs through that parent), which is how it is computed: each
+ *       archive visited once. Every other readable archive is removed.
  * </ol>
+ *
+ * <p>The reason an archive is kept for a point: each kept archive naming it as parent needs it for
+ * that archive's incremental disks ({@link PrunePlan.Need}).
  *
  * <p>Archives that cannot be read are never removed (their parents are unknown); they are reported in
  * {@link PrunePlan#unreadable()}.
@@ -88,39 +93,32 @@ public final class PrunePlanner {
         }
       }
     }
-    // kept: the chains of the picked points (with why, per disk), closed: an archive kept as a link of
-    // another's chain is a point still there, so its own chain is kept too; and what damaged points reach
-    Map<String, List<PrunePlan.Need>> needs = new HashMap<>();
-    Map<String, Integer> needCount = new HashMap<>();
-    Set<String> kept = new HashSet<>(rules.keySet());
-    java.util.ArrayDeque<StoredBackup> todo = new java.util.ArrayDeque<>();
-    newestFirst.stream().filter(b -> rules.containsKey(b.id())).forEach(todo::add);
-    while (!todo.isEmpty()) {
-      StoredBackup point = todo.poll();
-      Set<String> needFull = new TreeSet<>();
-      point.manifest().disks().forEach(d -> needFull.add(d.name()));
-      for (StoredBackup a : walk(chains, point)) {
-        if (a != point) {
-          if (kept.add(a.id()) && !damage.containsKey(a.id())) {
-            todo.add(a);
-          }
-          List<PrunePlan.Need> n = needs.computeIfAbsent(a.id(), k -> new ArrayList<>());
-          if (n.size() < PrunePlan.Entry.MAX_NEEDS) {
-            n.add(new PrunePlan.Need(point.checkpoint(), List.copyOf(needFull)));
-          }
-          needCount.merge(a.id(), 1, Integer::sum);
-        }
-        a.manifest().disks().stream().filter(DiskManifest::isFull).forEach(d -> needFull.remove(d.name()));
-      }
-    }
+    // kept: what the picked and the damaged points reach by their parent references (see the class
+    // comment: the restore chains closed under "an archive kept is a point that stays")
     Map<String, StoredBackup> byId = new HashMap<>();
     backups.forEach(b -> byId.put(b.id(), b));
-    for (String id : damage.keySet()) {
-      StoredBackup a = byId.get(id);
-      Set<String> seen = new HashSet<>();
-      while (a != null && seen.add(a.id())) {
-        kept.add(a.id());
-        a = a.manifest().parentRef().map(p -> byId.get(p.archive())).orElse(null);
+    Set<String> kept = new HashSet<>();
+    List<StoredBackup> starts = new ArrayList<>();
+    newestFirst.stream().filter(b -> rules.containsKey(b.id())).forEach(starts::add);
+    backups.stream().filter(b -> damage.containsKey(b.id())).forEach(starts::add);
+    for (StoredBackup start : starts) {
+      for (StoredBackup a = start; a != null && kept.add(a.id()); ) {
+        a = parent(a, byId);
+      }
+    }
+    // why: each kept point that builds on an archive needs it for its incremental disks, newest first
+    Map<String, List<PrunePlan.Need>> needs = new HashMap<>();
+    Map<String, Integer> needCount = new HashMap<>();
+    for (int i = backups.size() - 1; i >= 0; i--) {
+      StoredBackup child = backups.get(i);
+      StoredBackup p = kept.contains(child.id()) ? parent(child, byId) : null;
+      if (p != null) {
+        List<PrunePlan.Need> n = needs.computeIfAbsent(p.id(), k -> new ArrayList<>());
+        if (n.size() < PrunePlan.Entry.MAX_NEEDS) {
+          n.add(new PrunePlan.Need(child.checkpoint(), child.manifest().disks().stream().filter(d -> !d.isFull())
+              .map(DiskManifest::name).sorted().toList()));
+        }
+        needCount.merge(p.id(), 1, Integer::sum);
       }
     }
     List<PrunePlan.Entry> entries = new ArrayList<>();
@@ -132,12 +130,9 @@ public final class PrunePlanner {
     return new PrunePlan(domain, policy, entries, chains.scan().unreadable());
   }
 
-  /** The chain of a restorable point (it resolves: checked above). */
-  private static List<StoredBackup> walk(Chains chains, StoredBackup point) {
-    try {
-      return chains.walk(point);
-    } catch (ArchiveException e) {
-      throw new IllegalStateException("the chain of " + point.id() + " resolved before", e);
-    }
+  /** The archive {@code b} names as parent, when the folder has it (and it is not {@code b} itself). */
+  private static StoredBackup parent(StoredBackup b, Map<String, StoredBackup> byId) {
+    StoredBackup p = b.manifest().parentRef().map(r -> byId.get(r.archive())).orElse(null);
+    return p == b ? null : p;
   }
 }

@@ -101,17 +101,6 @@ class PrunePlannerModelTest {
         }
       }
     }
-    Map<String, Map<String, Set<String>>> needs = new HashMap<>(); // archive -> point -> disks
-    for (String p : kept) {
-      Map<String, List<String>> chain = restorable.contains(p) ? chainOf(byId.get(p), byId) : Map.of();
-      for (Map.Entry<String, List<String>> d : chain.entrySet()) {
-        for (String a : d.getValue()) {
-          if (!a.equals(p)) {
-            needs.computeIfAbsent(a, k -> new HashMap<>()).computeIfAbsent(p, k -> new TreeSet<>()).add(d.getKey());
-          }
-        }
-      }
-    }
     Set<String> reachedFromDamaged = new HashSet<>();
     for (StoredBackup b : present) {
       if (!restorable.contains(b.id())) { // damaged: kept, with every archive its parent links reach
@@ -123,6 +112,18 @@ class PrunePlannerModelTest {
       }
     }
     kept.addAll(reachedFromDamaged);
+
+    // why: every kept archive that names a present archive as parent needs it for its incremental disks
+    Map<String, Map<String, Set<String>>> needs = new HashMap<>(); // archive -> point -> disks
+    for (String c : kept) {
+      StoredBackup child = byId.get(c);
+      String p = child.manifest().parentRef().map(x -> x.archive()).orElse(null);
+      if (p != null && !p.equals(c) && byId.containsKey(p)) {
+        Set<String> disks = new TreeSet<>();
+        child.manifest().disks().stream().filter(d -> !d.isFull()).forEach(d -> disks.add(d.name()));
+        needs.computeIfAbsent(p, k -> new HashMap<>()).put(child.checkpoint(), disks);
+      }
+    }
 
     Set<String> planKept = new TreeSet<>();
     plan.kept().forEach(b -> planKept.add(b.id()));
@@ -136,7 +137,7 @@ class PrunePlannerModelTest {
       Map<String, Set<String>> n = needs.getOrDefault(id, Map.of());
       assertEquals(n.size(), e.neededByCount(), at + ": points needing " + id);
       for (PrunePlan.Need need : e.neededBy()) {
-        assertEquals(n.get(need.checkpoint() + ".tar"), new TreeSet<>(need.disks()), at + ": " + need + " of " + id);
+        assertEquals(n.get(need.checkpoint()), new TreeSet<>(need.disks()), at + ": " + need + " of " + id);
       }
       assertEquals(e.kept(), !e.rules().isEmpty() || !e.neededBy().isEmpty() || reachedFromDamaged.contains(id), at);
       assertFalse(e.reason().isEmpty());
