@@ -30,12 +30,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     // --json: a failed run is a JSON document on stdout too, so a JSON Lines log never has a gap
     OutputOptions json = jsonOutput(parseResult);
     if (json != null) {
-      java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
-      error.put("type", e.getClass().getSimpleName());
-      error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
-      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile() : null);
       json.printResult(commandLine.getOut(), parseResult.subcommand() != null
-          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
+          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", errorDocument(e)), code);
     }
     // an XML error reads FILE:LINE:COL: message, as compilers print them; everything else is prefixed
     // (control characters escaped: names and messages may come from a hostile file)
@@ -48,6 +44,15 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     }
     err.flush();
     return code;
+  }
+
+  /** The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when none). */
+  static java.util.Map<String, Object> errorDocument(Exception e) {
+    java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
+    error.put("type", e.getClass().getSimpleName());
+    error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
+    error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile() : null);
+    return error;
   }
 
   /** The documented exit code for an exception. */

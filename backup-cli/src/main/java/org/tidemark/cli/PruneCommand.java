@@ -106,6 +106,7 @@ final class PruneCommand implements Callable<Integer> {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("domain", d);
       Pruner.Result result;
+      List<StoredBackup> removedSoFar = new ArrayList<>();
       try {
         result = pruner.prune(d, policy, options, new Pruner.Listener() {
           @Override
@@ -117,20 +118,23 @@ final class PruneCommand implements Callable<Integer> {
 
           @Override
           public void removed(StoredBackup b) {
+            removedSoFar.add(b);
             if (output.text()) {
               out.println("  removed " + Printable.escape(b.checkpoint()) + " (" + Printable.escape(b.id()) + ")");
               out.flush();
             }
           }
         });
-      } catch (RepositoryLockedException e) {
-        // the other domains are still pruned; the run says which one was not
+      } catch (java.io.IOException e) {
+        // locked, or a removal failed: the other domains are still pruned, the run says which one was not
+        // (every point of this one is still restorable: removals go dependents first)
         err.println(Printable.escape("tidemark: " + ErrorReporter.messageFor(e)));
         err.flush();
-        doc.put("status", "locked");
-        doc.put("error", ErrorReporter.messageFor(e));
+        doc.put("status", e instanceof RepositoryLockedException ? "locked" : "failed");
+        doc.put("error", ErrorReporter.errorDocument(e));
+        doc.put("removedBeforeFailure", removedSoFar.stream().map(b -> b.path().toString()).toList());
         docs.add(doc);
-        code = ExitCodes.LOCKED;
+        code = worse(code, ErrorReporter.exitCodeFor(e));
         continue;
       }
       PrunePlan plan = result.plan();
@@ -151,7 +155,7 @@ final class PruneCommand implements Callable<Integer> {
               + " --allow-damaged to prune the rest"));
         }
         err.flush();
-        code = code == ExitCodes.OK ? ExitCodes.CORRUPT_ARCHIVE : code;
+        code = worse(code, ExitCodes.CORRUPT_ARCHIVE);
       }
       if (output.text()) {
         long freed = result.removed().stream().mapToLong(StoredBackup::size).sum();
@@ -173,6 +177,18 @@ final class PruneCommand implements Callable<Integer> {
       output.printResult(out, "prune", fields, code);
     }
     return code;
+  }
+
+  /**
+   * The exit code of a run over several domains: the worst of its domains' (an I/O or other error,
+   * then a lock, then damage); of two equally bad, the first.
+   */
+  private static int worse(int a, int b) {
+    return rank(b) > rank(a) ? b : a;
+  }
+
+  private static int rank(int code) {
+    return code == ExitCodes.OK ? 0 : code == ExitCodes.CORRUPT_ARCHIVE ? 1 : code == ExitCodes.LOCKED ? 2 : 3;
   }
 
   /** The policy of the options; none, or a negative count, is a usage error. */

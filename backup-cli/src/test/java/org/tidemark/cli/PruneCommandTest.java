@@ -210,7 +210,10 @@ class PruneCommandTest {
       JsonNode doc = oneLine(r);
       assertEquals("failed", doc.get("status").asText());
       assertEquals("locked", doc.get("domains").get(0).get("status").asText());
-      assertTrue(doc.get("domains").get(0).get("error").asText().contains("backup of cp99"), doc.toString());
+      JsonNode error = doc.get("domains").get(0).get("error");
+      assertEquals("RepositoryLockedException", error.get("type").asText());
+      assertTrue(error.get("message").asText().contains("backup of cp99"), doc.toString());
+      assertEquals(repo.resolve("vm").resolve(RepositoryLock.FILE_NAME).toString(), error.get("file").asText());
       assertTrue(r.err().contains("is locked by another Tidemark run"), r.toString());
       assertEquals(before, state(repo.resolve("vm")), "nothing removed");
       Cli.Result dry = Cli.run(with(args("prune", "--repo", repo.toString(), "--domain", "vm", "--dry-run"), POLICY));
@@ -256,6 +259,44 @@ class PruneCommandTest {
             "only the truncated archive is a problem: " + v);
       }
     }
+  }
+
+  @Test
+  void aRemovalThatFailsStopsTheDomainLeavesEveryPointRestorableAndTheRerunFinishes() throws Exception {
+    Path repo = dir.resolve("repo");
+    PruneFixtures.history(repo, "vm", 9, 30);
+    PruneFixtures.history(repo, "vm2", 10, 10);
+    PrunePlan plan = PruneFixtures.plan(repo, "vm", policy());
+    assertTrue(plan.removals().size() >= 3, plan.removals().toString());
+    Path stuck = plan.removals().get(2).path(); // the third to go cannot be deleted (immutable: even root may not)
+    chattr("+i", stuck);
+    Cli.Result r;
+    try {
+      r = Cli.run(with(args("prune", "--repo", repo.toString(), "--all", "--json"), POLICY));
+    } finally {
+      chattr("-i", stuck);
+    }
+    assertEquals(ExitCodes.IO_ERROR, r.code(), r.toString());
+    JsonNode doc = oneLine(r);
+    assertEquals("failed", doc.get("status").asText());
+    JsonNode vm = doc.get("domains").get(0);
+    assertEquals("failed", vm.get("status").asText(), vm.toString());
+    assertEquals(stuck.toString(), vm.get("error").get("file").asText(), vm.toString());
+    assertEquals(List.of(plan.removals().get(0).path().toString(), plan.removals().get(1).path().toString()),
+        JSON.convertValue(vm.get("removedBeforeFailure"), List.class));
+    assertEquals("pruned", doc.get("domains").get(1).get("status").asText(), "the other domain is still pruned");
+    assertTrue(r.err().contains(stuck.toString()), r.toString());
+    Cli.Result verify = Cli.run("verify", "--repo", repo.toString());
+    assertEquals(0, verify.code(), "every point left is restorable: " + verify);
+    Cli.Result again = Cli.run(with(args("prune", "--repo", repo.toString(), "--domain", "vm"), POLICY));
+    assertEquals(0, again.code(), again.toString());
+    assertEquals(plan.kept().stream().map(StoredBackup::id).sorted().toList(), archives(repo.resolve("vm")));
+  }
+
+  private static void chattr(String flag, Path file) throws Exception {
+    Process p = new ProcessBuilder("chattr", flag, file.toString()).redirectErrorStream(true).start();
+    String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), "chattr " + flag + " " + file + " (needs root on ext4): " + said);
   }
 
   @Test
