@@ -28,8 +28,9 @@ import org.tidemark.retention.RetentionRule;
 
 /**
  * {@code kill -9} of {@code tidemark prune} (a child JVM) at seeded moments: half of the kills
- * right after a seeded number of removals were reported (then a seeded 0-2 ms), half at a seeded
- * time from the start. After each: no kept point is gone, the repository verifies and lists clean,
+ * right after a seeded number of removals were reported (then a seeded 0-2 ms), a quarter at a
+ * seeded time within the span of the removals (measured on an uninterrupted run) after the plan is
+ * printed, a quarter at a seeded time from the start. After each: no kept point is gone, the repository verifies and lists clean,
  * every point still there restores identical to QEMU's copy of its disks ({@code qemu-img
  * compare}), and a second run finishes the work.
  */
@@ -43,6 +44,19 @@ class PruneKillTest {
         "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "org.tidemark.cli.Main", "prune",
         "--repo", repo.toString(), "--domain", "vm", "--keep-last", "2");
     return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+  }
+
+  /** Reads the run's output until its plan is printed and {@code removals} removals are reported. */
+  private static void awaitLines(BufferedReader r, List<String> seen, int removals) throws Exception {
+    int reported = -1;
+    for (String line; reported < removals && (line = r.readLine()) != null; ) {
+      seen.add(line);
+      if (line.startsWith("domain vm")) {
+        reported = 0;
+      } else if (line.startsWith("  removed ")) {
+        reported++;
+      }
+    }
   }
 
   private static void copy(Path from, Path to) throws Exception {
@@ -76,16 +90,26 @@ class PruneKillTest {
     assertTrue(removals >= 8, removals + " archives to remove");
     Set<String> all = archives(h.repo);
 
-    // an uninterrupted run, for the span of the seeded delays
+    // an uninterrupted run, for the span of the seeded delays: its start-up, and its removals (from the
+    // printed plan to the last reported removal)
     Path probe = dir.resolve("probe");
     copy(h.repo, probe);
     long t0 = System.nanoTime();
     Process p0 = start(probe);
-    String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    BufferedReader r0 = new BufferedReader(new InputStreamReader(p0.getInputStream(), StandardCharsets.UTF_8));
+    long planned = 0;
+    long lastRemoved = 0;
+    StringBuilder out0 = new StringBuilder();
+    for (String line; (line = r0.readLine()) != null; ) {
+      out0.append(line).append('\n');
+      planned = line.startsWith("domain vm") ? System.nanoTime() : planned;
+      lastRemoved = line.startsWith("  removed ") ? System.nanoTime() : lastRemoved;
+    }
     assertTrue(p0.waitFor(120, TimeUnit.SECONDS));
     long runMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    assertEquals(0, p0.exitValue(), out0);
-    assertEquals(kept, archives(probe), out0);
+    long removingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(lastRemoved - planned));
+    assertEquals(0, p0.exitValue(), out0.toString());
+    assertEquals(kept, archives(probe), out0.toString());
 
     Random seeded = new Random(20261205);
     int midway = 0;
@@ -95,25 +119,22 @@ class PruneKillTest {
       Process p = start(repo);
       String at;
       List<String> seen = new ArrayList<>();
-      if (k % 2 == 0) {
-        int after = seeded.nextInt(removals); // removals reported before the kill (0: once the plan is printed)
-        long pause = seeded.nextInt(3);
-        at = "killed " + pause + " ms after " + after + " reported removals";
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        int reported = -1;
-        for (String line; reported < after && (line = r.readLine()) != null; ) {
-          seen.add(line);
-          if (line.startsWith("domain vm")) {
-            reported = 0;
-          } else if (line.startsWith("  removed ")) {
-            reported++;
-          }
-        }
-        Thread.sleep(pause);
-      } else {
+      BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      if (k % 4 == 3) { // anywhere in the run, start-up included
         long delay = (long) (seeded.nextDouble() * runMs);
         at = "killed " + delay + " ms after its start (a run takes " + runMs + " ms)";
         Thread.sleep(delay);
+      } else if (k % 4 == 1) { // while removing: a seeded time after the plan is printed
+        long delay = (long) (seeded.nextDouble() * removingMs);
+        at = "killed " + delay + " ms after printing its plan (its removals take " + removingMs + " ms)";
+        awaitLines(r, seen, 0);
+        Thread.sleep(delay);
+      } else { // after a seeded number of reported removals (0: once the plan is printed), then 0-2 ms
+        int after = seeded.nextInt(removals);
+        long pause = seeded.nextInt(3);
+        at = "killed " + pause + " ms after " + after + " reported removals";
+        awaitLines(r, seen, after);
+        Thread.sleep(pause);
       }
       p.destroyForcibly();
       assertTrue(p.waitFor(60, TimeUnit.SECONDS));
@@ -135,7 +156,7 @@ class PruneKillTest {
       assertEquals(kept, archives(repo), at + ": the rerun finished the work");
     }
     assertTrue(midway >= KILLS / 4, midway + " of " + KILLS + " kills landed between the first and the last removal");
-    System.out.printf("prune of %d archives (keep %d) in %d ms; %d of %d kills landed mid-way%n", all.size(), kept.size(),
-        runMs, midway, KILLS);
+    System.out.printf("prune of %d archives (keep %d) in %d ms, removals %d ms; %d of %d kills landed mid-way%n",
+        all.size(), kept.size(), runMs, removingMs, midway, KILLS);
   }
 }
