@@ -38,19 +38,24 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     // --notify-command gets it after the error line is out
     OutputOptions json = documentOutput(parseResult);
     if (json != null) {
-      java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
-      error.put("type", e.getClass().getSimpleName());
-      error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
-      error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile()
-          : e instanceof CliFailure c ? c.file() : null);
       json.printResult(commandLine, parseResult.subcommand() != null
-          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", error), code);
+          ? parseResult.subcommand().commandSpec().name() : "tidemark", java.util.Map.of("error", errorDocument(e)), code);
     }
     if (debug(parseResult)) {
       e.printStackTrace(err);
     }
     err.flush();
     return code;
+  }
+
+  /** The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when none). */
+  static java.util.Map<String, Object> errorDocument(Exception e) {
+    java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
+    error.put("type", e.getClass().getSimpleName());
+    error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
+    error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile()
+        : e instanceof CliFailure c ? c.file() : null);
+    return error;
   }
 
   /** The documented exit code for an exception. */

@@ -13,7 +13,11 @@ public final class ExitCodes {
   public static final int USAGE = 2;
   /** An input was invalid: bad checkpoint XML, a corrupt or unsupported image. */
   public static final int INVALID_INPUT = 3;
-  /** Verification (or {@code list}) found a corrupt or incomplete archive, or a chain that cannot be restored. */
+  /**
+   * Verification (or {@code list}) found a corrupt or incomplete archive, or a chain that cannot be
+   * restored; or {@code prune} met such damage in a domain (nothing of it removed unless {@code
+   * --allow-damaged}).
+   */
   public static final int CORRUPT_ARCHIVE = 4;
   /** Reading or writing a file failed (missing file, permission, disk full). */
   public static final int IO_ERROR = 5;
@@ -58,7 +62,7 @@ public final class ExitCodes {
         "  1   image compare: the images differ",
         "  2   usage error (unknown option, missing argument, restore --to naming a file)",
         "  3   invalid input (bad checkpoint XML, corrupt or unsupported image)",
-        "  4   verify or list found a corrupt or incomplete archive or a broken chain",
+        "  4   verify, list or prune found a corrupt or incomplete archive or a broken chain",
         "  5   I/O error (missing file, permission denied, disk full; a restore that would not fit, refused first)",
         "  6   partial success: done, but some disk fell back to a full backup",
         "  7   refused to overwrite an existing file (restore: use --force; a backup is never replaced) or libvirt domain"

@@ -33,6 +33,7 @@ public final class Main implements Runnable {
     COMMANDS.put("verify", VerifyCommand::new);
     COMMANDS.put("list", ListCommand::new);
     COMMANDS.put("consolidate", ConsolidateCommand::new);
+    COMMANDS.put("prune", PruneCommand::new);
     COMMANDS.put("checkpoint", CheckpointCommand::new);
     COMMANDS.put("image", ImageCommand::new);
     COMMANDS.put("help", CommandLine.HelpCommand::new);

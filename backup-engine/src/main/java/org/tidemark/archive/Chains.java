@@ -48,6 +48,17 @@ public final class Chains {
     }
   }
 
+  /**
+   * The chains of a scan made elsewhere ({@link Repository#chains} scans and resolves in one step):
+   * for a planner that works on a scan it was given, such as prune's tests on histories built in
+   * memory.
+   *
+   * @param dir the domain's folder, named in messages
+   */
+  public static Chains of(Path dir, String domain, Repository.Scan scan) {
+    return new Chains(dir, domain, scan);
+  }
+
   /** The scan the chains were resolved from. */
   public Repository.Scan scan() {
     return scan;
@@ -98,7 +109,14 @@ public final class Chains {
     return walk(head(checkpoint));
   }
 
-  private List<StoredBackup> walk(StoredBackup head) throws ArchiveException {
+  /**
+   * The chain of {@code head}, a backup of the scan, as its parent references lead: {@link
+   * #walk(Optional)} for one archive rather than a checkpoint name (two archives may save the
+   * same checkpoint).
+   *
+   * @throws ArchiveException when a parent is missing, unreadable or a cycle, or a disk has no full copy
+   */
+  public List<StoredBackup> walk(StoredBackup head) throws ArchiveException {
     List<StoredBackup> chain = new ArrayList<>();
     Set<String> inChain = new HashSet<>();
     Set<String> needFull = new HashSet<>();
