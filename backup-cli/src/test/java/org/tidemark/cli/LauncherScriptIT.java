@@ -39,6 +39,7 @@ class LauncherScriptIT {
     target = Files.createDirectories(dir.resolve("backup-cli/target"));
     Files.copy(jar, target.resolve("tidemark.jar"));
     Files.copy(Path.of("..", "tidemark"), dir.resolve("tidemark"));
+    Files.copy(Path.of("..", "pom.xml"), dir.resolve("pom.xml")); // how the launcher tells a checkout
     Files.createSymbolicLink(dir.resolve("sample"), Path.of("..", "sample").toAbsolutePath().normalize());
   }
 
