@@ -8,7 +8,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import org.tidemark.disk.Extent;
+import org.tidemark.disk.ExtentSet;
 
 /**
  * Computes, before anything is read, where every guest byte of a restored disk comes from.
@@ -138,7 +139,7 @@ public final class RestorePlanner {
     DiskManifest newest = layers.get(0).manifest().disk(disk).orElseThrow(
         () -> new ArchiveCorruptException(layers.get(0).archive(), "the backup has no disk '" + disk + "'"));
     long size = newest.virtualSize();
-    TreeMap<Long, Long> uncovered = new TreeMap<>(Map.of(0L, size)); // start -> end
+    ExtentSet uncovered = ExtentSet.of(0, size);
     List<RestorePiece> pieces = new ArrayList<>();
     boolean full = false;
     for (int i = 0; i < layers.size() && !full && !uncovered.isEmpty(); i++) {
@@ -148,11 +149,11 @@ public final class RestorePlanner {
       List<ChunkRecord> chunks = layer.chunks().stream().filter(c -> c.disk().equals(disk))
           .sorted(Comparator.comparingLong(ChunkRecord::offset)).toList();
       for (ExtentRecord e : d.extents()) {
-        for (long[] part : claim(uncovered, e.offset(), Math.min(e.end(), size))) {
+        for (Extent part : uncovered.remove(e.offset(), Math.min(e.end(), size))) {
           if (e.zero()) {
-            pieces.add(new RestorePiece(part[0], part[1] - part[0], -1, null));
+            pieces.add(new RestorePiece(part.offset(), part.length(), -1, null));
           } else {
-            cutAtChunks(layer.archive(), disk, i, chunks, part[0], part[1], pieces);
+            cutAtChunks(layer.archive(), disk, i, chunks, part.offset(), part.end(), pieces);
           }
         }
       }
@@ -163,34 +164,11 @@ public final class RestorePlanner {
           "disk '" + disk + "' has no full backup in the chain");
     }
     // A full backup covers its whole disk; what it does not name (a smaller old size) reads as zeros.
-    uncovered.forEach((a, b) -> pieces.add(new RestorePiece(a, b - a, -1, null)));
+    for (Extent part : uncovered.extents()) {
+      pieces.add(new RestorePiece(part.offset(), part.length(), -1, null));
+    }
     pieces.sort(Comparator.comparingLong(RestorePiece::offset));
     return new DiskPlan(disk, size, pieces);
-  }
-
-  /** Removes {@code [from, to)} from the uncovered set and returns the parts that were uncovered. */
-  private static List<long[]> claim(TreeMap<Long, Long> uncovered, long from, long to) {
-    List<long[]> parts = new ArrayList<>();
-    if (from >= to) {
-      return parts;
-    }
-    Map.Entry<Long, Long> floor = uncovered.floorEntry(from);
-    Long start = floor != null && floor.getValue() > from ? floor.getKey() : uncovered.ceilingKey(from);
-    while (start != null && start < to) {
-      long end = uncovered.get(start);
-      long a = Math.max(start, from);
-      long b = Math.min(end, to);
-      uncovered.remove(start);
-      if (start < a) {
-        uncovered.put(start, a);
-      }
-      if (b < end) {
-        uncovered.put(b, end);
-      }
-      parts.add(new long[] {a, b});
-      start = uncovered.ceilingKey(b);
-    }
-    return parts;
   }
 
   private static void cutAtChunks(
