@@ -9,8 +9,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.tidemark.disk.ImageFiles;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.xml.CheckpointXml;
@@ -57,9 +59,9 @@ final class CheckpointCommand implements Runnable {
     } catch (InvalidPathException e) {
       throw new NoSuchFileException(file, null, "not a path (" + e.getReason() + ")");
     }
-    String kind = org.tidemark.internal.FileKinds.notRegular(path, false);
-    if (kind != null) {
-      throw new FileSystemException(file, null, "not a regular file (" + kind + "): give a file, or - for standard input");
+    Optional<String> kind = ImageFiles.notRegularFile(path);
+    if (kind.isPresent()) {
+      throw new FileSystemException(file, null, "not a regular file (" + kind.get() + "): give a file, or - for standard input");
     }
     long size = Files.size(path);
     if (size > CheckpointXml.MAX_BYTES) {

@@ -8,7 +8,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import org.tidemark.disk.Extent;
+import org.tidemark.disk.ExtentSet;
 
 /**
  * Computes, before anything is read, where every guest byte of a restored disk comes from.
@@ -180,15 +181,15 @@ public final class RestorePlanner {
     DiskManifest newest = layers.get(0).manifest().disk(disk).orElseThrow(
         () -> new ArchiveCorruptException(layers.get(0).archive(), "the backup has no disk '" + disk + "'"));
     long size = newest.virtualSize();
-    TreeMap<Long, Long> uncovered = new TreeMap<>(Map.of(0L, size)); // start -> end
+    ExtentSet uncovered = ExtentSet.of(0, size);
     boolean full = false;
     for (int i = 0; i < layers.size() && !full && !uncovered.isEmpty(); i++) {
       Layer layer = layers.get(i);
       DiskManifest d = layer.manifest().disk(disk).orElseThrow(
           () -> new ArchiveCorruptException(layer.archive(), "the chain needs disk '" + disk + "' but this backup lacks it"));
       for (ExtentRecord e : d.extents()) {
-        for (long[] part : claim(uncovered, e.offset(), Math.min(e.end(), size))) {
-          claims.accept(i, e, part[0], part[1]);
+        for (Extent part : uncovered.remove(e.offset(), Math.min(e.end(), size))) {
+          claims.accept(i, e, part.offset(), part.end());
         }
       }
       full = d.isFull();
@@ -198,35 +199,10 @@ public final class RestorePlanner {
           "disk '" + disk + "' has no full backup in the chain");
     }
     // A full backup covers its whole disk; what it does not name (a smaller old size) reads as zeros.
-    for (Map.Entry<Long, Long> gap : uncovered.entrySet()) {
-      claims.accept(-1, null, gap.getKey(), gap.getValue());
+    for (Extent gap : uncovered.extents()) {
+      claims.accept(-1, null, gap.offset(), gap.end());
     }
     return size;
-  }
-
-  /** Removes {@code [from, to)} from the uncovered set and returns the parts that were uncovered. */
-  private static List<long[]> claim(TreeMap<Long, Long> uncovered, long from, long to) {
-    List<long[]> parts = new ArrayList<>();
-    if (from >= to) {
-      return parts;
-    }
-    Map.Entry<Long, Long> floor = uncovered.floorEntry(from);
-    Long start = floor != null && floor.getValue() > from ? floor.getKey() : uncovered.ceilingKey(from);
-    while (start != null && start < to) {
-      long end = uncovered.get(start);
-      long a = Math.max(start, from);
-      long b = Math.min(end, to);
-      uncovered.remove(start);
-      if (start < a) {
-        uncovered.put(start, a);
-      }
-      if (b < end) {
-        uncovered.put(b, end);
-      }
-      parts.add(new long[] {a, b});
-      start = uncovered.ceilingKey(b);
-    }
-    return parts;
   }
 
   private static void cutAtChunks(

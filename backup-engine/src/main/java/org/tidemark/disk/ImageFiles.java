@@ -3,6 +3,7 @@ package org.tidemark.disk;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -41,6 +42,18 @@ public final class ImageFiles {
       throw new UnsupportedImageException(image, subject + "is " + kind
           + ", not a regular file or a block device (a disk image is one of these)");
     }
+  }
+
+  /**
+   * What {@code path} is when it is not a regular file (links followed): "a FIFO", "a socket", "a
+   * character device", "a block device", "a directory" or "of another kind"; empty when it is a
+   * regular file that may be opened without blocking. Reads the file's attributes only, never opens
+   * it: for any file to be read whole (a checkpoint file given by a user, for one).
+   *
+   * @throws java.nio.file.NoSuchFileException when nothing is there (or a link leads nowhere)
+   */
+  public static Optional<String> notRegularFile(Path path) throws IOException {
+    return Optional.ofNullable(org.tidemark.internal.FileKinds.notRegular(path, false));
   }
 
   private static String fileSystemType(Path real) {

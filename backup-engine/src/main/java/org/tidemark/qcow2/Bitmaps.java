@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.tidemark.disk.Extent;
+import org.tidemark.disk.ExtentSet;
 
 /**
  * The persistent dirty bitmaps of one layer: the bitmap directory (read at open when the autoclear
@@ -126,7 +127,7 @@ final class Bitmaps {
   static List<Extent> union(Qcow2Image top, List<String> bitmapNames) throws IOException {
     Path path = top.path();
     long size = top.virtualSize();
-    java.util.TreeMap<Long, Long> runs = new java.util.TreeMap<>();
+    ExtentSet runs = new ExtentSet();
     for (String n : bitmapNames) {
       if (top.bitmapNamed(n).isEmpty()) {
         throw new Qcow2Exception(path, "no bitmap named '" + n + "'");
@@ -149,30 +150,12 @@ final class Bitmaps {
         }
         for (Extent e : layer.dirtyExtents(b.get())) {
           if (e.offset() < size) {
-            addRun(runs, e.offset(), Math.min(size, e.end()));
+            runs.add(e.offset(), Math.min(size, e.end()));
           }
         }
       }
     }
-    List<Extent> out = new ArrayList<>();
-    runs.forEach((a, z) -> out.add(new Extent(a, z - a, false)));
-    return out;
-  }
-
-  private static void addRun(java.util.TreeMap<Long, Long> runs, long from, long to) {
-    Map.Entry<Long, Long> before = runs.floorEntry(from);
-    if (before != null && before.getValue() >= from) {
-      from = before.getKey();
-      to = Math.max(to, before.getValue());
-      runs.remove(before.getKey());
-    }
-    Map.Entry<Long, Long> next = runs.ceilingEntry(from);
-    while (next != null && next.getKey() <= to) {
-      to = Math.max(to, next.getValue());
-      runs.remove(next.getKey());
-      next = runs.ceilingEntry(from);
-    }
-    runs.put(from, to);
+    return runs.extents();
   }
 
   /**

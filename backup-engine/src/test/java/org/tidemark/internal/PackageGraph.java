@@ -48,10 +48,14 @@ public final class PackageGraph {
     ToolProvider jdeps = ToolProvider.findFirst("jdeps")
         .orElseThrow(() -> new AssertionError("this JDK has no jdeps tool"));
     List<String> args = new ArrayList<>(List.of("-verbose:class", "-filter:none", "-e", "org\\.tidemark\\..*"));
-    classes.forEach(p -> args.add(p.toString()));
+    // the classes as on a class path: a library module's module-info would make jdeps resolve every
+    // module it requires first, and the graph is about packages, not modules
+    List<Path> copies = classes.stream().map(PackageGraph::withoutModuleInfo).toList();
+    copies.forEach(p -> args.add(p.toString()));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int rc = jdeps.run(new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
+    copies.forEach(PackageGraph::delete);
     if (rc != 0) {
       throw new AssertionError("jdeps " + args + " exited " + rc + ": " + err + out);
     }
@@ -63,6 +67,46 @@ public final class PackageGraph {
       }
     }
     return g;
+  }
+
+  /** A copy of a class folder or jar without its module-info, in a temporary folder. */
+  private static Path withoutModuleInfo(Path classes) {
+    try {
+      Path copy = java.nio.file.Files.createTempDirectory("package-graph");
+      if (java.nio.file.Files.isDirectory(classes)) {
+        copyClasses(classes, copy);
+      } else {
+        try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(classes)) {
+          copyClasses(jar.getPath("/"), copy);
+        }
+      }
+      return copy;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void delete(Path folder) {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder)) {
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(f);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void copyClasses(Path from, Path to) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(from)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String name = f.getFileName() == null ? "" : f.getFileName().toString();
+        if (name.endsWith(".class") && !name.equals("module-info.class") && !f.toString().contains("META-INF")) {
+          Path target = to.resolve(from.relativize(f).toString());
+          java.nio.file.Files.createDirectories(target.getParent());
+          java.nio.file.Files.copy(f, target);
+        }
+      }
+    }
   }
 
   /** The packages seen. */

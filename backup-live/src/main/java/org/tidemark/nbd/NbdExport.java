@@ -12,6 +12,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
+import org.tidemark.disk.ExtentSet;
 
 /**
  * An NBD export read through libnbd, as a {@link DiskSource}: the disk of a running VM that a
@@ -220,7 +221,7 @@ public final class NbdExport implements DiskSource {
 
   @Override
   public List<Extent> dirtyExtents(List<String> names) throws IOException {
-    java.util.TreeMap<Long, Long> ranges = new java.util.TreeMap<>();
+    ExtentSet ranges = new ExtentSet();
     for (String name : names) {
       if (!bitmaps.contains(name)) {
         throw new NbdException(description() + ": bitmap '" + name + "' was not asked for when connecting (asked: "
@@ -228,22 +229,11 @@ public final class NbdExport implements DiskSource {
       }
       walk(DIRTY_BITMAP + name, (offset, length, flags) -> {
         if ((flags & LibNbd.STATE_DIRTY) != 0) {
-          ranges.merge(offset, length, Math::max);
+          ranges.add(offset, offset + length);
         }
       });
     }
-    List<Extent> out = new ArrayList<>();
-    for (var e : ranges.entrySet()) {
-      long start = e.getKey();
-      long end = start + e.getValue();
-      if (!out.isEmpty() && out.get(out.size() - 1).end() >= start) {
-        Extent last = out.remove(out.size() - 1);
-        start = last.offset();
-        end = Math.max(end, last.end());
-      }
-      out.add(new Extent(start, end - start, false));
-    }
-    return out;
+    return ranges.extents();
   }
 
   private interface Visitor {
