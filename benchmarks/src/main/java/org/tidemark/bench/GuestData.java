@@ -7,7 +7,7 @@ import java.util.Random;
  * Seeded guest data for the codec benchmarks, by kind. {@link Kind#WORDS} is the text-like data of
  * {@code e2e-bench.sh} before 2026-12-05 (words drawn uniformly from 4096 pseudo-words of uniformly
  * drawn letters); {@link Kind#TEXT} is the realistic text the bench makes since: half log lines
- * (syslog-style, from a dozen message templates with timestamps, host, process ids, addresses and
+ * (syslog-style, from eight message templates with timestamps, host, process ids, addresses and
  * counters), half prose whose words follow Zipf's law over the same kind of vocabulary, as words of
  * a natural language do.
  */
