@@ -23,7 +23,7 @@
 # bitmap cp1; REWRITE of the data rewritten in extents of 1-8 clusters (distinct clusters);
 # bitmap cp2; bitmap cp3 with nothing written after cp2 (the no-op incremental). The 1 TiB image
 # is the same image resized to LARGE with the same history. The compressible image ("mix") has the
-# same data placement, each extent random, text-like (words of a fixed vocabulary) or zero-filled
+# same data placement, each extent random, text-like (log lines and Zipf-distributed prose, see below) or zero-filled
 # (allocated zeros, as a guest's zeroed file leaves them) with probabilities 1/2, 1/4, 1/4; the
 # summary reports the mix measured by bytes and the archive's size. Checkpoint XML from libvirt's
 # test driver.
@@ -110,14 +110,43 @@ while len(used) < target:
         used.add(c)
     if piece:
         extents.append(piece)
-# text-like data: lines of words from a fixed vocabulary of 4096 pseudo-words
+# text-like data, as GuestData.TEXT in the JMH suite: 64 KiB blocks, alternately syslog-style log
+# lines (timestamps, hosts, pids, addresses, counters in eight message templates) and prose whose
+# words follow Zipf's law (word i of a 4096 pseudo-word vocabulary with weight 1/(i+1), as in a
+# natural language; the first bench drew them uniformly, which no text does)
+import bisect, itertools
 letters = "etaoinshrdlucmfwypvbgkjqxz"
 vocab = ["".join(r.choice(letters) for _ in range(r.randint(2, 10))) for _ in range(4096)]
-lines, n = [], 0
-while n < (8 << 20):
-    line = " ".join(r.choice(vocab) for _ in range(r.randint(4, 14))) + ".\n"
-    lines.append(line); n += len(line)
-corpus = "".join(lines).encode()
+zipf = list(itertools.accumulate(1 / (i + 1) for i in range(len(vocab))))
+def prose(n):
+    out, k = [], 0
+    while k < n:
+        words = [vocab[min(bisect.bisect_left(zipf, r.random() * zipf[-1]), len(vocab) - 1)]
+                 for _ in range(r.randint(4, 14))]
+        line = " ".join(words) + ".\n"
+        out.append(line); k += len(line)
+    return "".join(out)
+def logs(n):
+    out, k, t = [], 0, 1_764_900_000 + r.randrange(1_000_000)
+    while k < n:
+        t += r.randrange(3)
+        head = "2026-12-%02dT%02d:%02d:%02d.%06d+00:00 web-%02d " % (1 + t // 86400 % 28, t // 3600 % 24,
+            t // 60 % 60, t % 60, r.randrange(1_000_000), r.randrange(4))
+        user, pid, ip = vocab[r.randrange(64)], 1000 + r.randrange(60000), \
+            "10.%d.%d.%d" % (r.randrange(256), r.randrange(256), r.randrange(256))
+        line = head + r.choice([
+            f"sshd[{pid}]: Accepted publickey for {user} from {ip} port {1024 + r.randrange(64000)} ssh2",
+            f"sshd[{pid}]: pam_unix(sshd:session): session opened for user {user}(uid={1000 + r.randrange(100)}) by (uid=0)",
+            f"systemd[1]: Started Session {r.randrange(5000)} of User {user}.",
+            f"systemd[1]: {user}.service: Deactivated successfully.",
+            f"kernel: [{r.randrange(900000)}.{r.randrange(1000000):06d}] EXT4-fs (vda{1 + r.randrange(3)}): mounted filesystem with ordered data mode.",
+            f"CRON[{pid}]: ({user}) CMD (/usr/local/bin/rotate --keep {r.randrange(30)} /var/log/{vocab[r.randrange(64)]})",
+            f'nginx[{pid}]: {ip} - - "GET /api/v1/items/{r.randrange(100000)} HTTP/1.1" {404 if r.randrange(10) == 0 else 200} {r.randrange(20000)} "-" "curl/7.{60 + r.randrange(30)}.0"',
+            f"postgres[{pid}]: LOG:  checkpoint complete: wrote {r.randrange(5000)} buffers ({r.randrange(100)}.{r.randrange(10)}%); {r.randrange(4)} WAL file(s) added",
+        ]) + "\n"
+        out.append(line); k += len(line)
+    return "".join(out)
+corpus = "".join((logs if b % 2 == 0 else prose)(65536)[:65536] for b in range(128)).encode()
 kinds = {"random": 0, "text": 0, "zero": 0}
 zeros = []
 with open("img/src.raw", "wb") as f, open("img/mix.raw", "wb") as m:

@@ -58,13 +58,19 @@ public record EncodedChunk(long offset, int rawLength, Codec codec, int crc32c, 
    * Stores the chunk as it is, as a view of {@code raw}, when compression does not make it smaller.
    * A scratch with {@code length - 1} bytes remaining is always large enough: an encoding that does
    * not fit would not be smaller than the raw bytes. The buffers are both direct or both heap
-   * buffers; neither position moves.
+   * buffers; neither position moves. A chunk of zeroes (with a codec other than {@link Codec#NONE})
+   * is neither checksummed nor compressed: its stored bytes are the codec's encoding of that many
+   * zeroes, shared between such chunks ({@link ZeroChunks}).
    */
   public static EncodedChunk encode(long offset, ByteBuffer raw, Codec codec, ByteBuffer scratch) {
     int length = raw.remaining();
     if (length <= 0 || length > ArchiveWriter.MAX_CHUNK) {
       throw new IllegalArgumentException(
           "chunk length: " + length + " (expected: 0 < length <= " + ArchiveWriter.MAX_CHUNK + ")");
+    }
+    if (codec != Codec.NONE && ZeroChunks.isZero(raw)) {
+      ZeroChunks.EncodedZeros z = ZeroChunks.encoded(codec, length);
+      return new EncodedChunk(offset, length, z.codec(), z.crc32c(), z.stored());
     }
     CRC32C crc = new CRC32C();
     crc.update(raw.duplicate());
