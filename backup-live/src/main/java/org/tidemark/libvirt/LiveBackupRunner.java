@@ -1,5 +1,7 @@
 package org.tidemark.libvirt;
 
+import static org.tidemark.libvirt.LibvirtCalls.call;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -70,11 +72,9 @@ import org.slf4j.LoggerFactory;
 public final class LiveBackupRunner {
   private static final Logger LOG = LoggerFactory.getLogger(LiveBackupRunner.class);
   /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN}. */
-  private static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
+  static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
   /** How long the guest agent may take to freeze or thaw, in seconds. */
   private static final int AGENT_TIMEOUT_SECONDS = 60;
-  /** libvirt's {@code VIR_DOMAIN_CHECKPOINT_DELETE_METADATA_ONLY}. */
-  private static final int CHECKPOINT_DELETE_METADATA_ONLY = 1 << 1;
   /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
   private static final String REFUSED = "libvirt refused its base bitmap";
   private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
@@ -199,7 +199,7 @@ public final class LiveBackupRunner {
         return runShutOff(domain, domainName, options, progress);
       }
       Path work = options.workRoot().resolve("job-" + call(domainName, "read the domain's UUID", domain::getUUIDString));
-      endLeftoverJob(domain, domainName, work, options.tcp());
+      Housekeeping.endLeftoverJob(domain, domainName, work, options.tcp());
       DomainDefinition definition = DomainXml.parse(
           call(domainName, "read the domain's XML", () -> domain.getXMLDesc(0)).getBytes(StandardCharsets.UTF_8),
           domainName + " (domain XML)", DomainGrammar.builtIn());
@@ -269,7 +269,7 @@ public final class LiveBackupRunner {
             .codec(options.codec()).toolVersion(options.toolVersion()).build();
         BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
-        List<String> deleted = rotate(domain, domainName, name, options.keepCheckpoints());
+        List<String> deleted = Housekeeping.rotate(domain, domainName, name, options.keepCheckpoints());
         return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false, chainBreak);
       }
     }
@@ -327,45 +327,6 @@ public final class LiveBackupRunner {
         base.map(b -> " since checkpoint " + b).orElse(""));
     BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
     return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true, Optional.empty());
-  }
-
-  /**
-   * Deletes Tidemark's checkpoints older than the newest {@code keep} besides {@code newest}, once
-   * the new archive is committed: the next incremental needs only {@code newest}. Another tool's
-   * checkpoints are never deleted. A failure to delete is logged, not fatal: the backup is done.
-   */
-  private static List<String> rotate(Domain domain, String domainName, String newest, int keep) {
-    List<String> deleted = new ArrayList<>();
-    try {
-      List<DomainCheckpoint> ours = new ArrayList<>();
-      Map<DomainCheckpoint, Long> created = new HashMap<>();
-      for (DomainCheckpoint c : domain.listAllCheckpoints(0)) {
-        String n = c.getName();
-        if (n.startsWith(CHECKPOINT_PREFIX) && !n.equals(newest)) {
-          ours.add(c);
-          created.put(c, CheckpointXml.parse(c.getXMLDesc(CHECKPOINT_XML_NO_DOMAIN).getBytes(StandardCharsets.UTF_8), n,
-              EnumSet.of(CheckpointXml.ParseOption.ALLOW_MISSING_DOMAIN)).creationTime());
-        }
-      }
-      ours.sort(Comparator.comparingLong((DomainCheckpoint c) -> created.get(c)).reversed());
-      for (DomainCheckpoint c : ours.subList(Math.min(keep, ours.size()), ours.size())) {
-        String n = c.getName();
-        try {
-          c.delete(0); // libvirt merges its bitmap into its parent's: the later "changes since" stay right
-        } catch (LibvirtException e) {
-          // a checkpoint whose bitmap QEMU lost (killed) cannot be merged: only libvirt's record of it
-          // goes; nothing after it depends on its bitmap
-          c.delete(CHECKPOINT_DELETE_METADATA_ONLY);
-          LOG.warn("domain {}: checkpoint {} had a broken bitmap ({}); removed its metadata", domainName, n,
-              e.getMessage().strip());
-        }
-        deleted.add(n);
-        LOG.info("domain {}: deleted checkpoint {} (rotation)", domainName, n);
-      }
-    } catch (LibvirtException | CheckpointXmlException e) {
-      LOG.warn("domain {}: rotating Tidemark's checkpoints: {}", domainName, e.getMessage());
-    }
-    return deleted;
   }
 
   /**
@@ -557,61 +518,8 @@ public final class LiveBackupRunner {
     return name;
   }
 
-  /**
-   * Ends a backup job a killed run of this runner left on the domain (its socket lies in {@code
-   * work}) and removes its files; refuses when the domain runs another tool's job.
-   */
-  private static void endLeftoverJob(Domain domain, String domainName, Path work, Optional<PullBackup.Tcp> tcp)
-      throws IOException {
-    int type = call(domainName, "read the domain's job", () -> domain.getJobInfo().getType());
-    if (type != 0) {
-      String xml;
-      try {
-        xml = domain.getBackupXMLDesc(0);
-      } catch (LibvirtException e) {
-        throw new LibvirtBackupException(domainName, "begin a backup: the domain runs another job", e);
-      }
-      boolean ours = xml.contains(work.resolve(PullBackup.SOCKET).toAbsolutePath().toString())
-          || tcp.isPresent() && xml.contains("name='" + tcp.get().host() + "'") && xml.contains("port='" + tcp.get().port() + "'");
-      if (!ours) {
-        throw new LibvirtBackupException(domainName, "begin a backup",
-            new IOException("the domain runs a backup job of another tool; Tidemark leaves it alone"));
-      }
-      LOG.warn("domain {}: ending the backup job a killed Tidemark run left", domainName);
-      call(domainName, "end the backup job a killed run left", domain::abortJob);
-      long deadline = System.nanoTime() + 30_000_000_000L;
-      while (call(domainName, "read the domain's job", () -> domain.getJobInfo().getType()) != 0
-          && System.nanoTime() < deadline) {
-        try {
-          Thread.sleep(20);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new java.io.InterruptedIOException("interrupted while ending a leftover backup job");
-        }
-      }
-    }
-    if (Files.isDirectory(work)) {
-      try (var files = Files.list(work)) {
-        for (Path p : files.toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
-
   private Domain lookup(String name) throws IOException {
     return call(name, "find the domain", () -> connection.domainLookupByName(name));
   }
 
-  private interface LibvirtCall<T> {
-    T call() throws LibvirtException;
-  }
-
-  private static <T> T call(String domain, String what, LibvirtCall<T> call) throws LibvirtBackupException {
-    try {
-      return call.call();
-    } catch (LibvirtException e) {
-      throw new LibvirtBackupException(domain, what, e);
-    }
-  }
 }
