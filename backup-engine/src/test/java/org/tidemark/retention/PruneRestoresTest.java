@@ -45,8 +45,7 @@ class PruneRestoresTest {
     int removed = 0;
     int keptForAChain = 0;
     for (int keep : new int[] {10, 6, 3, 1}) {
-      // newest by the repository's order: by creation second, then (backups started in the same second
-      // are the norm here) a backup after its parent, then by name
+      // newest by the repository's order: by creation second (one per backup here)
       List<String> order = h.present();
       List<StoredBackup> gone = new ArrayList<>();
       Pruner.Result r = pruner.prune("vm", keepLast(keep), new Pruner.Options(false, false, Duration.ZERO), gone::add);

@@ -67,6 +67,12 @@ public final class RealHistory {
     Map<String, Checkpoint> known = new HashMap<>();
     String parent = null;
     for (int i = 0; i < n; i++) {
+      // each backup in a second of its own, as nightly ones are: within one second the repository
+      // orders backups by their parent links, so keep-last would depend on how fast this machine is
+      long second = System.currentTimeMillis() / 1000;
+      while (i > 0 && System.currentTimeMillis() / 1000 == second) {
+        Thread.sleep(20);
+      }
       if (i == 0 || i == 2) {
         String disk = i == 0 ? "vda" : "vdb";
         Path img = dir.resolve(disk + ".qcow2");
