@@ -208,17 +208,20 @@ public final class NbdExport implements DiskSource {
   }
 
   /**
+   * {@link org.tidemark.disk.BitmapState#MISSING}: the export's dirty contexts belong to the backup
+   * job, not to persistent bitmaps ({@link org.tidemark.libvirt.LiveDisk} answers for the
+   * checkpoint's bitmap).
+   */
+  @Override
+  public org.tidemark.disk.BitmapState bitmap(String name) {
+    return org.tidemark.disk.BitmapState.MISSING;
+  }
+
+  /**
    * The union of the named bitmaps' dirty ranges, sorted and merged.
    *
    * @throws NbdException when a bitmap was not asked for at {@link #open}
    */
-  @Override
-  public org.tidemark.disk.BitmapState bitmap(String name) {
-    // the export's dirty contexts belong to the backup job, not to persistent bitmaps: LiveDisk
-    // answers for the checkpoint's bitmap
-    return org.tidemark.disk.BitmapState.MISSING;
-  }
-
   @Override
   public List<Extent> dirtyExtents(List<String> names) throws IOException {
     ExtentSet ranges = new ExtentSet();
