@@ -17,7 +17,7 @@ import org.tidemark.backup.BackupAbortedException;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
-import org.tidemark.backup.DiskDecision;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.backup.DiskPlan;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.image.Images;

@@ -1,5 +1,6 @@
 package org.tidemark.backup;
 
+import org.tidemark.archive.DiskDecision;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;

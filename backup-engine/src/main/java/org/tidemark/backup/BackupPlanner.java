@@ -1,5 +1,6 @@
 package org.tidemark.backup;
 
+import org.tidemark.archive.DiskDecision;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,5 +1,6 @@
 package org.tidemark.backup;
 
+import org.tidemark.archive.DiskDecision;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

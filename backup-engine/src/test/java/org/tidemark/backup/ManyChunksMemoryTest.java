@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
@@ -63,8 +64,8 @@ class ManyChunksMemoryTest {
       extents.add(new ExtentRecord(off, CHUNKS_PER_EXTENT * CHUNK, false));
       extents.add(new ExtentRecord(off + CHUNKS_PER_EXTENT * CHUNK, CHUNK, true));
     }
-    Manifest m = Manifest.of("test", "vm1", "cp1", 1, null, List.of(new DiskManifest("vda", DiskManifest.FULL,
-        "no-base-backup", "first", size, CHUNK, extents)));
+    Manifest m = Manifest.of("test", "vm1", "cp1", 1, Optional.empty(), List.of(new DiskManifest("vda", DiskManifest.FULL,
+        DiskDecision.NO_BASE_BACKUP, "first", size, CHUNK, extents)));
     extents = null;
     System.out.println("phase: write");
     Path archive = Files.createDirectories(root.resolve("repo/vm1")).resolve("cp1.tar");

@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.DiskManifest;
@@ -78,9 +79,9 @@ class ConsolidateMemoryTest {
       for (ExtentRecord e : extents) {
         put(model, e.offset(), e.end(), e.zero() ? -1 : v);
       }
-      String kind = v == 0 ? DiskManifest.FULL : DiskManifest.INCREMENTAL;
-      Manifest m = Manifest.of("test", "vm", "cp" + v, 1000 + v, v == 0 ? null : new ParentRef("cp" + (v - 1),
-          "cp" + (v - 1) + ".tar"), List.of(new DiskManifest("vda", kind, v == 0 ? "no-base-backup" : "incremental", "",
+      DiskDecision.Kind kind = v == 0 ? DiskManifest.FULL : DiskManifest.INCREMENTAL;
+      Manifest m = Manifest.of("test", "vm", "cp" + v, 1000 + v, Optional.ofNullable(v == 0 ? null : new ParentRef("cp" + (v - 1),
+          "cp" + (v - 1) + ".tar")), List.of(new DiskManifest("vda", kind, v == 0 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, "",
           size, CHUNK, extents)));
       byte[] xml = ("<domaincheckpoint>\n  <name>cp" + v + "</name>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
       byte[] raw = new byte[CHUNK];

@@ -142,7 +142,7 @@ class ConsolidatorTest {
           what + ": the old bases are no longer in its chain");
       try (ArchiveReader r = ArchiveReader.open(archive(repo, k))) {
         Manifest m = r.manifest();
-        assertEquals(Optional.empty(), m.parentRef(), what);
+        assertEquals(Optional.empty(), m.parent(), what);
         assertEquals(before.checkpoint(), m.checkpoint(), what);
         assertEquals(before.domain(), m.domain(), what);
         assertEquals(before.created(), m.created(), what);
@@ -155,7 +155,7 @@ class ConsolidatorTest {
           assertTrue(d.reason().contains("cp" + k + ".tar"), d.reason());
         }
         for (ChunkRecord c : r.chunks()) {
-          assertTrue(c.codec().equals(Codec.ZSTD.id()) || c.codec().equals(Codec.NONE.id()), what + ": " + c);
+          assertTrue(c.codec() == Codec.ZSTD || c.codec() == Codec.NONE, what + ": " + c);
         }
         // holes stay holes: no more data stored than the qcow2 had allocated at that point
         for (String d : QemuChain.DISKS) {
@@ -191,15 +191,15 @@ class ConsolidatorTest {
       int copied = r.disks().stream().mapToInt(ConsolidateResult.DiskResult::chunksCopied).sum();
       try (ArchiveReader a = ArchiveReader.open(repo.domainDir(QemuChain.DOMAIN).resolve(cp + ".tar"))) {
         assertTrue(!cp.equals(order.get(0))
-            || copied <= a.chunks().stream().filter(c -> c.codec().equals(Codec.NONE.id())).count(), cp);
+            || copied <= a.chunks().stream().filter(c -> c.codec() == Codec.NONE).count(), cp);
       }
     }
     assertRepositorySound(repo, "after " + order);
     for (String cp : order) {
       assertEquals(1, repo.chain(QemuChain.DOMAIN, Optional.of(cp)).size(), cp);
       try (ArchiveReader r = ArchiveReader.open(repo.domainDir(QemuChain.DOMAIN).resolve(cp + ".tar"))) {
-        assertTrue(r.chunks().stream().allMatch(c -> c.codec().equals(Codec.DEFLATE.id())
-            || c.codec().equals(Codec.NONE.id())), cp);
+        assertTrue(r.chunks().stream().allMatch(c -> c.codec() == Codec.DEFLATE
+            || c.codec() == Codec.NONE), cp);
         assertTrue(r.chunks().stream().allMatch(c -> c.rawLength() <= 256 << 10), cp + ": the chunk size asked for");
       }
     }

@@ -17,7 +17,7 @@ import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
-import org.tidemark.backup.DiskDecision;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.backup.Progress;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;

@@ -109,7 +109,7 @@ public final class RealHistory {
           disk -> Qcow2Image.open(images.get(disk))).knownCheckpoints(known)
           .copyMode(forceFull ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE)
           .codec(Codec.ZSTD).chunkSize(1 << 20).toolVersion("test").build(), Progress.NONE);
-      long full = b.plan().disks().stream().filter(d -> d.decision() != org.tidemark.backup.DiskDecision.INCREMENTAL).count();
+      long full = b.plan().disks().stream().filter(d -> d.decision() != org.tidemark.archive.DiskDecision.INCREMENTAL).count();
       h.perDiskFallbacks += full > 0 && full < b.plan().disks().size() && i > 0 ? 1 : 0;
       known.put(cp, c);
       h.points.add(cp);
