@@ -1,9 +1,9 @@
 package org.tidemark.backup;
 
-import org.tidemark.archive.DiskDecision;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.model.Checkpoint;
 
 /**

@@ -1,6 +1,5 @@
 package org.tidemark.backup;
 
-import org.tidemark.archive.DiskDecision;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.model.Checkpoint;

@@ -1,6 +1,5 @@
 package org.tidemark.backup;
 
-import org.tidemark.archive.DiskDecision;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -18,6 +17,7 @@ import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveLimitException;
 import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;

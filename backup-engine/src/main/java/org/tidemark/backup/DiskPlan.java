@@ -1,8 +1,8 @@
 package org.tidemark.backup;
 
-import org.tidemark.archive.DiskDecision;
 import java.util.List;
 import java.util.Objects;
+import org.tidemark.archive.DiskDecision;
 
 /**
  * What a backup does with one disk.

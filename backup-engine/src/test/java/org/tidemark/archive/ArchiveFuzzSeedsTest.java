@@ -175,10 +175,10 @@ class ArchiveFuzzSeedsTest {
       Files.write(repo.resolve("vm1/cp2.tar"), s.getValue());
       ArchiveReader.open(repo.resolve("vm1/cp2.tar")).close(); // the seal matches
       Path out = dir.resolve("out-" + s.getKey().getFileName());
-      org.tidemark.restore.RestoreRequest request =
-          new org.tidemark.restore.RestoreRequest("vm1", java.util.Optional.empty(), java.util.Optional.empty(), out, false);
+      org.tidemark.restore.RestoreRequest request = org.tidemark.restore.RestoreRequest.builder("vm1").build();
       ArchiveInconsistentException e = org.junit.jupiter.api.Assertions.assertThrows(ArchiveInconsistentException.class,
-          () -> new org.tidemark.restore.RestoreRunner(Repository.at(repo)).run(request, org.tidemark.backup.Progress.NONE),
+          () -> new org.tidemark.restore.RestoreRunner(Repository.at(repo)).run(request,
+              org.tidemark.restore.RestoreTarget.folder(out, false), org.tidemark.backup.Progress.NONE),
           s.getKey().toString());
       org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("cp2.tar"), e.getMessage());
       org.junit.jupiter.api.Assertions.assertFalse(Files.exists(out), s.getKey() + ": the refused restore wrote");

@@ -16,17 +16,18 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Manifest;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -98,7 +99,7 @@ class ManyChunksMemoryTest {
     System.out.println("phase: restore");
     Path out = root.resolve("out");
     new RestoreRunner(org.tidemark.archive.Repository.at(root.resolve("repo"))).run(
-        new RestoreRequest("vm1", Optional.of("cp1"), Optional.empty(), out, false), Progress.NONE);
+        RestoreRequest.builder("vm1").checkpoint("cp1").build(), RestoreTarget.folder(out, false), Progress.NONE);
     Path image = out.resolve("vda.raw");
     if (Files.size(image) != size) {
       throw new AssertionError("restored " + Files.size(image) + " bytes, expected " + size);

@@ -17,9 +17,9 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;
@@ -28,6 +28,7 @@ import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.Progress;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -110,7 +111,7 @@ class ConsolidateMemoryTest {
     System.out.println("consolidated " + POINTS + " archives; heap in use after: " + (rt.totalMemory() - rt.freeMemory()));
     System.out.println("phase: restore");
     Path out = root.resolve("out");
-    new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.empty(), Optional.empty(), out, false), Progress.NONE);
+    new RestoreRunner(repo).run(RestoreRequest.builder("vm").build(), RestoreTarget.folder(out, false), Progress.NONE);
     ByteBuffer got = ByteBuffer.allocate(1 << 20);
     try (FileChannel ch = FileChannel.open(out.resolve("vda.raw"))) {
       if (ch.size() != size) {

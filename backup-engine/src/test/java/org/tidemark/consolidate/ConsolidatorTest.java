@@ -32,6 +32,7 @@ import org.tidemark.backup.Progress;
 import org.tidemark.disk.Extent;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -76,7 +77,7 @@ class ConsolidatorTest {
 
   /** Restores point {@code p} and compares each disk with QEMU's copy at that point. */
   private static void assertRestoresIdentical(Repository repo, int p, Path out, String what) throws Exception {
-    new RestoreRunner(repo).run(new RestoreRequest(QemuChain.DOMAIN, Optional.of("cp" + p), Optional.empty(), out, false),
+    new RestoreRunner(repo).run(RestoreRequest.builder(QemuChain.DOMAIN).checkpoint("cp" + p).build(), RestoreTarget.folder(out, false),
         Progress.NONE);
     for (String d : QemuChain.DISKS) {
       String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", chain.copy(p, d).toString(),
