@@ -53,7 +53,7 @@ final class DiskChains {
       if (d.get().isFull()) {
         break;
       }
-      Optional<ParentRef> parent = b.manifest().parentRef();
+      Optional<ParentRef> parent = b.manifest().parent();
       if (parent.isEmpty()) {
         return broken(names, "no full backup of disk " + disk + " in the chain");
       }

@@ -113,18 +113,18 @@ final class ListCommand implements Callable<Integer> {
     m.put("checkpoint", b.checkpoint());
     m.put("archive", b.path().toString());
     m.put("created", Instant.ofEpochSecond(b.manifest().created()).toString());
-    m.put("kind", b.manifest().parentRef().isPresent() ? "incremental" : "full");
-    m.put("parent", b.manifest().parentRef().map(p -> p.checkpoint()).orElse(null));
-    m.put("parentArchive", b.manifest().parentRef().map(p -> p.archive()).orElse(null));
+    m.put("kind", b.manifest().parent().isPresent() ? "incremental" : "full");
+    m.put("parent", b.manifest().parent().map(p -> p.checkpoint()).orElse(null));
+    m.put("parentArchive", b.manifest().parent().map(p -> p.archive()).orElse(null));
     m.put("bytes", b.size());
     List<Map<String, Object>> disks = new ArrayList<>();
     for (DiskManifest d : b.manifest().disks()) {
       Map<String, Object> dm = new LinkedHashMap<>();
       dm.put("disk", d.name());
-      dm.put("kind", d.kind());
-      dm.put("decision", d.decision());
+      dm.put("kind", d.kind().code());
+      dm.put("decision", d.decision().code());
       dm.put("reason", d.reason());
-      dm.put("fallback", isFallback(d.decision()));
+      dm.put("fallback", d.decision().isFallback());
       dm.put("virtualSize", d.virtualSize());
       dm.put("dataBytes", d.dataBytes());
       DiskChains.Chain c = chains.of(b, d.name());
@@ -135,15 +135,6 @@ final class ListCommand implements Callable<Integer> {
     }
     m.put("disks", disks);
     return m;
-  }
-
-  /** Whether a stored decision code is a fallback to full; false for a code this version does not know. */
-  private static boolean isFallback(String code) {
-    try {
-      return org.tidemark.backup.DiskDecision.fromCode(code).isFallback();
-    } catch (IllegalArgumentException e) {
-      return false;
-    }
   }
 
   /** What the size columns mean, printed under the listing. */

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.tidemark.archive.Repository;
 import org.tidemark.restore.ImageFormat;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 import picocli.CommandLine;
@@ -95,9 +96,10 @@ final class RestoreCommand implements Callable<Integer> {
     String uri = connect != null ? connect : DEFAULT_URI;
     RestoreResult r;
     try (LibvirtDefine libvirt = define == null ? null : LibvirtDefine.open(uri, define)) {
-      r = new RestoreRunner(Repository.at(repo), EngineSettings.options()).run(
-          new RestoreRequest(domain, Optional.ofNullable(checkpoint), Optional.ofNullable(disk), to, force, imageFormat,
-              Optional.ofNullable(define)), TerminalProgress.forOptions(output));
+      RestoreRequest request = RestoreRequest.builder(domain).checkpoint(Optional.ofNullable(checkpoint))
+          .disk(Optional.ofNullable(disk)).format(imageFormat).newName(Optional.ofNullable(define)).build();
+      r = new RestoreRunner(Repository.at(repo), EngineSettings.options()).run(request, RestoreTarget.folder(to, force),
+          TerminalProgress.forOptions(output));
       if (libvirt != null) {
         Path xml = r.domainXml().orElseThrow(); // the runner refuses a new name without a definition
         libvirt.define(java.nio.file.Files.readString(xml), xml.toString());

@@ -168,7 +168,7 @@ class PapercutsTest {
     TwoDiskSample sample = new TwoDiskSample(dir);
     sample.backup("cp1", ExitCodes.OK, "-q");
     Cli.Result r = sample.backup("cp2", ExitCodes.PARTIAL);
-    String reason = org.tidemark.backup.DiskDecision.BITMAP_MISSING.description();
+    String reason = org.tidemark.archive.DiskDecision.BITMAP_MISSING.description();
     String all = r.out() + r.err();
     assertEquals(1, all.split(java.util.regex.Pattern.quote(reason), -1).length - 1, r.toString());
     assertTrue(r.err().startsWith("tidemark: warning: disk vdb backed up in full: " + reason), r.toString());

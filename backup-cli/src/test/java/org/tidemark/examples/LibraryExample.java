@@ -15,6 +15,7 @@ import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
 import org.tidemark.backup.Progress;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 import org.tidemark.image.Images;
@@ -52,6 +53,6 @@ public final class LibraryExample {
   /** Restores the newest point of a domain's chain into {@code directory}. */
   public static RestoreResult restore(Path repo, String domain, Path directory) throws IOException {
     return new RestoreRunner(Repository.at(repo)).run(
-        new RestoreRequest(domain, Optional.empty(), Optional.empty(), directory, false), Progress.NONE);
+        RestoreRequest.builder(domain).build(), RestoreTarget.folder(directory, false), Progress.NONE);
   }
 }

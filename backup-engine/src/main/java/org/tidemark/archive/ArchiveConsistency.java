@@ -49,15 +49,12 @@ public final class ArchiveConsistency {
   public static List<Finding> check(Path archive, Manifest manifest, List<ChunkRecord> chunks) {
     List<Finding> findings = new ArrayList<>();
     List<String> incremental = manifest.disks().stream().filter(d -> !d.isFull()).map(DiskManifest::name).toList();
-    if (manifest.parentRef().isPresent() && incremental.isEmpty()) {
-      findings.add(Finding.of(archive, "the manifest names parent '" + manifest.parentRef().get().archive()
+    if (manifest.parent().isPresent() && incremental.isEmpty()) {
+      findings.add(Finding.of(archive, "the manifest names parent '" + manifest.parent().get().archive()
           + "' but no disk is incremental (expected no parent when every disk is full)"));
     }
     for (DiskManifest d : manifest.disks()) {
-      if (!d.isFull() && !DiskManifest.INCREMENTAL.equals(d.kind())) {
-        findings.add(Finding.at(archive, d.name(), 0, "kind '" + d.kind() + "' (expected '" + DiskManifest.FULL
-            + "' or '" + DiskManifest.INCREMENTAL + "')"));
-      } else if (!d.isFull() && manifest.parentRef().isEmpty()) {
+      if (!d.isFull() && manifest.parent().isEmpty()) {
         findings.add(Finding.at(archive, d.name(), 0, "incremental, but the manifest names no parent to build on"));
       }
       checkExtents(archive, d, findings);
@@ -79,7 +76,7 @@ public final class ArchiveConsistency {
       StoredBackup parent = chain.get(i + 1);
       Manifest c = child.manifest();
       Manifest p = parent.manifest();
-      Optional<ParentRef> ref = c.parentRef();
+      Optional<ParentRef> ref = c.parent();
       if (ref.isEmpty() || !ref.get().archive().equals(parent.id())) {
         findings.add(Finding.of(child.path(), "the chain continues with " + parent.id()
             + " but the manifest names parent " + ref.map(ParentRef::archive).orElse("none")));

@@ -1,9 +1,12 @@
 package org.tidemark.archive;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
 import org.tidemark.internal.JsonObject;
 import org.tidemark.internal.JsonText;
 import org.tidemark.internal.JsonText.JsonShapeException;
@@ -26,6 +29,9 @@ final class ArchiveJson {
    */
   record Seal(String format, int formatVersion, int chunks, long indexBytes, String sha256) {}
 
+  /** The kinds a manifest records (a skipped disk has no entry). */
+  private static final DiskDecision.Kind[] RECORDED_KINDS = {DiskDecision.Kind.FULL, DiskDecision.Kind.INCREMENTAL};
+
   private ArchiveJson() {}
 
   static byte[] manifest(Manifest m) {
@@ -36,7 +42,7 @@ final class ArchiveJson {
     doc.put("domain", m.domain());
     doc.put("checkpoint", m.checkpoint());
     doc.put("created", m.created());
-    m.parentRef().ifPresent(p -> {
+    m.parent().ifPresent(p -> {
       Map<String, Object> parent = new LinkedHashMap<>();
       parent.put("checkpoint", p.checkpoint());
       parent.put("archive", p.archive());
@@ -46,8 +52,8 @@ final class ArchiveJson {
     for (DiskManifest d : m.disks()) {
       Map<String, Object> disk = new LinkedHashMap<>();
       disk.put("name", d.name());
-      disk.put("kind", d.kind());
-      disk.put("decision", d.decision());
+      disk.put("kind", d.kind().code());
+      disk.put("decision", d.decision().code());
       disk.put("reason", d.reason());
       disk.put("virtualSize", d.virtualSize());
       disk.put("granularity", d.granularity());
@@ -68,10 +74,10 @@ final class ArchiveJson {
 
   static Manifest readManifest(byte[] json) throws JsonShapeException {
     JsonObject o = JsonText.parseObject(json);
-    ParentRef parent = null;
+    Optional<ParentRef> parent = Optional.empty();
     var p = o.optionalObject("parent");
     if (p.isPresent()) {
-      parent = new ParentRef(p.get().string("checkpoint"), p.get().string("archive"));
+      parent = Optional.of(new ParentRef(p.get().string("checkpoint"), p.get().string("archive")));
       p.get().done();
     }
     List<DiskManifest> disks = new ArrayList<>();
@@ -81,8 +87,11 @@ final class ArchiveJson {
         extents.add(checked(e, () -> new ExtentRecord(e.longValue("offset"), e.longValue("length"), e.bool("zero"))));
         e.done();
       }
-      disks.add(new DiskManifest(d.string("name"), d.string("kind"), d.string("decision"), d.string("reason"),
+      DiskDecision.Kind kind = code(d, "kind", RECORDED_KINDS, DiskDecision.Kind::code);
+      DiskDecision decision = code(d, "decision", DiskDecision.values(), DiskDecision::code);
+      DiskManifest disk = checked(d, () -> new DiskManifest(d.string("name"), kind, decision, d.string("reason"),
           d.longValue("virtualSize"), d.longValue("granularity"), extents));
+      disks.add(disk);
       d.done();
     }
     Manifest m = new Manifest(o.string("format"), o.intValue("formatVersion"), o.string("toolVersion"),
@@ -100,7 +109,7 @@ final class ArchiveJson {
       x.put("offset", c.offset());
       x.put("rawLength", c.rawLength());
       x.put("storedLength", c.storedLength());
-      x.put("codec", c.codec());
+      x.put("codec", c.codec().id());
       x.put("crc32c", c.crc32c());
       x.put("dataOffset", c.dataOffset());
       list.add(x);
@@ -113,7 +122,8 @@ final class ArchiveJson {
     List<ChunkRecord> chunks = new ArrayList<>();
     for (JsonObject c : o.objects("chunks")) {
       chunks.add(new ChunkRecord(c.string("disk"), c.longValue("offset"), c.intValue("rawLength"),
-          c.intValue("storedLength"), c.string("codec"), c.intValue("crc32c"), c.longValue("dataOffset")));
+          c.intValue("storedLength"), code(c, "codec", Codec.values(), Codec::id), c.intValue("crc32c"),
+          c.longValue("dataOffset")));
       c.done();
     }
     o.done();
@@ -149,6 +159,22 @@ final class ArchiveJson {
   /** Checks the format name and version of a seal before the rest of it is read. */
   interface SealVersionCheck {
     void formatAndVersion(String format, int version) throws ArchiveException;
+  }
+
+  /**
+   * The constant whose code is the string field {@code name} of {@code o}; an unknown code is refused at
+   * the field's path, with the codes expected.
+   */
+  private static <E extends Enum<E>> E code(JsonObject o, String name, E[] values, Function<E, String> code)
+      throws JsonShapeException {
+    String text = o.string(name);
+    for (E e : values) {
+      if (code.apply(e).equals(text)) {
+        return e;
+      }
+    }
+    throw new JsonShapeException(o.where(name), "unknown " + name + " '" + text + "' (expected one of "
+        + Arrays.stream(values).map(code).toList() + ")");
   }
 
   private interface Read<T> {

@@ -307,7 +307,7 @@ public final class ArchiveReader implements Closeable {
   }
 
   private static String chunkName(ChunkRecord c) {
-    return ArchiveWriter.chunkEntryName(c.disk(), c.offset(), Codec.fromId(c.codec()));
+    return ArchiveWriter.chunkEntryName(c.disk(), c.offset(), c.codec());
   }
 
   private static ArchiveJson.Seal readSeal(Path path, byte[] bytes) throws ArchiveException {
@@ -360,18 +360,14 @@ public final class ArchiveReader implements Closeable {
     try {
       return reader.read(bytes);
     } catch (JsonShapeException e) {
-      throw new ArchiveCorruptException(path, entry + " is not valid: " + e.getMessage(), e);
+      throw new ArchiveCorruptException(path, ArchiveException.Where.entry(entry), entry + " is not valid: "
+          + e.getMessage(), e);
     }
   }
 
-  /** The chunk's codec is known, its lengths within the limits, and it lies inside a disk of the manifest. */
+  /** The chunk's lengths are within the limits, and it lies inside a disk of the manifest. */
   private static void checkChunkRecord(Path path, ChunkRecord c, Manifest manifest) throws ArchiveCorruptException {
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset();
-    try {
-      Codec.fromId(c.codec());
-    } catch (IllegalArgumentException ex) {
-      throw new ArchiveCorruptException(path, where + ": " + ex.getMessage());
-    }
     if (c.rawLength() <= 0 || c.rawLength() > ArchiveWriter.MAX_CHUNK || c.storedLength() < 0
         || c.storedLength() > ArchiveWriter.MAX_CHUNK + (ArchiveWriter.MAX_CHUNK >> 7) + 1024) {
       throw new ArchiveCorruptException(path, where + ": lengths raw " + c.rawLength() + ", stored " + c.storedLength()
@@ -434,7 +430,7 @@ public final class ArchiveReader implements Closeable {
     }
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + " (file offset " + c.dataOffset() + ")";
     ArchiveException.Where at = ArchiveException.Where.chunk(c.disk(), c.offset());
-    Codec codec = Codec.fromId(c.codec());
+    Codec codec = c.codec();
     if (codec == Codec.NONE && c.storedLength() != c.rawLength()) {
       throw new ArchiveCorruptException(path, at, where + ": does not decompress: stored " + c.storedLength()
           + " bytes, expected " + c.rawLength(), null);

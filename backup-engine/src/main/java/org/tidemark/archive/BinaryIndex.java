@@ -25,8 +25,6 @@ final class BinaryIndex {
   static final byte[] MAGIC = "TMINDEX2".getBytes(StandardCharsets.US_ASCII);
   /** The codecs by their number in a record. */
   private static final Codec[] CODECS = {Codec.NONE, Codec.ZSTD, Codec.DEFLATE};
-  /** Their ids, shared by every record read. */
-  private static final String[] CODEC_IDS = {Codec.NONE.id(), Codec.ZSTD.id(), Codec.DEFLATE.id()};
   /** Records per block of the writer's buffer. */
   private static final int BLOCK_RECORDS = 1 << 15;
 
@@ -83,7 +81,7 @@ final class BinaryIndex {
       throw new BadRecord("codec number " + codec + ", last byte " + zero + " (expected 0 to " + (CODECS.length - 1)
           + ", and 0)");
     }
-    return new ChunkRecord(manifest.disks().get(disk).name(), offset, raw, stored, CODEC_IDS[codec], crc, dataOffset);
+    return new ChunkRecord(manifest.disks().get(disk).name(), offset, raw, stored, CODECS[codec], crc, dataOffset);
   }
 
   /** A record that cannot be a chunk of the archive. */

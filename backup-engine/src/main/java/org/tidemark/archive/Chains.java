@@ -129,7 +129,7 @@ public final class Chains {
       if (needFull.isEmpty()) {
         return chain;
       }
-      Optional<ParentRef> parent = b.manifest().parentRef();
+      Optional<ParentRef> parent = b.manifest().parent();
       if (parent.isEmpty()) {
         throw noFullBackup(b, needFull);
       }
@@ -150,7 +150,7 @@ public final class Chains {
   public List<Finding> linkFindings() {
     List<Finding> findings = new ArrayList<>();
     for (StoredBackup b : scan.backups()) {
-      Optional<ParentRef> p = b.manifest().parentRef();
+      Optional<ParentRef> p = b.manifest().parent();
       StoredBackup parent = p.isEmpty() ? null : byId.get(p.get().archive());
       if (parent != null && parent != b) {
         findings.addAll(ArchiveConsistency.checkChain(List.of(b, parent)));
@@ -220,7 +220,7 @@ public final class Chains {
       return Optional.empty();
     }
     StoredBackup t = scan.backups().get(terminal[h]);
-    Optional<ParentRef> parent = t.manifest().parentRef();
+    Optional<ParentRef> parent = t.manifest().parent();
     if (parent.isEmpty()) {
       return Optional.of(noFullBackup(t, needFull));
     }
@@ -256,7 +256,7 @@ public final class Chains {
     int n = backups.size();
     int[] parent = new int[n]; // -1: none or missing
     for (int i = 0; i < n; i++) {
-      Optional<ParentRef> p = backups.get(i).manifest().parentRef();
+      Optional<ParentRef> p = backups.get(i).manifest().parent();
       parent[i] = p.isPresent() && index.containsKey(p.get().archive()) ? index.get(p.get().archive()) : -1;
     }
     terminal = new int[n];

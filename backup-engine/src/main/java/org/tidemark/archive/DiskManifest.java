@@ -7,9 +7,10 @@ import java.util.Objects;
  * What an archive holds for one disk.
  *
  * @param name the disk's target name ({@code vda})
- * @param kind {@code full} or {@code incremental}
- * @param decision the stable code of why ({@code no-base-backup}, {@code incremental},
- *     {@code bitmap-in-use}, ...)
+ * @param kind {@link DiskDecision.Kind#FULL} or {@link DiskDecision.Kind#INCREMENTAL}, written as its
+ *     {@link DiskDecision.Kind#code() code}
+ * @param decision why ({@link DiskDecision#NO_BASE_BACKUP}, {@link DiskDecision#INCREMENTAL}, {@link
+ *     DiskDecision#CONSOLIDATED}, ...), written as its {@link DiskDecision#code() code}
  * @param reason the decision in words, with its details
  * @param virtualSize the guest-visible size of the disk in bytes
  * @param granularity the bitmap granularity (incremental) or cluster size (full) the extents are
@@ -19,30 +20,38 @@ import java.util.Objects;
  */
 public record DiskManifest(
     String name,
-    String kind,
-    String decision,
+    DiskDecision.Kind kind,
+    DiskDecision decision,
     String reason,
     long virtualSize,
     long granularity,
     List<ExtentRecord> extents) {
 
   /** A full backup of the disk. */
-  public static final String FULL = "full";
+  public static final DiskDecision.Kind FULL = DiskDecision.Kind.FULL;
   /** An incremental backup of the disk. */
-  public static final String INCREMENTAL = "incremental";
+  public static final DiskDecision.Kind INCREMENTAL = DiskDecision.Kind.INCREMENTAL;
 
-  /** Checks the fields and freezes the list. */
+  /**
+   * Checks the fields and freezes the list.
+   *
+   * @throws IllegalArgumentException for the kind {@link DiskDecision.Kind#SKIPPED} (a skipped disk
+   *     has no entry)
+   */
   public DiskManifest {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(decision, "decision");
     Objects.requireNonNull(reason, "reason");
+    if (kind == DiskDecision.Kind.SKIPPED) {
+      throw new IllegalArgumentException("kind '" + kind.code() + "' (expected 'full' or 'incremental')");
+    }
     extents = List.copyOf(extents);
   }
 
   /** Whether this disk's data is complete in this archive alone. */
   public boolean isFull() {
-    return FULL.equals(kind);
+    return kind == FULL;
   }
 
   /** Bytes of guest data this archive stores for the disk (zero extents excluded). */

@@ -14,7 +14,7 @@ import java.util.Optional;
  * @param domain the domain name
  * @param checkpoint the checkpoint the backup saves
  * @param created when the backup started, seconds since the epoch
- * @param parent the backup this one is incremental on; {@code null} when every disk is full
+ * @param parent the backup this one is incremental on; empty when every disk is full
  * @param disks one entry per disk copied, in domain order
  */
 public record Manifest(
@@ -24,7 +24,7 @@ public record Manifest(
     String domain,
     String checkpoint,
     long created,
-    ParentRef parent,
+    Optional<ParentRef> parent,
     List<DiskManifest> disks) {
 
   /** The format name every manifest carries. */
@@ -41,18 +41,15 @@ public record Manifest(
     Objects.requireNonNull(toolVersion, "toolVersion");
     Objects.requireNonNull(domain, "domain");
     Objects.requireNonNull(checkpoint, "checkpoint");
+    Objects.requireNonNull(parent, "parent");
     disks = List.copyOf(disks);
   }
 
   /** A manifest of the current format version. */
   public static Manifest of(
-      String toolVersion, String domain, String checkpoint, long created, ParentRef parent, List<DiskManifest> disks) {
+      String toolVersion, String domain, String checkpoint, long created, Optional<ParentRef> parent,
+      List<DiskManifest> disks) {
     return new Manifest(FORMAT, VERSION, toolVersion, domain, checkpoint, created, parent, disks);
-  }
-
-  /** The parent backup, if this archive is incremental on one. */
-  public Optional<ParentRef> parentRef() {
-    return Optional.ofNullable(parent);
   }
 
   /** The entry of the named disk. */

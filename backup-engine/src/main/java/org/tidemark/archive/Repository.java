@@ -177,7 +177,7 @@ public final class Repository {
           break;
         }
         path.add(cur);
-        Optional<ParentRef> p = cur.manifest().parentRef();
+        Optional<ParentRef> p = cur.manifest().parent();
         StoredBackup parent = p.isEmpty() ? null : byId.get(p.get().archive());
         if (parent == null) {
           base = -1;

@@ -3,6 +3,7 @@ package org.tidemark.backup;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.model.Checkpoint;
 
 /**

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.model.Checkpoint;

@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
 import org.tidemark.archive.ArchiveLimitException;
 import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;
@@ -199,13 +200,12 @@ public final class BackupRunner {
       List<DiskManifest> disks = new ArrayList<>();
       for (int i = 0; i < copied.size(); i++) {
         DiskPlan d = copied.get(i);
-        disks.add(new DiskManifest(d.disk(), d.decision() == DiskDecision.INCREMENTAL ? DiskManifest.INCREMENTAL
-            : DiskManifest.FULL, d.decision().code(), d.reason(), open.get(d.disk()).virtualSize(), chunkSize,
-            planned.get(i)));
+        disks.add(new DiskManifest(d.disk(), d.decision().kind(), d.decision(), d.reason(),
+            open.get(d.disk()).virtualSize(), chunkSize, planned.get(i)));
       }
-      ParentRef parent = plan.isIncremental()
-          ? plan.base().map(b -> new ParentRef(b.checkpoint().name(), b.archiveId())).orElseThrow()
-          : null;
+      Optional<ParentRef> parent = plan.isIncremental()
+          ? Optional.of(plan.base().map(b -> new ParentRef(b.checkpoint().name(), b.archiveId())).orElseThrow())
+          : Optional.empty();
       Manifest manifest = Manifest.of(request.toolVersion(), domain, request.checkpoint().name(),
           started.getEpochSecond(), parent, disks);
       progress.start("backup " + domain + "/" + request.checkpoint().name(),

@@ -2,6 +2,7 @@ package org.tidemark.backup;
 
 import java.util.List;
 import java.util.Objects;
+import org.tidemark.archive.DiskDecision;
 
 /**
  * What a backup does with one disk.

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,7 @@ import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.ArchiveWriter;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Finding;
@@ -35,7 +37,7 @@ import org.tidemark.restore.PlanCopy;
 /**
  * Rewrites the archive of one point of a domain's backups as a full archive (a synthetic full),
  * from the repository's archives alone, in place: same file name, same checkpoint XML, domain,
- * checkpoint and creation time; every disk full ({@value #DECISION}, its reason naming the archives
+ * checkpoint and creation time; every disk full ({@code consolidated}, its reason naming the archives
  * it was built from); no parent.
  *
  * <p>Under the domain's lock ({@link Repository#lock}) it removes what killed writers left,
@@ -62,7 +64,7 @@ import org.tidemark.restore.PlanCopy;
  */
 public final class Consolidator {
   /** The decision code of every disk of a consolidated archive. */
-  public static final String DECISION = "consolidated";
+  public static final DiskDecision DECISION = DiskDecision.CONSOLIDATED;
 
   private static final Logger LOG = LoggerFactory.getLogger(Consolidator.class);
 
@@ -124,7 +126,7 @@ public final class Consolidator {
     List<StoredBackup> chain = repository.chain(request.domain(), request.checkpoint());
     StoredBackup head = chain.get(0);
     Manifest old = head.manifest();
-    if (old.parentRef().isEmpty() && old.disks().stream().allMatch(DiskManifest::isFull)) {
+    if (old.parent().isEmpty() && old.disks().stream().allMatch(DiskManifest::isFull)) {
       LOG.info("{} is a full backup already: nothing to consolidate", head.path());
       return new ConsolidateResult(head.checkpoint(), head.path(), List.of(head.path()), false, head.size(),
           head.size(), List.of(), leftovers, Duration.between(started, Instant.now()));
@@ -209,7 +211,7 @@ public final class Consolidator {
       disks.add(new DiskManifest(d.name(), DiskManifest.FULL, DECISION, reason(d, chain), d.virtualSize(),
           chunkSize[0], extents.get(i)));
     }
-    return Manifest.of(request.toolVersion(), old.domain(), old.checkpoint(), old.created(), null, disks);
+    return Manifest.of(request.toolVersion(), old.domain(), old.checkpoint(), old.created(), Optional.empty(), disks);
   }
 
   /**
@@ -253,7 +255,7 @@ public final class Consolidator {
         break;
       }
     }
-    return "synthetic full built from the archives " + from + " (newest first); stored before as " + before.kind()
-        + " (" + before.decision() + ")";
+    return "synthetic full built from the archives " + from + " (newest first); stored before as " + before.kind().code()
+        + " (" + before.decision().code() + ")";
   }
 }

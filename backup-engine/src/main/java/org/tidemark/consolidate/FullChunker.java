@@ -97,7 +97,7 @@ final class FullChunker implements PlanCopy.Sink {
     }
     ChunkRecord c = p.chunk();
     return p.offset() == c.offset() && p.length() == c.rawLength() && c.rawLength() <= chunkSize
-        && (c.codec().equals(codec.id()) || c.codec().equals(Codec.NONE.id()));
+        && (c.codec() == codec || c.codec() == Codec.NONE);
   }
 
   @Override
@@ -152,7 +152,7 @@ final class FullChunker implements PlanCopy.Sink {
       ArchiveReader from = readers.get(p.source());
       inFlight.add(new InFlight(b, encoders.submit(() -> {
         from.readStored(c, b[1].clear());
-        return new EncodedChunk(c.offset(), c.rawLength(), Codec.fromId(c.codec()), c.crc32c(),
+        return new EncodedChunk(c.offset(), c.rawLength(), c.codec(), c.crc32c(),
             b[1].flip().duplicate());
       })));
       chunksCopied++;

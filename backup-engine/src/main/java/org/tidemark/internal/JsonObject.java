@@ -104,7 +104,8 @@ public final class JsonObject {
     return type.cast(v);
   }
 
-  private String where(String name) {
+  /** The path of this object's field {@code name} ({@code disks[0].kind}), for messages. */
+  public String where(String name) {
     return path.isEmpty() ? name : path + "." + name;
   }
 

@@ -44,6 +44,11 @@ final class FolderTarget implements RestoreTarget {
     this.directIo = directIo;
   }
 
+  /** The same folder and overwrite flag, written through the page cache. */
+  FolderTarget withoutDirectIo() {
+    return new FolderTarget(directory, overwrite, false);
+  }
+
   @Override
   public Path location(String disk, ImageFormat format) {
     return format.imagePath(directory.toAbsolutePath().normalize(), disk);

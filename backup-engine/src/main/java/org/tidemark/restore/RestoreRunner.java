@@ -96,20 +96,21 @@ public final class RestoreRunner {
   }
 
   /**
-   * Restores what {@code request} names into its folder ({@link RestoreTarget#folder}).
+   * Restores what {@code request} names to {@code target}: {@code RestoreTarget.folder(directory,
+   * overwrite)} for the default layout in a folder.
    *
    * @throws ArchiveException when the chain is incomplete or an archive is corrupt
-   * @throws FileAlreadyExistsException when an output exists and overwriting was not asked for
+   * @throws FileAlreadyExistsException when an output exists and the target may not replace it
    */
-  public RestoreResult run(RestoreRequest request, Progress progress) throws IOException {
-    return run(request, new FolderTarget(request.directory(), request.overwrite(), options.directIo()), progress,
-        Cancellation.none());
+  public RestoreResult run(RestoreRequest request, RestoreTarget target, Progress progress) throws IOException {
+    return run(request, target, progress, Cancellation.none());
   }
 
   /**
-   * Restores what {@code request} names to {@code target} (the request's directory and overwrite
-   * flag are then unused), unless {@code cancellation} is cancelled first: it is checked between
-   * chunks, and a cancelled restore abandons every output ({@link RestoreTarget#abandon()}).
+   * Restores what {@code request} names to {@code target}, unless {@code cancellation} is cancelled
+   * first: it is checked between chunks, and a cancelled restore abandons every output ({@link
+   * RestoreTarget#abandon()}). A {@link RestoreTarget#folder folder} target writes directly (around
+   * the page cache) only when the options allow it ({@link EngineOptions#directIo()}).
    *
    * @throws CancelledException when cancelled: none of the outputs is left
    * @throws ArchiveException when the chain is incomplete or an archive is corrupt
@@ -117,6 +118,9 @@ public final class RestoreRunner {
    */
   public RestoreResult run(RestoreRequest request, RestoreTarget target, Progress progress, Cancellation cancellation)
       throws IOException {
+    if (target instanceof FolderTarget folder && !options.directIo()) {
+      target = folder.withoutDirectIo();
+    }
     Instant started = Instant.now();
     List<StoredBackup> chain = repository.chain(request.domain(), request.checkpoint());
     StoredBackup head = chain.get(0);

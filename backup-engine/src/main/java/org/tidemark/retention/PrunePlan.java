@@ -152,6 +152,6 @@ public record PrunePlan(String domain, RetentionPolicy policy, List<Entry> entri
   }
 
   private static Optional<StoredBackup> parentIn(StoredBackup b, Map<String, StoredBackup> byId) {
-    return b.manifest().parentRef().map(p -> byId.get(p.archive())).filter(p -> p != b);
+    return b.manifest().parent().map(p -> byId.get(p.archive())).filter(p -> p != b);
   }
 }

@@ -135,7 +135,7 @@ public final class PrunePlanner {
 
   /** The archive {@code b} names as parent, when the folder has it (and it is not {@code b} itself). */
   private static StoredBackup parent(StoredBackup b, Map<String, StoredBackup> byId) {
-    StoredBackup p = b.manifest().parentRef().map(r -> byId.get(r.archive())).orElse(null);
+    StoredBackup p = b.manifest().parent().map(r -> byId.get(r.archive())).orElse(null);
     return p == b ? null : p;
   }
 }

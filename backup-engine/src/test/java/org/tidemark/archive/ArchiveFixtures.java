@@ -3,6 +3,7 @@ package org.tidemark.archive;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -51,8 +52,8 @@ final class ArchiveFixtures {
       return d;
     }
 
-    DiskManifest manifest(String kind) {
-      return new DiskManifest(name, kind, "no-base-backup", "first backup", guest.length, 512, extents);
+    DiskManifest manifest(DiskDecision.Kind kind) {
+      return new DiskManifest(name, kind, DiskDecision.NO_BASE_BACKUP, "first backup", guest.length, 512, extents);
     }
 
     /** Writes this disk's data extents as chunks of at most {@code chunk} bytes. */
@@ -76,7 +77,7 @@ final class ArchiveFixtures {
 
   /** {@link #write(Path, List, int, Codec)}, around the page cache only when {@code directIo}. */
   static Path write(Path target, List<Disk> disks, int chunk, Codec codec, boolean directIo) throws IOException {
-    Manifest m = Manifest.of("test", "vm1", "cp1", 1700000000L, null,
+    Manifest m = Manifest.of("test", "vm1", "cp1", 1700000000L, Optional.empty(),
         disks.stream().map(d -> d.manifest(DiskManifest.FULL)).toList());
     try (ArchiveWriter w = ArchiveWriter.create(target, CHECKPOINT, m, directIo)) {
       for (Disk d : disks) {
@@ -136,7 +137,7 @@ final class ArchiveFixtures {
     put.accept(ArchiveWriter.MANIFEST_ENTRY, manifest);
     List<ChunkRecord> index = new ArrayList<>();
     for (ChunkRecord c : chunks) {
-      String name = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), Codec.fromId(c.codec()));
+      String name = ArchiveWriter.chunkEntryName(c.disk(), c.offset(), c.codec());
       int header = aligned ? TarHeaders.chunkLength(name, c.storedLength(), m.created(), out.size()) : 512;
       index.add(new ChunkRecord(c.disk(), c.offset(), c.rawLength(), c.storedLength(), c.codec(), c.crc32c(),
           out.size() + header));

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +54,7 @@ class ArchiveFuzzSeedsTest {
     ArchiveFixtures.Disk vda = new ArchiveFixtures.Disk("vda", 1, 4096, 5);
     ArchiveFixtures.Disk vdb = ArchiveFixtures.Disk.dense("vdb", 2, 2048);
     List<ExtentRecord> vdaExtents = new ArrayList<>(vda.extents);
-    Manifest full = Manifest.of("seed", "vm1", "cp1", 1, null,
+    Manifest full = Manifest.of("seed", "vm1", "cp1", 1, Optional.empty(),
         List.of(vda.manifest(DiskManifest.FULL), vdb.manifest(DiskManifest.FULL)));
     for (Codec codec : Codec.values()) {
       out.put(ARCHIVE_SEEDS.resolve("seed-full-two-disks-" + codec.id()),
@@ -63,18 +64,18 @@ class ArchiveFuzzSeedsTest {
     out.put(RESTORE_BASE, bytes(write("base", full, Map.of("vda", vda, "vdb", vdb), 1024, Codec.ZSTD)));
     // cp2 incremental on cp1: vda's bytes [1024, 2560) changed (data), [3072, 3584) now zeros
     List<ExtentRecord> changed = List.of(new ExtentRecord(1024, 1536, false), new ExtentRecord(3072, 512, true));
-    Manifest incremental = Manifest.of("seed", "vm1", "cp2", 2, new ParentRef("cp1", "cp1.tar"),
-        List.of(new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", "changed since cp1", 4096, 512, changed),
-            new DiskManifest("vdb", DiskManifest.INCREMENTAL, "incremental", "unchanged", 2048, 512, List.of())));
+    Manifest incremental = Manifest.of("seed", "vm1", "cp2", 2, Optional.of(new ParentRef("cp1", "cp1.tar")),
+        List.of(new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "changed since cp1", 4096, 512, changed),
+            new DiskManifest("vdb", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "unchanged", 2048, 512, List.of())));
     byte[] inc = bytes(write("inc", incremental, Map.of("vda", vda, "vdb", vdb), 1024, Codec.DEFLATE));
     out.put(ARCHIVE_SEEDS.resolve("seed-incremental-deflate"), inc);
     out.put(RESTORE_SEEDS.resolve("seed-incremental-on-cp1"), inc);
-    Manifest fullCp2 = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(
-        new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "first", 4096, 512, vdaExtents)));
+    Manifest fullCp2 = Manifest.of("seed", "vm1", "cp2", 2, Optional.empty(), List.of(
+        new DiskManifest("vda", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, "first", 4096, 512, vdaExtents)));
     out.put(RESTORE_SEEDS.resolve("seed-full-one-disk"), bytes(write("full-cp2", fullCp2, Map.of("vda", vda), 2048, Codec.NONE)));
     // large metadata: 512 extents and about 260 chunks of at most 512 bytes (index.bin of 6 KiB)
     ArchiveFixtures.Disk scattered = new ArchiveFixtures.Disk("vda", 9, 128 << 10, 512);
-    Manifest many = Manifest.of("seed", "vm1", "cp1", 1, null, List.of(scattered.manifest(DiskManifest.FULL)));
+    Manifest many = Manifest.of("seed", "vm1", "cp1", 1, Optional.empty(), List.of(scattered.manifest(DiskManifest.FULL)));
     out.put(ARCHIVE_SEEDS.resolve("seed-many-extents-and-chunks"),
         bytes(write("many", many, Map.of("vda", scattered), 512, Codec.ZSTD)));
     // format version 1 (index.json, aligned chunks), which readers still read
@@ -100,7 +101,7 @@ class ArchiveFuzzSeedsTest {
     // the writer refuses a hostile name itself: written with a harmless name of the same length, then
     // renamed everywhere (manifest, chunk entry names, their tar header checksums) and resealed
     ArchiveFixtures.Disk escaping = ArchiveFixtures.Disk.dense("xx_escaped", 3, 1024);
-    Manifest m = Manifest.of("seed", "vm1", "cp2", 2, null, List.of(escaping.manifest(DiskManifest.FULL)));
+    Manifest m = Manifest.of("seed", "vm1", "cp2", 2, Optional.empty(), List.of(escaping.manifest(DiskManifest.FULL)));
     byte[] archive = bytes(write("escaping", m, Map.of("xx_escaped", escaping), 1024, Codec.NONE));
     out.put(RESTORE_SEEDS.resolve("disk-name-escapes-output-folder"),
         new Hostile(renamed(archive, "xx_escaped", "../escaped"), "cannot name a file"));
@@ -174,10 +175,10 @@ class ArchiveFuzzSeedsTest {
       Files.write(repo.resolve("vm1/cp2.tar"), s.getValue());
       ArchiveReader.open(repo.resolve("vm1/cp2.tar")).close(); // the seal matches
       Path out = dir.resolve("out-" + s.getKey().getFileName());
-      org.tidemark.restore.RestoreRequest request =
-          new org.tidemark.restore.RestoreRequest("vm1", java.util.Optional.empty(), java.util.Optional.empty(), out, false);
+      org.tidemark.restore.RestoreRequest request = org.tidemark.restore.RestoreRequest.builder("vm1").build();
       ArchiveInconsistentException e = org.junit.jupiter.api.Assertions.assertThrows(ArchiveInconsistentException.class,
-          () -> new org.tidemark.restore.RestoreRunner(Repository.at(repo)).run(request, org.tidemark.backup.Progress.NONE),
+          () -> new org.tidemark.restore.RestoreRunner(Repository.at(repo)).run(request,
+              org.tidemark.restore.RestoreTarget.folder(out, false), org.tidemark.backup.Progress.NONE),
           s.getKey().toString());
       org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("cp2.tar"), e.getMessage());
       org.junit.jupiter.api.Assertions.assertFalse(Files.exists(out), s.getKey() + ": the refused restore wrote");

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -229,7 +230,7 @@ class ArchiveRoundTripTest {
   @Test
   void refusesToOverwriteAnExistingArchive() throws IOException {
     Path target = Files.writeString(dir.resolve("cp1.tar"), "precious");
-    Manifest m = Manifest.of("test", "vm1", "cp1", 0, null, List.of());
+    Manifest m = Manifest.of("test", "vm1", "cp1", 0, Optional.empty(), List.of());
     assertThrows(FileAlreadyExistsException.class, () -> ArchiveWriter.create(target, ArchiveFixtures.CHECKPOINT, m));
     assertEquals("precious", Files.readString(target));
   }
@@ -237,7 +238,7 @@ class ArchiveRoundTripTest {
   @Test
   void anAbandonedWriterLeavesNothing() throws IOException {
     ArchiveFixtures.Disk d = new ArchiveFixtures.Disk("vda", 3, 1 << 20, 5);
-    Manifest m = Manifest.of("test", "vm1", "cp1", 0, null, List.of(d.manifest(DiskManifest.FULL)));
+    Manifest m = Manifest.of("test", "vm1", "cp1", 0, Optional.empty(), List.of(d.manifest(DiskManifest.FULL)));
     Path target = dir.resolve("cp1.tar");
     try (ArchiveWriter w = ArchiveWriter.create(target, ArchiveFixtures.CHECKPOINT, m)) {
       ExtentRecord first = d.extents.stream().filter(e -> !e.zero()).findFirst().orElseThrow();
@@ -252,7 +253,7 @@ class ArchiveRoundTripTest {
   @Test
   void chunksOutOfOrderOrMissingAreRefusedByTheWriter() throws IOException {
     ArchiveFixtures.Disk d = new ArchiveFixtures.Disk("vda", 4, 1 << 20, 5);
-    Manifest m = Manifest.of("test", "vm1", "cp1", 0, null, List.of(d.manifest(DiskManifest.FULL)));
+    Manifest m = Manifest.of("test", "vm1", "cp1", 0, Optional.empty(), List.of(d.manifest(DiskManifest.FULL)));
     try (ArchiveWriter w = ArchiveWriter.create(dir.resolve("cp1.tar"), ArchiveFixtures.CHECKPOINT, m)) {
       ExtentRecord first = d.extents.stream().filter(e -> !e.zero()).findFirst().orElseThrow();
       assertThrows(IllegalArgumentException.class,

@@ -11,6 +11,7 @@ import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -56,7 +57,7 @@ class ArchiveThroughStoreTest {
     ArchiveStore store = store(kind);
     ArchiveFixtures.Disk a = new ArchiveFixtures.Disk("vda", 11, 9 << 20, 7);
     ArchiveFixtures.Disk b = ArchiveFixtures.Disk.dense("vdb", 12, 3 << 20);
-    Manifest m = Manifest.of("test", "vm1", "cp1", 1700000000L, null,
+    Manifest m = Manifest.of("test", "vm1", "cp1", 1700000000L, Optional.empty(),
         List.of(a.manifest(DiskManifest.FULL), b.manifest(DiskManifest.FULL)));
     String name = Repository.archiveName("vm1", "cp1");
     try (ArchiveWriter w = ArchiveWriter.create(store, name, ArchiveFixtures.CHECKPOINT, m)) {

@@ -59,8 +59,8 @@ class ChainRestorePropertyTest {
       List<ExtentRecord> extents, byte[] model, int chunk, Random r) throws IOException {
     boolean full = parent == null;
     DiskManifest dm = new DiskManifest("vda", full ? DiskManifest.FULL : DiskManifest.INCREMENTAL,
-        full ? "no-base-backup" : "incremental", "", model.length, 512, extents);
-    Manifest m = Manifest.of("test", "vm", name, created, parent, List.of(dm));
+        full ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, "", model.length, 512, extents);
+    Manifest m = Manifest.of("test", "vm", name, created, Optional.ofNullable(parent), List.of(dm));
     try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", name), new byte[] {'x'}, m)) {
       for (ExtentRecord e : extents) {
         for (long off = e.offset(); !e.zero() && off < e.end(); off += chunk) {
@@ -244,14 +244,14 @@ class ChainRestorePropertyTest {
   void backupsOfTheSameSecondAreOrderedByTheirChain() throws IOException {
     Repository repo = Repository.at(dir);
     List<ExtentRecord> all = List.of(new ExtentRecord(0, 4096, true));
-    DiskManifest full = new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "", 4096, 512, all);
-    DiskManifest inc = new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", "", 4096, 512, all);
+    DiskManifest full = new DiskManifest("vda", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, "", 4096, 512, all);
+    DiskManifest inc = new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "", 4096, 512, all);
     try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", "zz"), new byte[] {'x'},
-        Manifest.of("t", "vm", "zz", 5, null, List.of(full)))) {
+        Manifest.of("t", "vm", "zz", 5, Optional.empty(), List.of(full)))) {
       w.commit();
     }
     try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", "aa"), new byte[] {'x'},
-        Manifest.of("t", "vm", "aa", 5, new ParentRef("zz", "zz.tar"), List.of(inc)))) {
+        Manifest.of("t", "vm", "aa", 5, Optional.of(new ParentRef("zz", "zz.tar")), List.of(inc)))) {
       w.commit();
     }
     assertEquals(List.of("zz", "aa"), repo.scan("vm").backups().stream().map(StoredBackup::checkpoint).toList());
@@ -262,8 +262,8 @@ class ChainRestorePropertyTest {
   void aMissingParentBreaksTheChainWithItsName() throws IOException {
     Repository repo = Repository.at(dir);
     List<ExtentRecord> all = List.of(new ExtentRecord(0, 4096, true));
-    DiskManifest inc = new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", "", 4096, 512, all);
-    Manifest m = Manifest.of("t", "vm", "cp2", 2, new ParentRef("cp1", "cp1.tar"), List.of(inc));
+    DiskManifest inc = new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "", 4096, 512, all);
+    Manifest m = Manifest.of("t", "vm", "cp2", 2, Optional.of(new ParentRef("cp1", "cp1.tar")), List.of(inc));
     try (ArchiveWriter w = ArchiveWriter.create(repo.newArchivePath("vm", "cp2"), new byte[] {'x'}, m)) {
       w.commit();
     }

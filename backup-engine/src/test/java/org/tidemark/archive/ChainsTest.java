@@ -57,11 +57,12 @@ class ChainsTest {
       for (String d : DISKS) {
         if (r.nextInt(3) != 0) {
           boolean full = r.nextInt(3) == 0;
-          disks.add(new DiskManifest(d, full ? DiskManifest.FULL : DiskManifest.INCREMENTAL, "x", "y", 512, 512,
+          disks.add(new DiskManifest(d, full ? DiskManifest.FULL : DiskManifest.INCREMENTAL,
+              full ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, "y", 512, 512,
               full ? List.of(new ExtentRecord(0, 512, true)) : List.of()));
         }
       }
-      Manifest m = Manifest.of("test", "vm1", cp, i, parent, disks);
+      Manifest m = Manifest.of("test", "vm1", cp, i, Optional.ofNullable(parent), disks);
       backups.add(new StoredBackup(DIR.resolve("b" + i + ".tar"), m, 1024));
     }
     List<Finding> unreadable = r.nextBoolean() ? List.of()
@@ -124,10 +125,10 @@ class ChainsTest {
     int n = 60;
     List<String> names = IntStream.range(0, n).mapToObj(i -> "z" + (n - i) + "-" + i).toList(); // names sort backwards
     for (int i = 0; i < n; i++) {
-      DiskManifest d = new DiskManifest("vda", i == 0 ? DiskManifest.FULL : DiskManifest.INCREMENTAL, "x", "y", 512,
-          512, i == 0 ? List.of(new ExtentRecord(0, 512, true)) : List.of());
+      DiskManifest d = new DiskManifest("vda", i == 0 ? DiskManifest.FULL : DiskManifest.INCREMENTAL,
+          i == 0 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, "y", 512, 512, i == 0 ? List.of(new ExtentRecord(0, 512, true)) : List.of());
       Manifest m = Manifest.of("test", "vm1", "cp" + i, 1_700_000_000L,
-          i == 0 ? null : new ParentRef("cp" + (i - 1), names.get(i - 1) + ".tar"), List.of(d));
+          Optional.ofNullable(i == 0 ? null : new ParentRef("cp" + (i - 1), names.get(i - 1) + ".tar")), List.of(d));
       try (ArchiveWriter w = ArchiveWriter.create(dir.resolve(names.get(i) + ".tar"),
           RepositoryFixtures.checkpoint("vm1", "cp" + i), m)) {
         w.commit();
@@ -177,7 +178,7 @@ class ChainsTest {
         if (needFull.isEmpty()) {
           return chain;
         }
-        Optional<ParentRef> parent = b.manifest().parentRef();
+        Optional<ParentRef> parent = b.manifest().parent();
         if (parent.isEmpty()) {
           throw new ArchiveCorruptException(b.path(), "disks " + needFull + " have no full backup in the chain");
         }

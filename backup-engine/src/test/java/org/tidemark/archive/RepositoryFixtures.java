@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.List;
 
 /**
@@ -28,12 +29,12 @@ public final class RepositoryFixtures {
     for (int i = 0; i < n; i++) {
       String cp = String.format("cp%05d", i);
       DiskManifest d = parent == null
-          ? new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", "first", 4096, 512,
+          ? new DiskManifest("vda", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, "first", 4096, 512,
               List.of(new ExtentRecord(0, 4096, true)))
-          : new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", "changed", 4096, 512,
+          : new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "changed", 4096, 512,
               List.of(new ExtentRecord(0, 512, true)));
       Manifest m = Manifest.of("test", domain, cp, 1_700_000_000L + i,
-          parent == null ? null : new ParentRef(parent, parent + Repository.SUFFIX), List.of(d));
+          Optional.ofNullable(parent == null ? null : new ParentRef(parent, parent + Repository.SUFFIX)), List.of(d));
       try (ArchiveWriter w = ArchiveWriter.create(dir.resolve(cp + Repository.SUFFIX), checkpoint(domain, cp), m)) {
         out[i] = w.commit();
       }

@@ -22,7 +22,7 @@ class RepositoryTest {
 
   private Path archive(String file, String checkpoint) throws IOException {
     Path dir = Files.createDirectories(root.resolve("vm1"));
-    Manifest m = Manifest.of("test", "vm1", checkpoint, 1700000000L, null, List.of());
+    Manifest m = Manifest.of("test", "vm1", checkpoint, 1700000000L, Optional.empty(), List.of());
     try (ArchiveWriter w = ArchiveWriter.create(dir.resolve(file), ArchiveFixtures.CHECKPOINT, m)) {
       return w.commit();
     }

@@ -3,6 +3,7 @@ package org.tidemark.archive;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -85,7 +86,7 @@ public final class Tampering {
   }
 
   /** {@code d} of another kind. */
-  public static DiskManifest withKind(DiskManifest d, String kind) {
+  public static DiskManifest withKind(DiskManifest d, DiskDecision.Kind kind) {
     return new DiskManifest(d.name(), kind, d.decision(), "", d.virtualSize(), d.granularity(), d.extents());
   }
 
@@ -205,18 +206,18 @@ public final class Tampering {
     System.arraycopy(data, 0, vda, 4096, 2048);
     List<ExtentRecord> vdaFull = List.of(new ExtentRecord(0, 2048, false), new ExtentRecord(2048, 2048, true),
         new ExtentRecord(4096, 2048, false), new ExtentRecord(6144, 2048, true));
-    Manifest cp1 = Manifest.of("test", "vm1", "cp1", 1700000000L, null, List.of(
-        new DiskManifest("vda", DiskManifest.FULL, "no-base-backup", ROOM, 8192, 1024, vdaFull),
-        new DiskManifest("vdb", DiskManifest.FULL, "no-base-backup", ROOM, 4096, 1024,
+    Manifest cp1 = Manifest.of("test", "vm1", "cp1", 1700000000L, Optional.empty(), List.of(
+        new DiskManifest("vda", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, ROOM, 8192, 1024, vdaFull),
+        new DiskManifest("vdb", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, ROOM, 4096, 1024,
             List.of(new ExtentRecord(0, 4096, false)))));
     write(repo, cp1, java.util.Map.of("vda", vda, "vdb", vdb));
     byte[] changed = new byte[1024];
     r.nextBytes(changed);
     System.arraycopy(changed, 0, vda, 2048, 1024);
-    Manifest cp2 = Manifest.of("test", "vm1", "cp2", 1700000100L, new ParentRef("cp1", "cp1.tar"), List.of(
-        new DiskManifest("vda", DiskManifest.INCREMENTAL, "incremental", ROOM, 8192, 1024,
+    Manifest cp2 = Manifest.of("test", "vm1", "cp2", 1700000100L, Optional.of(new ParentRef("cp1", "cp1.tar")), List.of(
+        new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, ROOM, 8192, 1024,
             List.of(new ExtentRecord(2048, 1024, false))),
-        new DiskManifest("vdb", DiskManifest.INCREMENTAL, "incremental", ROOM, 4096, 1024, List.of())));
+        new DiskManifest("vdb", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, ROOM, 4096, 1024, List.of())));
     write(repo, cp2, java.util.Map.of("vda", vda, "vdb", vdb));
     return java.util.Map.of("vda", vda, "vdb", vdb);
   }

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.disk.BitmapState;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.Codec;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;

@@ -25,12 +25,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tidemark.archive.ArchiveCorruptException;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.Codec;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 
@@ -112,7 +114,7 @@ class BackupRestorePipelineTest {
     for (int p = 0; p < points; p++) {
       Path out = dir.resolve("restore" + p);
       RestoreResult res = new RestoreRunner(repo).run(
-          new RestoreRequest("vm1", Optional.of("cp" + p), Optional.empty(), out, false), Progress.NONE);
+          RestoreRequest.builder("vm1").checkpoint("cp" + p).build(), RestoreTarget.folder(out, false), Progress.NONE);
       assertEquals(p + 1, res.chain().size(), "a full and " + p + " incrementals");
       assertArrayEquals(vdaAt.get(p), Files.readAllBytes(out.resolve("vda.raw")), "vda at cp" + p);
       assertArrayEquals(vdbAt.get(p), Files.readAllBytes(out.resolve("vdb.raw")), "vdb at cp" + p);
@@ -137,8 +139,9 @@ class BackupRestorePipelineTest {
 
     Path out = Files.createDirectories(dir.resolve("out"));
     Files.writeString(out.resolve("vda.raw"), "keep me");
-    RestoreRequest req = new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out, false);
-    assertThrows(FileAlreadyExistsException.class, () -> new RestoreRunner(repo).run(req, Progress.NONE));
+    RestoreRequest req = RestoreRequest.builder("vm1").build();
+    assertThrows(FileAlreadyExistsException.class, () -> new RestoreRunner(repo).run(req, RestoreTarget.folder(out, false),
+        Progress.NONE));
     assertEquals("keep me", Files.readString(out.resolve("vda.raw")));
 
     // flip a bit inside the last chunk's data (stored raw): the restore stops and leaves nothing
@@ -152,7 +155,7 @@ class BackupRestorePipelineTest {
     Files.write(b.archive(), archive);
     Path out2 = dir.resolve("out2");
     ArchiveCorruptException e = assertThrows(ArchiveCorruptException.class, () -> new RestoreRunner(repo).run(
-        new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out2, false), Progress.NONE));
+        RestoreRequest.builder("vm1").build(), RestoreTarget.folder(out2, false), Progress.NONE));
     assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
     try (Stream<Path> s = Files.list(out2)) {
       assertFalse(s.findAny().isPresent(), "no image, not even a temporary one");

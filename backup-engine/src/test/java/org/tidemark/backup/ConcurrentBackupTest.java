@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLockedException;
 import org.tidemark.disk.DiskSource;
@@ -33,6 +34,7 @@ import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -174,8 +176,7 @@ class ConcurrentBackupTest {
 
   private static void assertRestores(Repository repo, String checkpoint, byte[] expected) throws IOException {
     Path out = Files.createTempDirectory("restore");
-    new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.of(checkpoint), Optional.empty(), out.resolve("o"),
-        false), Progress.NONE);
+    new RestoreRunner(repo).run(RestoreRequest.builder("vm1").checkpoint(checkpoint).build(), RestoreTarget.folder(out.resolve("o"), false), Progress.NONE);
     assertArrayEquals(expected, Files.readAllBytes(out.resolve("o").resolve("vda.raw")), checkpoint);
   }
 

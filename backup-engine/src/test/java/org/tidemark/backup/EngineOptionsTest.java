@@ -161,7 +161,7 @@ class EngineOptionsTest {
     tasks.set(0);
     Recorder restore = new Recorder();
     Path out = dir.resolve("out");
-    new RestoreRunner(repo, options).run(new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out, false),
+    new RestoreRunner(repo, options).run(RestoreRequest.builder("vm1").build(),
         RestoreTarget.folder(out, false), restore, Cancellation.none());
     assertTrue(tasks.get() > 0, "the restore's chunk reads ran on the caller's executor");
     assertEquals(List.of("vda", "vdb"), List.copyOf(restore.announced.keySet()));
@@ -204,7 +204,7 @@ class EngineOptionsTest {
     for (ImageFormat format : ImageFormat.values()) {
       Path out = Files.createDirectories(dir.resolve("out-" + format));
       Cancellation token = Cancellation.create();
-      RestoreRequest req = new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out, false, format);
+      RestoreRequest req = RestoreRequest.builder("vm1").format(format).build();
       assertThrows(CancelledException.class, () -> new RestoreRunner(repo).run(req, RestoreTarget.folder(out, false),
           cancelling(token, "vdb", CLUSTER), token));
       assertEquals(List.of(), files(out), "vda was complete, yet nothing is left: " + format);
@@ -243,8 +243,7 @@ class EngineOptionsTest {
         return DiskOutput.of(ch);
       }
     };
-    var r = new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.empty(), Optional.empty(),
-        dir.resolve("unused"), false), devices, Progress.NONE, Cancellation.none());
+    var r = new RestoreRunner(repo).run(RestoreRequest.builder("vm1").build(), devices, Progress.NONE, Cancellation.none());
     assertEquals(List.of("vda:" + vda.bytes.length + ":raw", "vdb:" + vdb.bytes.length + ":raw"), opened);
     assertArrayEquals(vda.bytes, Files.readAllBytes(out.resolve("dev-vda")));
     assertArrayEquals(vdb.bytes, Files.readAllBytes(out.resolve("dev-vdb")));

@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.tidemark.archive.ArchiveCorruptException;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.disk.DiskSource;
 import org.tidemark.disk.Extent;
@@ -34,6 +35,7 @@ import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -149,7 +151,7 @@ class FaultInjectionTest {
     assertEquals(before, names(dir.resolve("repo/vm1")), "no archive, no temporary file");
     assertEquals(List.of(), ArchiveVerifier.verify(dir.resolve("repo/vm1/cp1.tar")));
     Path out = dir.resolve("out");
-    new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.of("cp1"), Optional.empty(), out, false),
+    new RestoreRunner(repo).run(RestoreRequest.builder("vm1").checkpoint("cp1").build(), RestoreTarget.folder(out, false),
         Progress.NONE);
     assertArrayEquals(atCp1, Files.readAllBytes(out.resolve("vda.raw")));
     // and the next backup, the fault gone, succeeds incrementally
@@ -165,7 +167,7 @@ class FaultInjectionTest {
     new BackupRunner(repo).run(request(checkpoint("cp1", null), Map.of(), new FaultyDisk(vda, -1, true)),
         Progress.NONE);
     Path out = dir.resolve("out");
-    new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out, false), Progress.NONE);
+    new RestoreRunner(repo).run(RestoreRequest.builder("vm1").build(), RestoreTarget.folder(out, false), Progress.NONE);
     assertArrayEquals(vda.bytes, Files.readAllBytes(out.resolve("vda.raw")));
   }
 
@@ -209,7 +211,7 @@ class FaultInjectionTest {
     // a restore now finds it incomplete, says which archive and why, and writes nothing
     Path out = dir.resolve("out");
     ArchiveCorruptException e = assertThrows(ArchiveCorruptException.class, () -> new RestoreRunner(repo).run(
-        new RestoreRequest("vm1", Optional.empty(), Optional.empty(), out, false), Progress.NONE));
+        RestoreRequest.builder("vm1").build(), RestoreTarget.folder(out, false), Progress.NONE));
     assertTrue(e.getMessage().contains("cp1.tar"), e.getMessage());
     assertEquals(List.of(), names(out));
     assertTrue(ArchiveVerifier.verify(b.archive()).size() > 0, "verify reports it");

@@ -21,11 +21,13 @@ import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Manifest;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -63,8 +65,8 @@ class ManyChunksMemoryTest {
       extents.add(new ExtentRecord(off, CHUNKS_PER_EXTENT * CHUNK, false));
       extents.add(new ExtentRecord(off + CHUNKS_PER_EXTENT * CHUNK, CHUNK, true));
     }
-    Manifest m = Manifest.of("test", "vm1", "cp1", 1, null, List.of(new DiskManifest("vda", DiskManifest.FULL,
-        "no-base-backup", "first", size, CHUNK, extents)));
+    Manifest m = Manifest.of("test", "vm1", "cp1", 1, Optional.empty(), List.of(new DiskManifest("vda", DiskManifest.FULL,
+        DiskDecision.NO_BASE_BACKUP, "first", size, CHUNK, extents)));
     extents = null;
     System.out.println("phase: write");
     Path archive = Files.createDirectories(root.resolve("repo/vm1")).resolve("cp1.tar");
@@ -97,7 +99,7 @@ class ManyChunksMemoryTest {
     System.out.println("phase: restore");
     Path out = root.resolve("out");
     new RestoreRunner(org.tidemark.archive.Repository.at(root.resolve("repo"))).run(
-        new RestoreRequest("vm1", Optional.of("cp1"), Optional.empty(), out, false), Progress.NONE);
+        RestoreRequest.builder("vm1").checkpoint("cp1").build(), RestoreTarget.folder(out, false), Progress.NONE);
     Path image = out.resolve("vda.raw");
     if (Files.size(image) != size) {
       throw new AssertionError("restored " + Files.size(image) + " bytes, expected " + size);

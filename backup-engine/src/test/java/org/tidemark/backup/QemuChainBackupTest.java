@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
@@ -25,6 +26,7 @@ import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.ImageFormat;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 
@@ -96,7 +98,7 @@ class QemuChainBackupTest {
     long sourceData = dataBytes(Qemu.map(img));
     for (int p = 1; p <= 3; p++) {
       Path out = dir.resolve("restore-" + p);
-      new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of("cp" + p), Optional.empty(), out, false), Progress.NONE);
+      new RestoreRunner(repo).run(RestoreRequest.builder("vm").checkpoint("cp" + p).build(), RestoreTarget.folder(out, false), Progress.NONE);
       Path restored = out.resolve("vda.raw");
       String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw",
           dir.resolve("cp" + p + ".raw").toString(), restored.toString());
@@ -107,8 +109,7 @@ class QemuChainBackupTest {
 
       // the same point restored to qcow2, written by Tidemark: clean, identical, thin
       Path outQ = dir.resolve("restore-qcow2-" + p);
-      RestoreResult rq = new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of("cp" + p), Optional.empty(), outQ,
-          false, ImageFormat.QCOW2), Progress.NONE);
+      RestoreResult rq = new RestoreRunner(repo).run(RestoreRequest.builder("vm").checkpoint("cp" + p).format(ImageFormat.QCOW2).build(), RestoreTarget.folder(outQ, false), Progress.NONE);
       Path qcow2 = outQ.resolve("vda.qcow2");
       assertEquals(qcow2, rq.disks().get(0).image());
       assertEquals(ImageFormat.QCOW2, rq.disks().get(0).format());

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
@@ -29,6 +30,7 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -104,7 +106,7 @@ class QemuSourcesBackupTest {
     void assertEveryPointRestores() throws Exception {
       for (String point : points) {
         Path out = dir.resolve("restore-" + point);
-        new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of(point), Optional.empty(), out, false),
+        new RestoreRunner(repo).run(RestoreRequest.builder("vm").checkpoint(point).build(), RestoreTarget.folder(out, false),
             Progress.NONE);
         for (String disk : images.keySet()) {
           String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw",

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Timeout;
 import org.tidemark.archive.ArchiveException;
 import org.tidemark.archive.Repository;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 
@@ -55,9 +56,9 @@ class RestoreFuzzTest {
   void restore(byte[] bytes) throws IOException {
     delete(OUT);
     Files.write(INPUT, bytes);
-    RestoreRequest request = new RestoreRequest("vm1", Optional.empty(), Optional.empty(), OUT, true);
+    RestoreRequest request = RestoreRequest.builder("vm1").build();
     try {
-      RestoreResult result = new RestoreRunner(Repository.at(REPO)).run(request, Progress.NONE);
+      RestoreResult result = new RestoreRunner(Repository.at(REPO)).run(request, RestoreTarget.folder(OUT, true), Progress.NONE);
       for (RestoreResult.DiskResult d : result.disks()) {
         if (!d.image().normalize().startsWith(OUT) || Files.size(d.image()) != d.virtualSize()) {
           throw new AssertionError("disk " + d.disk() + " restored to " + d.image() + " with "

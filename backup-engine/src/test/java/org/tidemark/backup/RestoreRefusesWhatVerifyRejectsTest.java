@@ -34,6 +34,7 @@ import org.tidemark.archive.Repository;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.archive.Tampering;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 
@@ -58,7 +59,7 @@ class RestoreRefusesWhatVerifyRejectsTest {
   }
 
   private RestoreResult restore(Optional<String> checkpoint, Path out) throws IOException {
-    return new RestoreRunner(repo).run(new RestoreRequest("vm1", checkpoint, Optional.empty(), out, false), Progress.NONE);
+    return new RestoreRunner(repo).run(RestoreRequest.builder("vm1").checkpoint(checkpoint).build(), RestoreTarget.folder(out, false), Progress.NONE);
   }
 
   /** What {@code tidemark verify --repo} checks: every archive readable, every chain, every archive in full. */

@@ -25,6 +25,7 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.restore.ImageFormat;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreResult;
 import org.tidemark.restore.RestoreRunner;
 import org.tidemark.xml.DomainGrammar;
@@ -75,8 +76,8 @@ class RestoredDomainXmlTest {
         + "  </disks>\n" + domain + "</domaincheckpoint>\n";
   }
 
-  private static RestoreRequest request(Path out, Optional<String> disk, Optional<String> newName) {
-    return new RestoreRequest("vm1", Optional.empty(), disk, out, false, ImageFormat.RAW, newName);
+  private static RestoreRequest request(Optional<String> disk, Optional<String> newName) {
+    return RestoreRequest.builder("vm1").disk(disk).newName(newName).build();
   }
 
   private static List<String> names(Path out) throws IOException {
@@ -97,7 +98,7 @@ class RestoredDomainXmlTest {
   void theDefinitionPointsAtTheRestoredImagesNeverAtTheOriginals() throws Exception {
     Repository repo = backup(checkpoint(DOMAIN_XML));
     Path out = dir.resolve("out");
-    RestoreResult r = new RestoreRunner(repo).run(request(out, Optional.empty(), Optional.empty()), Progress.NONE);
+    RestoreResult r = new RestoreRunner(repo).run(request(Optional.empty(), Optional.empty()), RestoreTarget.folder(out, false), Progress.NONE);
     assertEquals(Optional.of(out.resolve("vm1.xml")), r.domainXml());
     assertEquals(List.of(), r.disksLeftOut());
     String xml = Files.readString(out.resolve("vm1.xml"));
@@ -114,8 +115,7 @@ class RestoredDomainXmlTest {
     Repository repo = backup(checkpoint(DOMAIN_XML));
     Path relative = Path.of("target", "restored-domain-xml-" + System.nanoTime());
     try {
-      new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.empty(), Optional.empty(), relative, false,
-          ImageFormat.QCOW2), Progress.NONE);
+      new RestoreRunner(repo).run(RestoreRequest.builder("vm1").format(ImageFormat.QCOW2).build(), RestoreTarget.folder(relative, false), Progress.NONE);
       Path abs = relative.toAbsolutePath();
       assertEquals(Map.of("vda", Optional.of(abs.resolve("vda.qcow2").toString()), "vdb", Optional.of(abs.resolve("vdb.qcow2").toString())),
           sources(relative.resolve("vm1.xml")));
@@ -132,7 +132,7 @@ class RestoredDomainXmlTest {
   void aSubsetRestoreLeavesTheOtherWritableDiskOut() throws Exception {
     Repository repo = backup(checkpoint(DOMAIN_XML));
     Path out = dir.resolve("out");
-    RestoreResult r = new RestoreRunner(repo).run(request(out, Optional.of("vda"), Optional.empty()), Progress.NONE);
+    RestoreResult r = new RestoreRunner(repo).run(request(Optional.of("vda"), Optional.empty()), RestoreTarget.folder(out, false), Progress.NONE);
     assertEquals(List.of("vdb"), r.disksLeftOut());
     assertEquals(Map.of("vda", Optional.of(out.resolve("vda.raw").toString())), sources(out.resolve("vm1.xml")));
     assertEquals(List.of("vda.raw", "vm1.xml"), names(out));
@@ -142,7 +142,7 @@ class RestoredDomainXmlTest {
   void aNewNameWritesNewnameXmlWithANewIdentity() throws Exception {
     Repository repo = backup(checkpoint(DOMAIN_XML));
     Path out = dir.resolve("out");
-    RestoreResult r = new RestoreRunner(repo).run(request(out, Optional.empty(), Optional.of("vm1-copy")), Progress.NONE);
+    RestoreResult r = new RestoreRunner(repo).run(request(Optional.empty(), Optional.of("vm1-copy")), RestoreTarget.folder(out, false), Progress.NONE);
     assertEquals(Optional.of(out.resolve("vm1-copy.xml")), r.domainXml());
     assertEquals(List.of("vda.raw", "vdb.raw", "vm1-copy.xml"), names(out));
     DomainDefinition d = DomainXml.parse(Files.readAllBytes(out.resolve("vm1-copy.xml")), "vm1-copy.xml", DomainGrammar.host());
@@ -157,13 +157,13 @@ class RestoredDomainXmlTest {
   void aCheckpointWithoutDomainGivesNoDefinitionAndSaysSo() throws Exception {
     Repository repo = backup(checkpoint(""));
     Path out = dir.resolve("out");
-    RestoreResult r = new RestoreRunner(repo).run(request(out, Optional.empty(), Optional.empty()), Progress.NONE);
+    RestoreResult r = new RestoreRunner(repo).run(request(Optional.empty(), Optional.empty()), RestoreTarget.folder(out, false), Progress.NONE);
     assertEquals(Optional.empty(), r.domainXml());
     assertEquals(List.of("vda.raw", "vdb.raw"), names(out), "images only, no empty vm1.xml");
 
     Path other = dir.resolve("other");
     ArchiveException e = assertThrows(ArchiveException.class,
-        () -> new RestoreRunner(repo).run(request(other, Optional.empty(), Optional.of("copy")), Progress.NONE));
+        () -> new RestoreRunner(repo).run(request(Optional.empty(), Optional.of("copy")), RestoreTarget.folder(other, false), Progress.NONE));
     assertTrue(e.getMessage().contains("saved without its domain"), e.getMessage());
     assertFalse(Files.exists(other), "nothing written");
   }
@@ -174,7 +174,7 @@ class RestoredDomainXmlTest {
         + checkpoint(DOMAIN_XML.replace("<name>vm1</name>", "<name>&x;</name>")));
     Path out = dir.resolve("out");
     ArchiveException e = assertThrows(ArchiveException.class,
-        () -> new RestoreRunner(repo).run(request(out, Optional.empty(), Optional.empty()), Progress.NONE));
+        () -> new RestoreRunner(repo).run(request(Optional.empty(), Optional.empty()), RestoreTarget.folder(out, false), Progress.NONE));
     assertTrue(e.getMessage().contains("checkpoint.xml:1:") && e.getMessage().contains("entity declarations are not allowed"),
         e.getMessage());
     assertFalse(Files.exists(out), "nothing written");

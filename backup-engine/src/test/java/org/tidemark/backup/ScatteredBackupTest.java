@@ -23,6 +23,7 @@ import org.tidemark.archive.ArchiveLimitException;
 import org.tidemark.archive.ArchiveLimits;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
 import org.tidemark.model.Checkpoint;
@@ -30,6 +31,7 @@ import org.tidemark.model.CheckpointDisk;
 import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -83,7 +85,7 @@ class ScatteredBackupTest {
     check(inc, DiskDecision.INCREMENTAL);
     for (int g = 1; g <= 2; g++) {
       Path out = root.resolve("restore" + g);
-      new RestoreRunner(repo).run(new RestoreRequest("vm1", Optional.of("cp" + g), Optional.empty(), out, false),
+      new RestoreRunner(repo).run(RestoreRequest.builder("vm1").checkpoint("cp" + g).build(), RestoreTarget.folder(out, false),
           Progress.NONE);
       compare(disk, g, out.resolve("vda.raw"));
       Files.delete(out.resolve("vda.raw"));

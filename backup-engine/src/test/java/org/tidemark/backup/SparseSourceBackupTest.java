@@ -26,6 +26,7 @@ import org.tidemark.model.DomainDefinition;
 import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -71,7 +72,7 @@ class SparseSourceBackupTest {
         Progress.NONE);
     assertEquals(List.of(), ArchiveVerifier.verify(result.archive()));
     Path out = dir.resolve("restore");
-    new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.of("cp1"), Optional.empty(), out, false), Progress.NONE);
+    new RestoreRunner(repo).run(RestoreRequest.builder("vm").checkpoint("cp1").build(), RestoreTarget.folder(out, false), Progress.NONE);
     assertEquals("", Qemu.run("qemu-img", "compare", "-q", "-f", format, "-F", "raw", image.toString(),
         out.resolve("vda.raw").toString()).strip());
     return result;

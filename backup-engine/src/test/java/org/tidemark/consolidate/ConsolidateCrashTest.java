@@ -24,6 +24,7 @@ import org.tidemark.archive.StoredBackup;
 import org.tidemark.backup.Progress;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -123,7 +124,7 @@ class ConsolidateCrashTest {
       if (!Arrays.equals(old, now)) {
         replaced++;
         try (ArchiveReader r = ArchiveReader.open(chain.archive(4))) {
-          assertEquals(Optional.empty(), r.manifest().parentRef(), at + "a changed cp4 is the full one");
+          assertEquals(Optional.empty(), r.manifest().parent(), at + "a changed cp4 is the full one");
         }
       }
       Chains chains = repo.chains(QemuChain.DOMAIN);
@@ -135,8 +136,7 @@ class ConsolidateCrashTest {
       }
       for (int point : new int[] {4, 7}) {
         Path out = dir.resolve("restore-" + k + "-" + point);
-        new RestoreRunner(repo).run(new RestoreRequest(QemuChain.DOMAIN, Optional.of("cp" + point), Optional.empty(),
-            out, false), Progress.NONE);
+        new RestoreRunner(repo).run(RestoreRequest.builder(QemuChain.DOMAIN).checkpoint("cp" + point).build(), RestoreTarget.folder(out, false), Progress.NONE);
         for (String d : QemuChain.DISKS) {
           Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", chain.copy(point, d).toString(),
               out.resolve(d + ".raw").toString());

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.EncodedChunk;
 import org.tidemark.archive.ExtentRecord;
@@ -27,6 +28,7 @@ import org.tidemark.archive.ParentRef;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.Progress;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -78,9 +80,9 @@ class ConsolidateMemoryTest {
       for (ExtentRecord e : extents) {
         put(model, e.offset(), e.end(), e.zero() ? -1 : v);
       }
-      String kind = v == 0 ? DiskManifest.FULL : DiskManifest.INCREMENTAL;
-      Manifest m = Manifest.of("test", "vm", "cp" + v, 1000 + v, v == 0 ? null : new ParentRef("cp" + (v - 1),
-          "cp" + (v - 1) + ".tar"), List.of(new DiskManifest("vda", kind, v == 0 ? "no-base-backup" : "incremental", "",
+      DiskDecision.Kind kind = v == 0 ? DiskManifest.FULL : DiskManifest.INCREMENTAL;
+      Manifest m = Manifest.of("test", "vm", "cp" + v, 1000 + v, Optional.ofNullable(v == 0 ? null : new ParentRef("cp" + (v - 1),
+          "cp" + (v - 1) + ".tar")), List.of(new DiskManifest("vda", kind, v == 0 ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, "",
           size, CHUNK, extents)));
       byte[] xml = ("<domaincheckpoint>\n  <name>cp" + v + "</name>\n</domaincheckpoint>\n").getBytes(StandardCharsets.UTF_8);
       byte[] raw = new byte[CHUNK];
@@ -109,7 +111,7 @@ class ConsolidateMemoryTest {
     System.out.println("consolidated " + POINTS + " archives; heap in use after: " + (rt.totalMemory() - rt.freeMemory()));
     System.out.println("phase: restore");
     Path out = root.resolve("out");
-    new RestoreRunner(repo).run(new RestoreRequest("vm", Optional.empty(), Optional.empty(), out, false), Progress.NONE);
+    new RestoreRunner(repo).run(RestoreRequest.builder("vm").build(), RestoreTarget.folder(out, false), Progress.NONE);
     ByteBuffer got = ByteBuffer.allocate(1 << 20);
     try (FileChannel ch = FileChannel.open(out.resolve("vda.raw"))) {
       if (ch.size() != size) {

@@ -32,6 +32,7 @@ import org.tidemark.backup.Progress;
 import org.tidemark.disk.Extent;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -76,7 +77,7 @@ class ConsolidatorTest {
 
   /** Restores point {@code p} and compares each disk with QEMU's copy at that point. */
   private static void assertRestoresIdentical(Repository repo, int p, Path out, String what) throws Exception {
-    new RestoreRunner(repo).run(new RestoreRequest(QemuChain.DOMAIN, Optional.of("cp" + p), Optional.empty(), out, false),
+    new RestoreRunner(repo).run(RestoreRequest.builder(QemuChain.DOMAIN).checkpoint("cp" + p).build(), RestoreTarget.folder(out, false),
         Progress.NONE);
     for (String d : QemuChain.DISKS) {
       String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", chain.copy(p, d).toString(),
@@ -142,7 +143,7 @@ class ConsolidatorTest {
           what + ": the old bases are no longer in its chain");
       try (ArchiveReader r = ArchiveReader.open(archive(repo, k))) {
         Manifest m = r.manifest();
-        assertEquals(Optional.empty(), m.parentRef(), what);
+        assertEquals(Optional.empty(), m.parent(), what);
         assertEquals(before.checkpoint(), m.checkpoint(), what);
         assertEquals(before.domain(), m.domain(), what);
         assertEquals(before.created(), m.created(), what);
@@ -155,7 +156,7 @@ class ConsolidatorTest {
           assertTrue(d.reason().contains("cp" + k + ".tar"), d.reason());
         }
         for (ChunkRecord c : r.chunks()) {
-          assertTrue(c.codec().equals(Codec.ZSTD.id()) || c.codec().equals(Codec.NONE.id()), what + ": " + c);
+          assertTrue(c.codec() == Codec.ZSTD || c.codec() == Codec.NONE, what + ": " + c);
         }
         // holes stay holes: no more data stored than the qcow2 had allocated at that point
         for (String d : QemuChain.DISKS) {
@@ -191,15 +192,15 @@ class ConsolidatorTest {
       int copied = r.disks().stream().mapToInt(ConsolidateResult.DiskResult::chunksCopied).sum();
       try (ArchiveReader a = ArchiveReader.open(repo.domainDir(QemuChain.DOMAIN).resolve(cp + ".tar"))) {
         assertTrue(!cp.equals(order.get(0))
-            || copied <= a.chunks().stream().filter(c -> c.codec().equals(Codec.NONE.id())).count(), cp);
+            || copied <= a.chunks().stream().filter(c -> c.codec() == Codec.NONE).count(), cp);
       }
     }
     assertRepositorySound(repo, "after " + order);
     for (String cp : order) {
       assertEquals(1, repo.chain(QemuChain.DOMAIN, Optional.of(cp)).size(), cp);
       try (ArchiveReader r = ArchiveReader.open(repo.domainDir(QemuChain.DOMAIN).resolve(cp + ".tar"))) {
-        assertTrue(r.chunks().stream().allMatch(c -> c.codec().equals(Codec.DEFLATE.id())
-            || c.codec().equals(Codec.NONE.id())), cp);
+        assertTrue(r.chunks().stream().allMatch(c -> c.codec() == Codec.DEFLATE
+            || c.codec() == Codec.NONE), cp);
         assertTrue(r.chunks().stream().allMatch(c -> c.rawLength() <= 256 << 10), cp + ": the chunk size asked for");
       }
     }

@@ -1,11 +1,13 @@
 package org.tidemark.retention;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Manifest;
@@ -56,15 +58,15 @@ final class History {
         boolean inParent = parent != null && parent.manifest().disk(d).isPresent();
         boolean full = allFull || !inParent || r.nextDouble() < fallback;
         disks.add(full
-            ? new DiskManifest(d, DiskManifest.FULL, inParent ? "bitmap-missing" : "no-base-backup", "", 1 << 20, 65536,
+            ? new DiskManifest(d, DiskManifest.FULL, inParent ? DiskDecision.BITMAP_MISSING : DiskDecision.NO_BASE_BACKUP, "", 1 << 20, 65536,
                 List.of(new ExtentRecord(0, 1 << 20, true)))
-            : new DiskManifest(d, DiskManifest.INCREMENTAL, "incremental", "", 1 << 20, 65536,
+            : new DiskManifest(d, DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "", 1 << 20, 65536,
                 List.of(new ExtentRecord(0, 65536, true))));
       }
       boolean everyFull = disks.stream().allMatch(DiskManifest::isFull);
       String cp = String.format("cp%03d", i);
       ParentRef ref = everyFull ? null : new ParentRef(parent.checkpoint(), parent.id());
-      Manifest m = Manifest.of("test", domain, cp, t, ref, disks);
+      Manifest m = Manifest.of("test", domain, cp, t, Optional.ofNullable(ref), disks);
       backups.add(new StoredBackup(DIR.resolve(cp + ".tar"), m, 1000 + i));
     }
   }

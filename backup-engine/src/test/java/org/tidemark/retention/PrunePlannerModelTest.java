@@ -106,7 +106,7 @@ class PrunePlannerModelTest {
       if (!restorable.contains(b.id())) { // damaged: kept, with every archive its parent links reach
         Set<String> seen = new HashSet<>();
         for (StoredBackup cur = b; cur != null && seen.add(cur.id());
-            cur = cur.manifest().parentRef().map(x -> byId.get(x.archive())).orElse(null)) {
+            cur = cur.manifest().parent().map(x -> byId.get(x.archive())).orElse(null)) {
           reachedFromDamaged.add(cur.id());
         }
       }
@@ -117,7 +117,7 @@ class PrunePlannerModelTest {
     Map<String, Map<String, Set<String>>> needs = new HashMap<>(); // archive -> point -> disks
     for (String c : kept) {
       StoredBackup child = byId.get(c);
-      String p = child.manifest().parentRef().map(x -> x.archive()).orElse(null);
+      String p = child.manifest().parent().map(x -> x.archive()).orElse(null);
       if (p != null && !p.equals(c) && byId.containsKey(p)) {
         Set<String> disks = new TreeSet<>();
         child.manifest().disks().stream().filter(d -> !d.isFull()).forEach(d -> disks.add(d.name()));
@@ -178,7 +178,7 @@ class PrunePlannerModelTest {
         if (cur.manifest().disk(d.name()).map(DiskManifest::isFull).orElse(false)) {
           break;
         }
-        String parent = cur.manifest().parentRef().map(x -> x.archive()).orElse(null);
+        String parent = cur.manifest().parent().map(x -> x.archive()).orElse(null);
         cur = parent == null ? null : byId.get(parent);
       }
       out.put(d.name(), chain);

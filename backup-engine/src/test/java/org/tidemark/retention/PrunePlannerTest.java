@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.tidemark.archive.Chains;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.ExtentRecord;
 import org.tidemark.archive.Finding;
@@ -31,14 +32,15 @@ class PrunePlannerTest {
     List<DiskManifest> disks = new ArrayList<>();
     for (String d : List.of("vda", "vdb")) {
       boolean isFull = backups.isEmpty() || f.contains(d);
-      disks.add(new DiskManifest(d, isFull ? DiskManifest.FULL : DiskManifest.INCREMENTAL, "x", "", 4096, 512,
+      disks.add(new DiskManifest(d, isFull ? DiskManifest.FULL : DiskManifest.INCREMENTAL,
+          isFull ? DiskDecision.NO_BASE_BACKUP : DiskDecision.INCREMENTAL, "", 4096, 512,
           List.of(new ExtentRecord(0, isFull ? 4096 : 512, true))));
     }
     String cp = "cp" + backups.size();
     StoredBackup parent = backups.isEmpty() ? null : backups.get(backups.size() - 1);
     boolean allFull = disks.stream().allMatch(DiskManifest::isFull);
     Manifest m = Manifest.of("test", "vm", cp, Instant.parse(time).getEpochSecond(),
-        allFull ? null : new ParentRef(parent.checkpoint(), parent.id()), disks);
+        Optional.ofNullable(allFull ? null : new ParentRef(parent.checkpoint(), parent.id())), disks);
     backups.add(new StoredBackup(History.DIR.resolve(cp + ".tar"), m, 1));
   }
 

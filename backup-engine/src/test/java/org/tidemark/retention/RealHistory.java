@@ -29,6 +29,7 @@ import org.tidemark.model.DomainDisk;
 import org.tidemark.qcow2.Qcow2Image;
 import org.tidemark.qcow2.Qemu;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 
 /**
@@ -115,7 +116,7 @@ public final class RealHistory {
           disk -> Qcow2Image.open(images.get(disk))).knownCheckpoints(known)
           .copyMode(forceFull ? BackupRequest.CopyMode.FULL : BackupRequest.CopyMode.INCREMENTAL_WHERE_POSSIBLE)
           .codec(Codec.ZSTD).chunkSize(1 << 20).toolVersion("test").build(), Progress.NONE);
-      long full = b.plan().disks().stream().filter(d -> d.decision() != org.tidemark.backup.DiskDecision.INCREMENTAL).count();
+      long full = b.plan().disks().stream().filter(d -> d.decision() != org.tidemark.archive.DiskDecision.INCREMENTAL).count();
       h.perDiskFallbacks += full > 0 && full < b.plan().disks().size() && i > 0 ? 1 : 0;
       known.put(cp, c);
       h.points.add(cp);
@@ -141,7 +142,7 @@ public final class RealHistory {
   /** {@link #assertRestoresIdentical(String, Path)} from a copy of the repository at {@code copy}. */
   public void assertRestoresIdentical(Path copy, String point, Path scratch) throws Exception {
     Path out = scratch.resolve("restore-" + point);
-    new RestoreRunner(Repository.at(copy)).run(new RestoreRequest("vm", Optional.of(point), Optional.empty(), out, false),
+    new RestoreRunner(Repository.at(copy)).run(RestoreRequest.builder("vm").checkpoint(point).build(), RestoreTarget.folder(out, false),
         Progress.NONE);
     for (Map.Entry<String, Path> d : truth.get(point).entrySet()) {
       String said = Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", d.getValue().toString(),

@@ -55,8 +55,7 @@ public final class VendorProgram {
         }
       };
       String domain = known.get(0).domain().orElseThrow().name();
-      new RestoreRunner(repository, options).run(new RestoreRequest(domain, Optional.empty(), Optional.empty(), out,
-          false), target, Progress.NONE, cancel);
+      new RestoreRunner(repository, options).run(RestoreRequest.builder(domain).build(), target, Progress.NONE, cancel);
       return RepositoryVerifier.verify(repository, Optional.of(domain), Optional.empty(), options, Progress.NONE, cancel);
     } finally {
       pool.shutdown();

@@ -39,7 +39,7 @@ class VendorProgramTest {
     assertEquals(2, report.verified().size());
     List<StoredBackup> chain = Repository.at(dir.resolve("repo")).chain("sample", Optional.empty());
     assertEquals(List.of("cp2", "cp1"), chain.stream().map(StoredBackup::checkpoint).toList());
-    assertTrue(chain.get(0).manifest().parentRef().isPresent(), "cp2 is an incremental on cp1");
+    assertTrue(chain.get(0).manifest().parent().isPresent(), "cp2 is an incremental on cp1");
     assertEquals(List.of(out.resolve("vda.img")), Files.list(out).toList(), "the vendor's target, its names");
     // ground truth: QEMU reads the restored raw disk as the source's guest content
     String compare = Qemu.run("qemu-img", "compare", "-f", "qcow2", "-F", "raw",

@@ -21,14 +21,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.tidemark.archive.ArchiveVerifier;
+import org.tidemark.archive.DiskDecision;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.BackupRequest;
 import org.tidemark.backup.BackupResult;
 import org.tidemark.backup.BackupRunner;
-import org.tidemark.backup.DiskDecision;
 import org.tidemark.backup.DiskPlan;
 import org.tidemark.backup.Progress;
 import org.tidemark.restore.RestoreRequest;
+import org.tidemark.restore.RestoreTarget;
 import org.tidemark.restore.RestoreRunner;
 import org.tidemark.disk.Extent;
 import org.tidemark.model.Checkpoint;
@@ -104,7 +105,7 @@ class LivePullBackupTest {
 
       for (String point : List.of("cp1", "cp2")) {
         Path out = dir.resolve("restore-" + point);
-        new RestoreRunner(repo).run(new RestoreRequest(name, Optional.of(point), Optional.empty(), out, false),
+        new RestoreRunner(repo).run(RestoreRequest.builder(name).checkpoint(point).build(), RestoreTarget.folder(out, false),
             Progress.NONE);
         for (String disk : List.of("vda", "vdb")) {
           Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "raw", out.resolve(disk + ".raw").toString(),

@@ -1,10 +1,12 @@
-package org.tidemark.backup;
+package org.tidemark.archive;
 
 import java.util.Locale;
 
 /**
- * Why a disk is backed up the way it is. Each value has a stable code (used in the archive manifest
- * and the JSON output) and says, for the full-backup fallbacks, what went wrong and what to do.
+ * Why a disk is backed up the way it is. Each value has a stable code (the {@code decision} of a disk
+ * in the archive manifest, and of the JSON output) and says, for the full-backup fallbacks, what went
+ * wrong and what to do. The planner chooses among all but {@link #CONSOLIDATED}, which only
+ * consolidation writes.
  */
 public enum DiskDecision {
   /** Incremental: only the clusters the bitmaps mark as changed since the base checkpoint. */
@@ -38,6 +40,8 @@ public enum DiskDecision {
   BITMAP_GAP_IN_CHAIN(Kind.FULL, "a layer of the disk's backing chain lacks the bitmap"),
   /** Full because no bitmap on the path records writes up to now (all disabled). */
   BITMAP_NOT_RECORDING(Kind.FULL, "no bitmap since the base checkpoint is still recording writes"),
+  /** Full because consolidation built it from a chain of archives (written by consolidation only). */
+  CONSOLIDATED(Kind.FULL, "a synthetic full built by consolidating a chain of archives"),
   /** Not backed up: the user excluded it. */
   EXCLUDED(Kind.SKIPPED, "excluded by the request"),
   /** Not backed up: the drive is read-only. */
@@ -52,7 +56,12 @@ public enum DiskDecision {
     /** Only changed clusters are copied. */
     INCREMENTAL,
     /** The disk is not copied. */
-    SKIPPED
+    SKIPPED;
+
+    /** The stable code, the name in lower case ({@code full}): the {@code kind} of a disk in the manifest. */
+    public String code() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
   private final Kind kind;
@@ -70,7 +79,8 @@ public enum DiskDecision {
 
   /** Whether this is a full backup that was meant to be incremental (worth reporting). */
   public boolean isFallback() {
-    return kind == Kind.FULL && this != FORCED_FULL && this != NOT_TRACKED && this != NO_BASE_BACKUP;
+    return kind == Kind.FULL && this != FORCED_FULL && this != NOT_TRACKED && this != NO_BASE_BACKUP
+        && this != CONSOLIDATED;
   }
 
   /** The stable code: the constant's name in lower case with dashes ({@code bitmap-in-use}). */
