@@ -48,7 +48,7 @@ final class Json {
    * a character beyond the Basic Multilingual Plane as its surrogate pair's escapes, which the
    * outputs have always held.
    */
-  private static String json(Object document) {
+  static String json(Object document) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
       value(g, document);
