@@ -23,6 +23,8 @@ import org.tidemark.disk.DiskSource;
 import org.tidemark.image.Images;
 import org.tidemark.model.Checkpoint;
 import org.tidemark.model.DomainDisk;
+import org.tidemark.xml.CheckpointSet;
+import org.tidemark.xml.CheckpointXmlException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -176,7 +178,7 @@ final class BackupCommand implements Callable<Integer> {
     }
     CheckpointFiles files = new CheckpointFiles();
     Checkpoint y = files.read(checkpoint, false);
-    Map<String, Checkpoint> known = checkpointDir == null ? Map.of() : readCheckpointDir(files, checkpointDir, y.name());
+    Map<String, Checkpoint> known = checkpointDir == null ? Map.of() : readCheckpointDir(files, checkpointDir, y, checkpoint);
     for (String d : diskPaths.keySet()) {
       if (y.domain().orElseThrow().disk(d).isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "--disk " + d + ": the domain has no disk " + d);
@@ -221,16 +223,30 @@ final class BackupCommand implements Callable<Integer> {
     return Images.open(path, d.driverType(), backing.getOrDefault(disk, org.tidemark.qcow2.BackingPolicy.sameTree()));
   }
 
-  private static Map<String, Checkpoint> readCheckpointDir(CheckpointFiles checkpoints, Path dir, String self) throws Exception {
-    Map<String, Checkpoint> known = new HashMap<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.xml")) {
-      for (Path f : files) {
-        Checkpoint c = checkpoints.read(f.toString(), true);
-        if (!c.name().equals(self)) {
-          known.put(c.name(), c);
-        }
-      }
+  /**
+   * The domain's other checkpoints: each {@code *.xml} file of {@code dir} read through
+   * {@code checkpoints} (so that libvirt's grammar checks it too), checked as a set by the library
+   * (names defined once, one domain, parents present, no cycle), and of the domain of {@code self}.
+   */
+  private static Map<String, Checkpoint> readCheckpointDir(CheckpointFiles checkpoints, Path dir, Checkpoint self,
+      String selfFile) throws Exception {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> listing = Files.newDirectoryStream(dir, "*.xml")) {
+      listing.forEach(files::add);
     }
+    java.util.Collections.sort(files); // the library's order: the same file is named first
+    CheckpointSet.Builder set = CheckpointSet.builder();
+    for (Path f : files) {
+      set.add(f.toString(), checkpoints.read(f.toString(), true));
+    }
+    CheckpointSet read = set.build();
+    String domain = self.domain().orElseThrow().name();
+    if (read.domainName().filter(d -> !d.equals(domain)).isPresent()) {
+      throw new CheckpointXmlException(dir.toString(), 0, 0, "the checkpoints are of domain '" + read.domainName().get()
+          + "', not of domain '" + domain + "' of " + selfFile);
+    }
+    Map<String, Checkpoint> known = new HashMap<>(read.checkpoints());
+    known.remove(self.name());
     return known;
   }
 

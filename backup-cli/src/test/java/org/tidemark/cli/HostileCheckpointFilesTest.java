@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Checkpoint files that are not what a backup or {@code checkpoint validate} expects: a document in
- * UTF-16 carrying an entity bomb, a device, a FIFO, a 3 GB sparse file, a folder. Each is one
+ * UTF-16 carrying an entity bomb, a device, a FIFO, a 3 GB sparse file, a folder; a checkpoint folder
+ * defining a name twice, of another domain, or missing a parent. Each is one
  * typed line on stderr with its documented exit code, in bounded time and memory (the packaged
  * command is run on the same inputs with a 64 MiB heap in {@code PackagedJarIT}), and no archive.
  */
@@ -131,5 +132,28 @@ class HostileCheckpointFilesTest {
     Path link = Files.createSymbolicLink(dir.resolve("link.xml"), cp1);
     Cli.Result r = backup(link.toString());
     assertEquals(ExitCodes.OK, r.code(), r.toString());
+  }
+
+  @Test
+  void aCheckpointFolderDefiningANameTwiceIsRefused() throws Exception {
+    Path copy = Files.copy(cp1, checkpoints.resolve("cp0.xml"));
+    assertRefused(backup(cp1.toString()), ExitCodes.INVALID_INPUT,
+        cp1 + ": checkpoint 'cp1' is defined twice: also in " + copy);
+  }
+
+  @Test
+  void aCheckpointFolderOfAnotherDomainIsRefused() throws Exception {
+    Path self = Files.copy(cp1, dir.resolve("cp1.xml"));
+    Files.writeString(cp1, Files.readString(cp1).replace("<name>sample</name>", "<name>other</name>"));
+    assertRefused(backup(self.toString()), ExitCodes.INVALID_INPUT,
+        checkpoints + ": the checkpoints are of domain 'other', not of domain 'sample' of " + self);
+  }
+
+  @Test
+  void aCheckpointFolderMissingAParentIsRefused() throws Exception {
+    Path self = Files.move(cp1, dir.resolve("cp1.xml"));
+    Path cp2 = Files.copy(Path.of("..", "sample", "checkpoints", "cp2.xml"), checkpoints.resolve("cp2.xml"));
+    assertRefused(backup(self.toString()), ExitCodes.INVALID_INPUT,
+        cp2 + ": the parent 'cp1' of checkpoint 'cp2' is not in the set (1 checkpoint)");
   }
 }

@@ -109,8 +109,9 @@ public final class CheckpointXml {
     String name = MomentXml.childText(root, "name").orElse(Long.toString(now));
     Checkpoint.Builder b = Checkpoint.builder().name(name).creationTime(now).domain(domain);
     MomentXml.childText(root, "description").ifPresent(b::description);
-    b.disks(DiskAlignment.align(listedDisks(root, resource), domain, name, resource));
-    return build(b, resource);
+    List<XmlElement> at = new ArrayList<>();
+    b.disks(DiskAlignment.align(listedDisks(root, resource, at), at, domain, name, resource));
+    return build(b, root, resource);
   }
 
   private static Checkpoint interpret(XmlElement root, String text, String resource, Set<ParseOption> options)
@@ -120,51 +121,57 @@ public final class CheckpointXml {
     Optional<String> name = Optional.of(b.name());
     Optional<String> created = MomentXml.childText(root, "creationTime");
     if (created.isEmpty()) {
-      throw new CheckpointXmlException(resource, 0, 0, "a redefined checkpoint needs a <creationTime>");
+      throw MomentXml.error(root, resource, "a redefined checkpoint needs a <creationTime>");
     }
-    b.creationTime(MomentXml.parseNumber(created.get(), "creationTime", resource));
+    b.creationTime(MomentXml.parseNumber(MomentXml.child(root, "creationTime"), "creationTime", resource));
     XmlElement domain = MomentXml.child(root, "domain");
     if (domain == null && !options.contains(ParseOption.ALLOW_MISSING_DOMAIN)) {
-      throw new CheckpointXmlException(resource, 0, 0,
+      throw MomentXml.error(root, resource,
           "a redefined checkpoint needs its <domain> (use the option that allows a missing domain for libvirt's NO_DOMAIN form)");
     }
     if (domain != null) {
       b.domain(MomentXml.domainDefinition(domain, text, resource));
     }
-    List<CheckpointDisk> listed = listedDisks(root, resource);
+    List<XmlElement> at = new ArrayList<>();
+    List<CheckpointDisk> listed = listedDisks(root, resource, at);
     List<CheckpointDisk> aligned = domain == null
         ? DiskAlignment.defaultBitmaps(listed, name.get())
-        : DiskAlignment.align(listed, b.build().domain().orElseThrow(), name.get(), resource);
+        : DiskAlignment.align(listed, at, b.build().domain().orElseThrow(), name.get(), resource);
     b.disks(aligned);
-    return build(b, resource);
+    return build(b, root, resource);
   }
 
-  /** The disks as the document lists them, before alignment. */
-  private static List<CheckpointDisk> listedDisks(XmlElement root, String resource) throws CheckpointXmlException {
+  /**
+   * The disks as the document lists them, before alignment; their {@code <disk>} elements are added
+   * to {@code at} in the same order (for the positions of errors).
+   */
+  private static List<CheckpointDisk> listedDisks(XmlElement root, String resource, List<XmlElement> at)
+      throws CheckpointXmlException {
     List<CheckpointDisk> listed = new ArrayList<>();
     XmlElement disks = MomentXml.child(root, "disks");
     if (disks != null) {
       for (XmlElement d : MomentXml.children(disks, "disk")) {
-        CheckpointType type = d.hasAttribute("checkpoint")
-            ? CheckpointType.fromXmlName(d.getAttribute("checkpoint")) : CheckpointType.BITMAP;
         Optional<String> bitmap = d.hasAttribute("bitmap") ? Optional.of(d.getAttribute("bitmap")) : Optional.empty();
         // a size in the input is checked by the grammar but not kept: libvirt measures it when
         // asked to print it (SIZE), it never takes it from a definition
         try {
+          CheckpointType type = d.hasAttribute("checkpoint")
+              ? CheckpointType.fromXmlName(d.getAttribute("checkpoint")) : CheckpointType.BITMAP;
           listed.add(CheckpointDisk.of(d.getAttribute("name"), type, bitmap, OptionalLong.empty()));
         } catch (IllegalArgumentException e) {
-          throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
+          throw MomentXml.error(d, resource, e.getMessage());
         }
+        at.add(d);
       }
     }
     return listed;
   }
 
-  private static Checkpoint build(Checkpoint.Builder b, String resource) throws CheckpointXmlException {
+  private static Checkpoint build(Checkpoint.Builder b, XmlElement root, String resource) throws CheckpointXmlException {
     try {
       return b.build();
     } catch (IllegalArgumentException e) {
-      throw new CheckpointXmlException(resource, 0, 0, e.getMessage());
+      throw MomentXml.error(root, resource, e.getMessage());
     }
   }
 

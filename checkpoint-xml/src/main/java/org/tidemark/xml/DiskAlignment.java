@@ -19,24 +19,29 @@ import org.tidemark.model.DomainDisk;
 final class DiskAlignment {
   private DiskAlignment() {}
 
-  static List<CheckpointDisk> align(List<CheckpointDisk> listed, DomainDefinition domain, String checkpoint, String resource)
-      throws CheckpointXmlException {
+  /**
+   * @param at the {@code <disk>} element of each listed disk, in the same order: an error names the
+   *     position of the disk it is about (the first disk too many, the second of a disk named twice)
+   */
+  static List<CheckpointDisk> align(List<CheckpointDisk> listed, List<XmlElement> at, DomainDefinition domain,
+      String checkpoint, String resource) throws CheckpointXmlException {
     List<DomainDisk> domainDisks = domain.disks();
     if (listed.size() > domainDisks.size()) {
-      throw new CheckpointXmlException(resource, 0, 0, "too many disk checkpoint requests for domain");
+      throw MomentXml.error(at.get(domainDisks.size()), resource, "too many disk checkpoint requests for domain");
     }
     CheckpointDisk[] byIndex = new CheckpointDisk[domainDisks.size()];
-    for (CheckpointDisk d : listed) {
+    for (int i = 0; i < listed.size(); i++) {
+      CheckpointDisk d = listed.get(i);
       int idx = indexOf(domainDisks, d.name());
       if (idx < 0) {
-        throw new CheckpointXmlException(resource, 0, 0, "no disk named '" + d.name() + "'");
+        throw MomentXml.error(at.get(i), resource, "no disk named '" + d.name() + "'");
       }
       if (byIndex[idx] != null) {
-        throw new CheckpointXmlException(resource, 0, 0, "disk '" + d.name() + "' specified twice");
+        throw MomentXml.error(at.get(i), resource, "disk '" + d.name() + "' specified twice");
       }
       DomainDisk dd = domainDisks.get(idx);
       if (d.type() == CheckpointType.BITMAP && (dd.empty() || dd.readOnly())) {
-        throw new CheckpointXmlException(resource, 0, 0, "disk '" + d.name() + "' is empty or readonly");
+        throw MomentXml.error(at.get(i), resource, "disk '" + d.name() + "' is empty or readonly");
       }
       byIndex[idx] = CheckpointDisk.of(dd.target(), d.type(),
           d.type() == CheckpointType.BITMAP ? Optional.of(d.bitmap().orElse(checkpoint)) : Optional.empty(), d.size());

@@ -71,7 +71,9 @@ final class MomentXml {
     }
   }
 
-  static long parseNumber(String s, String what, String resource) throws CheckpointXmlException {
+  /** The text of {@code at} as a number of 0 or more, refused at {@code at}'s position otherwise. */
+  static long parseNumber(XmlElement at, String what, String resource) throws CheckpointXmlException {
+    String s = at.getTextContent();
     try {
       long v = Long.parseLong(s);
       if (v < 0) {
@@ -79,7 +81,7 @@ final class MomentXml {
       }
       return v;
     } catch (NumberFormatException e) {
-      throw new CheckpointXmlException(resource, 0, 0, "invalid " + what + " '" + s + "'");
+      throw error(at, resource, "invalid " + what + " '" + s + "'");
     }
   }
 
