@@ -11,7 +11,7 @@ module org.tidemark.engine {
   requires com.fasterxml.jackson.core;
   requires com.sun.jna;
   requires org.slf4j;
-  requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT: direct writes
+  requires jdk.unsupported; // com.sun.nio.file.ExtendedOpenOption.DIRECT (looked up by name): direct writes
 
   exports org.tidemark.archive;
   exports org.tidemark.backup;

@@ -1,6 +1,5 @@
 package org.tidemark.internal;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -62,12 +61,35 @@ public final class DirectWrites implements AutoCloseable {
       if (block <= 0 || block > MAX_ALIGNMENT || Long.bitCount(block) != 1) {
         return new DirectWrites(path, buffered, writeback, null, 1);
       }
-      FileChannel direct = FileChannel.open(path, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+      if (DIRECT == null) {
+        return new DirectWrites(path, buffered, writeback, null, 1);
+      }
+      FileChannel direct = FileChannel.open(path, StandardOpenOption.WRITE, DIRECT);
       return new DirectWrites(path, buffered, writeback, direct, (int) block);
     } catch (IOException | UnsupportedOperationException e) {
       LOG.debug("{}: no direct I/O ({}); writing through the page cache", path, e.toString());
       return new DirectWrites(path, buffered, writeback, null, 1);
     }
+  }
+
+  /**
+   * {@code com.sun.nio.file.ExtendedOpenOption.DIRECT} (module jdk.unsupported), looked up by name:
+   * compiled against, it is a proprietary-API warning that javadoc on newer JDKs turns into an
+   * error; null when the runtime has no such option (then every write goes through the page cache).
+   */
+  private static final java.nio.file.OpenOption DIRECT = directOption();
+
+  private static java.nio.file.OpenOption directOption() {
+    try {
+      for (Object o : Class.forName("com.sun.nio.file.ExtendedOpenOption").getEnumConstants()) {
+        if (((Enum<?>) o).name().equals("DIRECT")) {
+          return (java.nio.file.OpenOption) o;
+        }
+      }
+    } catch (ClassNotFoundException | RuntimeException e) {
+      LOG.debug("no direct I/O option in this runtime: {}", e.toString());
+    }
+    return null;
   }
 
   /** The largest block alignment {@link #allocate} provides. */
