@@ -48,13 +48,24 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     return code;
   }
 
-  /** The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when none). */
+  /**
+   * The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when
+   * none); for an archive error also where in the archive, from its fields, each when known:
+   * {@code entry}, {@code fileOffset}, {@code disk}, {@code offset} (the guest offset).
+   */
   static java.util.Map<String, Object> errorDocument(Exception e) {
     java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
     error.put("type", e.getClass().getSimpleName());
     error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
     error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile()
-        : e instanceof CliFailure c ? c.file() : null);
+        : e instanceof CliFailure c ? c.file()
+        : e instanceof org.tidemark.archive.ArchiveException a && a.archive() != null ? a.archive().toString() : null);
+    if (e instanceof org.tidemark.archive.ArchiveException a) {
+      a.entry().ifPresent(v -> error.put("entry", v));
+      a.fileOffset().ifPresent(v -> error.put("fileOffset", v));
+      a.disk().ifPresent(v -> error.put("disk", v));
+      a.offset().ifPresent(v -> error.put("offset", v));
+    }
     return error;
   }
 

@@ -63,6 +63,8 @@ final class VerifyCommand implements Callable<Integer> {
         p.put("archive", f.archive().toString());
         p.put("disk", f.disk().orElse(null));
         p.put("offset", f.offset().isPresent() ? f.offset().getAsLong() : null);
+        p.put("entry", f.entry().orElse(null));
+        p.put("fileOffset", f.fileOffset().isPresent() ? f.fileOffset().getAsLong() : null);
         p.put("problem", f.problem());
         problems.add(p);
       }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.tidemark.archive.ArchiveException.Where;
 import org.tidemark.store.StoreInput;
 
 /**
@@ -22,7 +23,8 @@ import org.tidemark.store.StoreInput;
  * ({@link #jsonIndex}) the index is JSON text, which holds no NUL byte, so the first record found
  * going back from the seal that starts with the NUL-terminated name {@code index.json} is the
  * index's header; its size must then end its data exactly at the seal's header. Every header read
- * is checked (checksum, name, regular file, size).
+ * is checked (checksum, name, regular file, size). Each error carries the entry and the file offset
+ * of the header or data concerned as fields ({@link ArchiveException#where()}).
  *
  * <p>The chunk entries in between are not read here: the index, sealed with the other metadata,
  * says which chunks there are, {@link ArchiveReader} checks that they tile the space between the
@@ -69,20 +71,22 @@ final class ArchiveLayout {
   static ArchiveLayout read(Path path, StoreInput channel) throws IOException {
     long size = channel.size();
     if (size % RECORD != 0) {
-      throw new ArchiveCorruptException(path, "the file has " + size
+      throw new ArchiveCorruptException(path, Where.file(size - size % RECORD), "the file has " + size
           + " bytes, not a whole number of 512-byte tar records (cut short, or trailing data)");
     }
     if (size < 6L * RECORD) {
-      throw new ArchiveCorruptException(path, "incomplete archive: " + size + " bytes (a backup takes at least "
+      throw new ArchiveCorruptException(path, Where.file(size), "incomplete archive: " + size + " bytes (a backup takes at least "
           + 6 * RECORD + ")");
     }
     Entry checkpoint = readEntry(path, channel, 0, ArchiveWriter.CHECKPOINT_ENTRY, size);
     Entry manifest = readEntry(path, channel, checkpoint.end(), ArchiveWriter.MANIFEST_ENTRY, size);
-    byte[] tail = read(path, channel, size - 2 * RECORD, 2 * RECORD);
-    for (byte b : tail) {
-      if (b != 0) {
-        throw new ArchiveCorruptException(path, "incomplete archive: the file does not end with tar's two zero records"
-            + " (the backup did not finish, or the file was cut or extended)");
+    byte[] tail = read(path, channel, size - 2 * RECORD, 2 * RECORD, null);
+    for (int i = 0; i < tail.length; i++) {
+      if (tail[i] != 0) {
+        long at = size - 2 * RECORD + i;
+        throw new ArchiveCorruptException(path, Where.file(at), "incomplete archive: the file does not end with tar's"
+            + " two zero records (byte " + at + " is not zero: the backup did not finish, or the file was cut or"
+            + " extended)");
       }
     }
     Entry seal = findSeal(path, channel, size, manifest.end());
@@ -96,18 +100,20 @@ final class ArchiveLayout {
    */
   Entry binaryIndex(long length) throws IOException {
     long limit = ArchiveLimits.indexBytes(ArchiveLimits.MAX_CHUNKS);
+    Where sealData = Where.entry(ArchiveWriter.SEAL_ENTRY, seal.dataOffset());
     if (length < ArchiveLimits.INDEX_HEADER || length > limit) {
-      throw new ArchiveCorruptException(path, "the seal gives index.bin " + length + " bytes (expected "
+      throw new ArchiveCorruptException(path, sealData, "the seal gives index.bin " + length + " bytes (expected "
           + ArchiveLimits.INDEX_HEADER + " to " + limit + ")");
     }
     long header = seal.header() - RECORD - TarHeaders.padded(length);
     if (header < manifest.end()) {
-      throw new ArchiveCorruptException(path, "the seal gives index.bin " + length + " bytes, more than lie between "
+      throw new ArchiveCorruptException(path, sealData, "the seal gives index.bin " + length + " bytes, more than lie between "
           + "manifest.json and the seal (" + (seal.header() - manifest.end()) + " bytes)");
     }
-    TarArchiveEntry e = parseHeader(path, read(path, channel, header, RECORD), header, ArchiveWriter.INDEX_ENTRY);
+    TarArchiveEntry e = parseHeader(path, read(path, channel, header, RECORD, ArchiveWriter.INDEX_ENTRY), header,
+        ArchiveWriter.INDEX_ENTRY);
     if (e.getSize() != length) {
-      throw new ArchiveCorruptException(path, "index.bin at " + header + " claims " + e.getSize()
+      throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.INDEX_ENTRY, header), "index.bin at " + header + " claims " + e.getSize()
           + " bytes, the seal " + length);
     }
     return new Entry(header, header + RECORD, length, null);
@@ -121,28 +127,31 @@ final class ArchiveLayout {
     long windowEnd = sealHeader;
     while (windowEnd > limit) {
       long windowStart = Math.max(limit, windowEnd - WINDOW);
-      byte[] window = read(path, channel, windowStart, (int) (windowEnd - windowStart));
+      byte[] window = read(path, channel, windowStart, (int) (windowEnd - windowStart), ArchiveWriter.V1_INDEX_ENTRY);
       for (int at = window.length - RECORD; at >= 0; at -= RECORD) {
         if (startsWithName(window, at, ArchiveWriter.V1_INDEX_ENTRY)) {
           long header = windowStart + at;
           TarArchiveEntry e = parseHeader(path, java.util.Arrays.copyOfRange(window, at, at + RECORD), header,
               ArchiveWriter.V1_INDEX_ENTRY);
           if (header + RECORD + TarHeaders.padded(e.getSize()) != sealHeader) {
-            throw new ArchiveCorruptException(path, "index.json at " + header + " claims " + e.getSize()
+            throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.V1_INDEX_ENTRY, header), "index.json at "
+                + header + " claims " + e.getSize()
                 + " bytes, but the seal's header follows at " + sealHeader);
           }
-          return new Entry(header, header + RECORD, read(path, channel, header + RECORD, (int) e.getSize()));
+          return new Entry(header, header + RECORD, read(path, channel, header + RECORD, (int) e.getSize(),
+              ArchiveWriter.V1_INDEX_ENTRY));
         }
       }
       windowEnd = windowStart;
     }
-    throw new ArchiveCorruptException(path, "no index.json entry before the seal at " + sealHeader);
+    throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.V1_INDEX_ENTRY), "no index.json entry before the"
+        + " seal at " + sealHeader);
   }
 
   private static Entry findSeal(Path path, StoreInput channel, long size, long floor) throws IOException {
     long end = size - 2 * RECORD; // where the seal's padded data ends
     int records = (int) Math.min(MAX_SEAL_RECORDS + 1, (end - floor) / RECORD);
-    byte[] window = read(path, channel, end - (long) records * RECORD, records * RECORD);
+    byte[] window = read(path, channel, end - (long) records * RECORD, records * RECORD, ArchiveWriter.SEAL_ENTRY);
     for (int k = 1; k < records; k++) {
       int at = window.length - (k + 1) * RECORD;
       if (startsWithName(window, at, ArchiveWriter.SEAL_ENTRY)) {
@@ -150,49 +159,54 @@ final class ArchiveLayout {
         TarArchiveEntry e = parseHeader(path, java.util.Arrays.copyOfRange(window, at, at + RECORD), header,
             ArchiveWriter.SEAL_ENTRY);
         if (TarHeaders.padded(e.getSize()) != (long) k * RECORD) {
-          throw new ArchiveCorruptException(path, "seal.json at " + header + " claims " + e.getSize()
+          throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.SEAL_ENTRY, header), "seal.json at " + header + " claims " + e.getSize()
               + " bytes, but its data ends " + (long) k * RECORD + " bytes later, at the end of the archive");
         }
-        return new Entry(header, header + RECORD, read(path, channel, header + RECORD, (int) e.getSize()));
+        return new Entry(header, header + RECORD, read(path, channel, header + RECORD, (int) e.getSize(),
+            ArchiveWriter.SEAL_ENTRY));
       }
     }
-    throw new ArchiveCorruptException(path, "incomplete archive: no seal.json entry at the end"
+    throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.SEAL_ENTRY), "incomplete archive: no seal.json"
+        + " entry at the end"
         + " (the backup did not finish or the file was cut)");
   }
 
   /** The metadata entry whose header is at {@code at}, named {@code name}, with its data. */
   private static Entry readEntry(Path path, StoreInput channel, long at, String name, long size) throws IOException {
     if (at > size - RECORD) {
-      throw new ArchiveCorruptException(path, "incomplete archive: no room for the header of " + name + " at " + at);
+      throw new ArchiveCorruptException(path, Where.entry(name, at), "incomplete archive: no room for the header of "
+          + name + " at " + at);
     }
-    TarArchiveEntry e = parseHeader(path, read(path, channel, at, RECORD), at, name);
+    TarArchiveEntry e = parseHeader(path, read(path, channel, at, RECORD, name), at, name);
     if (at + RECORD + e.getSize() > size) {
-      throw new ArchiveCorruptException(path, "entry '" + name + "' at " + at + " claims " + e.getSize()
+      throw new ArchiveCorruptException(path, Where.entry(name, at), "entry '" + name + "' at " + at + " claims " + e.getSize()
           + " bytes, past the end of the file (" + size + " bytes)");
     }
-    return new Entry(at, at + RECORD, read(path, channel, at + RECORD, (int) e.getSize()));
+    return new Entry(at, at + RECORD, read(path, channel, at + RECORD, (int) e.getSize(), name));
   }
 
   /** Parses and checks a metadata entry's header: checksum, name, regular file, size within the limit. */
   private static TarArchiveEntry parseHeader(Path path, byte[] header, long at, String name) throws ArchiveCorruptException {
+    Where where = Where.entry(name, at);
     String problem = TarHeaders.checksumProblem(header);
     if (problem != null) {
-      throw new ArchiveCorruptException(path, "tar header at " + at + " (expected '" + name + "'): " + problem);
+      throw new ArchiveCorruptException(path, where, "tar header at " + at + " (expected '" + name + "'): " + problem);
     }
     TarArchiveEntry e;
     try {
       e = new TarArchiveEntry(header);
     } catch (IllegalArgumentException ex) {
-      throw new ArchiveCorruptException(path, "tar header at " + at + " (expected '" + name + "'): " + ex.getMessage(), ex);
+      throw new ArchiveCorruptException(path, where, "tar header at " + at + " (expected '" + name + "'): "
+          + ex.getMessage(), ex);
     }
     if (!e.getName().equals(name)) {
-      throw new ArchiveCorruptException(path, "the entry at " + at + " is '" + e.getName() + "', expected '" + name + "'");
+      throw new ArchiveCorruptException(path, where, "the entry at " + at + " is '" + e.getName() + "', expected '" + name + "'");
     }
     if (!e.isFile()) {
-      throw new ArchiveCorruptException(path, "entry '" + name + "' at " + at + " is not a regular file");
+      throw new ArchiveCorruptException(path, where, "entry '" + name + "' at " + at + " is not a regular file");
     }
     if (e.getSize() < 0 || e.getSize() > ArchiveLimits.MAX_METADATA) {
-      throw new ArchiveCorruptException(path, "entry '" + name + "' claims " + e.getSize()
+      throw new ArchiveCorruptException(path, where, "entry '" + name + "' claims " + e.getSize()
           + " bytes (expected at most " + ArchiveLimits.MAX_METADATA + ")");
     }
     return e;
@@ -212,12 +226,18 @@ final class ArchiveLayout {
     return true;
   }
 
-  private static byte[] read(Path path, StoreInput channel, long at, int length) throws IOException {
+  /**
+   * {@code length} bytes from {@code at}, part of {@code entry} (null for the end-of-archive
+   * records), which the error names when the file ends before them.
+   */
+  private static byte[] read(Path path, StoreInput channel, long at, int length, String entry) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(length);
     while (b.hasRemaining()) {
       if (channel.read(b, at + b.position()) < 0) {
-        throw new ArchiveCorruptException(path, "the file ends at " + (at + b.position()) + ", inside an entry that needs "
-            + length + " bytes from " + at);
+        long end = at + b.position();
+        throw new ArchiveCorruptException(path, entry == null ? Where.file(end) : Where.entry(entry, end),
+            "the file ends at " + end + ", inside " + (entry == null ? "the end-of-archive records" : entry)
+            + " that needs " + length + " bytes from " + at);
       }
     }
     return b.array();

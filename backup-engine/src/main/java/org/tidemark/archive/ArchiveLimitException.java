@@ -13,4 +13,9 @@ public class ArchiveLimitException extends ArchiveException {
   public ArchiveLimitException(Path archive, String message) {
     super(archive, message);
   }
+
+  /** A limit that the archive to be written at {@code archive} would break at {@code where}. */
+  public ArchiveLimitException(Path archive, Where where, String message) {
+    super(archive, where, message);
+  }
 }

@@ -1,6 +1,7 @@
 package org.tidemark.archive;
 
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -44,34 +45,43 @@ public final class ArchiveLimits {
   }
 
   /**
+   * What is wrong with a manifest's disks: the disk concerned, if one is, and the problem in words.
+   *
+   * @param disk the disk the problem is about, if it is about one
+   * @param text what is wrong, with the value found and the range expected
+   */
+  record ManifestProblem(Optional<String> disk, String text) {}
+
+  /**
    * Why the manifest's disks cannot be written or read, or null: each disk's name can be a file
    * name (a restore writes {@code NAME.raw} in its output folder, so a name with a slash or a
    * leading dot could write elsewhere), appears once, and its virtual size is between 0 and
    * {@link #MAX_VIRTUAL_SIZE}; for version 2 ({@code bounded}), at most {@link #MAX_DISKS} disks
    * and {@link #MAX_EXTENTS} extents.
    */
-  static String manifestProblem(Manifest manifest, boolean bounded) {
+  static ManifestProblem manifestProblem(Manifest manifest, boolean bounded) {
     Set<String> names = new HashSet<>();
     long extents = 0;
     for (DiskManifest d : manifest.disks()) {
       String n = d.name();
       if (n.isEmpty() || n.startsWith(".") || n.length() > 255 || n.chars().anyMatch(c -> c == '/' || c == '\\' || c < 0x20)) {
-        return "disk name '" + n.replaceAll("\\p{Cntrl}", "?")
-            + "' cannot name a file (expected 1 to 255 characters, no '/', '\\' or control characters, no leading '.')";
+        return new ManifestProblem(Optional.of(n), "disk name '" + n.replaceAll("\\p{Cntrl}", "?")
+            + "' cannot name a file (expected 1 to 255 characters, no '/', '\\' or control characters, no leading '.')");
       }
       if (!names.add(n)) {
-        return "disk '" + n + "' appears twice";
+        return new ManifestProblem(Optional.of(n), "disk '" + n + "' appears twice");
       }
       if (d.virtualSize() < 0 || d.virtualSize() > MAX_VIRTUAL_SIZE) {
-        return "disk '" + n + "' has virtual size " + d.virtualSize() + " (expected 0 to " + MAX_VIRTUAL_SIZE + ")";
+        return new ManifestProblem(Optional.of(n), "disk '" + n + "' has virtual size " + d.virtualSize()
+            + " (expected 0 to " + MAX_VIRTUAL_SIZE + ")");
       }
       extents += d.extents().size();
     }
     if (bounded && manifest.disks().size() > MAX_DISKS) {
-      return manifest.disks().size() + " disks (expected at most " + MAX_DISKS + ")";
+      return new ManifestProblem(Optional.empty(), manifest.disks().size() + " disks (expected at most " + MAX_DISKS + ")");
     }
     if (bounded && extents > MAX_EXTENTS) {
-      return extents + " extents (expected at most " + MAX_EXTENTS + " in all)";
+      return new ManifestProblem(Optional.empty(), extents + " extents (expected at most " + MAX_EXTENTS + " in all)");
     }
     return null;
   }

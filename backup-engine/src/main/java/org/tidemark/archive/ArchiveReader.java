@@ -14,6 +14,7 @@ import java.util.zip.CRC32C;
 import java.util.zip.DataFormatException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarFile;
+import org.tidemark.archive.ArchiveException.Where;
 import org.tidemark.internal.JsonText.JsonShapeException;
 import org.tidemark.store.ArchiveStore;
 import org.tidemark.store.LocalStore;
@@ -29,7 +30,9 @@ import org.tidemark.store.StoreInput;
  * #checkTarHeaders} reads every chunk's tar header as well (for {@link ArchiveVerifier}).
  * Metadata entries are limited to {@value #MAX_METADATA} bytes, chunks to {@link
  * ArchiveWriter#MAX_CHUNK} guest bytes, and in version 2 the chunks, extents and disks to the
- * limits of {@link ArchiveLimits} that the writer keeps, whatever the file claims.
+ * limits of {@link ArchiveLimits} that the writer keeps, whatever the file claims. Every error
+ * names, as fields ({@link ArchiveException#where()}) as well as in its message, the entry and
+ * the file offset concerned, and for a chunk its disk and guest offset.
  *
  * <p>Thread-safe after {@code open}: {@link #readChunk} uses positional reads and may be called
  * from several threads at once.
@@ -52,11 +55,21 @@ public final class ArchiveReader implements Closeable {
   private final Map<String, List<ChunkRecord>> chunksByDisk = new HashMap<>();
   /** The index entry's name: {@code index.bin}, or {@code index.json} in format version 1. */
   private final String indexEntry;
+  /** Where the headers of manifest.json, the index and seal.json start (checkpoint.xml's: at 0). */
+  private final long manifestHeader;
+  /** Where manifest.json's padded data ends: the first chunk's headers start there. */
+  private final long manifestEnd;
+  private final long indexHeader;
+  private final long sealHeader;
 
   private ArchiveReader(Path path, StoreInput channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks,
-      String indexEntry) {
+      String indexEntry, long[] headers) {
     this.path = path;
     this.indexEntry = indexEntry;
+    this.manifestHeader = headers[0];
+    this.manifestEnd = headers[1];
+    this.indexHeader = headers[2];
+    this.sealHeader = headers[3];
     this.channel = channel;
     this.checkpointXml = checkpointXml;
     this.manifest = manifest;
@@ -102,35 +115,39 @@ public final class ArchiveReader implements Closeable {
       } catch (IOException | RuntimeException e) {
         throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
       }
-      ArchiveJson.Seal seal = readSeal(path, layout.seal.data());
+      ArchiveJson.Seal seal = readSeal(path, layout.seal);
+      Where sealData = Where.entry(ArchiveWriter.SEAL_ENTRY, layout.seal.dataOffset());
       boolean v1 = seal.formatVersion() == 1;
       String indexName = v1 ? ArchiveWriter.V1_INDEX_ENTRY : ArchiveWriter.INDEX_ENTRY;
       if (seal.chunks() < 0 || !v1 && seal.chunks() > ArchiveLimits.MAX_CHUNKS) {
-        throw new ArchiveCorruptException(path, "the seal lists " + seal.chunks() + " chunks (expected 0 to "
+        throw new ArchiveCorruptException(path, sealData, "the seal lists " + seal.chunks() + " chunks (expected 0 to "
             + ArchiveLimits.MAX_CHUNKS + ")");
       }
       if (!v1 && seal.indexBytes() != ArchiveLimits.indexBytes(seal.chunks())) {
-        throw new ArchiveCorruptException(path, "the seal gives index.bin " + seal.indexBytes() + " bytes for "
+        throw new ArchiveCorruptException(path, sealData, "the seal gives index.bin " + seal.indexBytes() + " bytes for "
             + seal.chunks() + " chunks (expected " + ArchiveLimits.indexBytes(seal.chunks()) + ")");
       }
       ArchiveLayout.Entry index = v1 ? layout.jsonIndex() : layout.binaryIndex(seal.indexBytes());
       checkSeal(path, channel, seal, layout, index, indexName);
-      Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, layout.manifest.data(), ArchiveJson::readManifest);
+      Manifest manifest = parse(path, ArchiveWriter.MANIFEST_ENTRY, layout.manifest, ArchiveJson::readManifest);
+      Where manifestData = Where.entry(ArchiveWriter.MANIFEST_ENTRY, layout.manifest.dataOffset());
       if (manifest.formatVersion() != seal.formatVersion()) {
         if (manifest.formatVersion() > Manifest.VERSION) {
-          throw new ArchiveVersionException(path, manifest.formatVersion(), Manifest.VERSION);
+          throw new ArchiveVersionException(path, manifestData, manifest.formatVersion(), Manifest.VERSION);
         }
-        throw new ArchiveCorruptException(path, "manifest.json is of format version " + manifest.formatVersion()
+        throw new ArchiveCorruptException(path, manifestData, "manifest.json is of format version " + manifest.formatVersion()
             + ", the seal of version " + seal.formatVersion());
       }
-      String problem = ArchiveLimits.manifestProblem(manifest, !v1);
+      ArchiveLimits.ManifestProblem problem = ArchiveLimits.manifestProblem(manifest, !v1);
       if (problem != null) {
-        throw new ArchiveCorruptException(path, "manifest.json: " + problem);
+        throw new ArchiveCorruptException(path, problem.disk().map(manifestData::withDisk).orElse(manifestData),
+            "manifest.json: " + problem.text());
       }
       List<ChunkRecord> chunks = v1
           ? jsonChunks(path, layout, index, seal, manifest)
           : binaryChunks(path, channel, layout, index, seal, manifest);
-      return new ArchiveReader(path, channel, layout.checkpoint.data(), manifest, chunks, indexName);
+      return new ArchiveReader(path, channel, layout.checkpoint.data(), manifest, chunks, indexName,
+          new long[] {layout.manifest.header(), layout.manifest.end(), index.header(), layout.seal.header()});
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -140,26 +157,27 @@ public final class ArchiveReader implements Closeable {
   /** The chunks of a version 1 archive, from {@code index.json}: each chunk's data aligned or not. */
   private static List<ChunkRecord> jsonChunks(Path path, ArchiveLayout layout, ArchiveLayout.Entry index,
       ArchiveJson.Seal seal, Manifest manifest) throws ArchiveCorruptException {
-    ArchiveJson.Index json = parse(path, ArchiveWriter.V1_INDEX_ENTRY, index.data(), ArchiveJson::readIndex);
+    ArchiveJson.Index json = parse(path, ArchiveWriter.V1_INDEX_ENTRY, index, ArchiveJson::readIndex);
+    Where indexData = Where.entry(ArchiveWriter.V1_INDEX_ENTRY, index.dataOffset());
     if (json.chunks().size() != seal.chunks()) {
-      throw new ArchiveCorruptException(path, "the index lists " + json.chunks().size() + " chunks, the seal "
+      throw new ArchiveCorruptException(path, indexData, "the index lists " + json.chunks().size() + " chunks, the seal "
           + seal.chunks());
     }
     long next = layout.manifest.end(); // where the next entry's header starts
     for (ChunkRecord c : json.chunks()) {
-      checkChunkRecord(path, c, manifest);
+      checkChunkRecord(path, c, manifest, indexData);
       // a large chunk's data is 4 KiB-aligned; version 1 archives written before 2026-12-03 have plain headers
       String name = chunkName(c);
       long aligned = next + TarHeaders.chunkLength(name, c.storedLength(), manifest.created(), next);
       long plain = next + TarHeaders.length(name, c.storedLength(), manifest.created());
       if (c.dataOffset() != aligned && c.dataOffset() != plain) {
-        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
-            + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + aligned
+        throw new ArchiveCorruptException(path, chunkAt(c, next), "chunk of disk '" + c.disk() + "' at guest offset "
+            + c.offset() + ": the index puts its data at " + c.dataOffset() + ", the archive's layout at " + aligned
             + (aligned == plain ? "" : " (or " + plain + " without alignment)"));
       }
       next = c.dataOffset() + TarHeaders.padded(c.storedLength());
     }
-    checkTiling(path, next, index);
+    checkTiling(path, next, index, ArchiveWriter.V1_INDEX_ENTRY);
     return json.chunks();
   }
 
@@ -174,38 +192,42 @@ public final class ArchiveReader implements Closeable {
     readFully(path, channel, header, index.dataOffset());
     String problem = BinaryIndex.headerProblem(header.flip(), seal.chunks());
     if (problem != null) {
-      throw new ArchiveCorruptException(path, "index.bin: " + problem);
+      throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.INDEX_ENTRY, index.dataOffset()),
+          "index.bin at " + index.dataOffset() + ": " + problem);
     }
     List<ChunkRecord> chunks = new ArrayList<>(seal.chunks());
     long[] next = {layout.manifest.end()}; // where the next entry's header starts
     streamIndex(path, channel, index.dataOffset() + ArchiveLimits.INDEX_HEADER,
         index.size() - ArchiveLimits.INDEX_HEADER, INDEX_BLOCK, block -> {
           while (block.hasRemaining()) {
-            int at = block.position();
+            long at = index.dataOffset() + ArchiveLimits.INDEX_HEADER + (long) chunks.size() * ArchiveLimits.INDEX_RECORD;
+            Where record = Where.entry(ArchiveWriter.INDEX_ENTRY, at);
             ChunkRecord c;
             try {
               c = BinaryIndex.decode(block, manifest, 0);
             } catch (BinaryIndex.BadRecord e) {
-              throw new ArchiveCorruptException(path, "index.bin: record " + chunks.size() + ": " + e.getMessage());
+              throw new ArchiveCorruptException(path, record, "index.bin: record " + chunks.size() + ": "
+                  + e.getMessage());
             }
-            checkChunkRecord(path, c, manifest);
+            checkChunkRecord(path, c, manifest, record);
             long dataOffset = next[0] + TarHeaders.chunkLength(chunkName(c), c.storedLength(), manifest.created(), next[0]);
             c = new ChunkRecord(c.disk(), c.offset(), c.rawLength(), c.storedLength(), c.codec(), c.crc32c(), dataOffset);
             next[0] = dataOffset + TarHeaders.padded(c.storedLength());
             if (next[0] > index.header()) {
-              throw new ArchiveCorruptException(path, "index.bin: record " + chunks.size() + " (at " + (index.dataOffset()
-                  + ArchiveLimits.INDEX_HEADER + at) + "): the chunks run past the index's header at " + index.header());
+              throw new ArchiveCorruptException(path, record.withGuestOffset(c.disk(), c.offset()), "index.bin: record "
+                  + chunks.size() + " (at " + at + "): the chunks run past the index's header at " + index.header());
             }
             chunks.add(c);
           }
         });
-    checkTiling(path, next[0], index);
+    checkTiling(path, next[0], index, ArchiveWriter.INDEX_ENTRY);
     return chunks;
   }
 
-  private static void checkTiling(Path path, long next, ArchiveLayout.Entry index) throws ArchiveCorruptException {
+  private static void checkTiling(Path path, long next, ArchiveLayout.Entry index, String indexName)
+      throws ArchiveCorruptException {
     if (next != index.header()) {
-      throw new ArchiveCorruptException(path, "the chunks the index lists end at " + next
+      throw new ArchiveCorruptException(path, Where.entry(indexName, index.header()), "the chunks the index lists end at " + next
           + ", the index's header is at " + index.header());
     }
   }
@@ -234,8 +256,8 @@ public final class ArchiveReader implements Closeable {
     while (b.hasRemaining()) {
       int n = channel.read(b, at);
       if (n < 0) {
-        throw new ArchiveCorruptException(path, "the file ends at " + at + ", inside the index that starts before "
-            + start);
+        throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.INDEX_ENTRY, at), "the file ends at " + at
+            + ", inside the index that starts before " + start);
       }
       at += n;
     }
@@ -258,6 +280,7 @@ public final class ArchiveReader implements Closeable {
     try (TarFile tar = new TarFile(new InputChannel(channel))) {
       entries = tar.getEntries();
     } catch (IOException | RuntimeException e) {
+      checkHeadersInPlace(); // names the entry and offset when a header there is broken
       throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
     }
     int expected = chunks.size() + 4;
@@ -267,42 +290,68 @@ public final class ArchiveReader implements Closeable {
       String name = i == 0 ? ArchiveWriter.CHECKPOINT_ENTRY : i == 1 ? ArchiveWriter.MANIFEST_ENTRY
           : i == expected - 2 ? indexEntry : i == expected - 1 ? ArchiveWriter.SEAL_ENTRY
           : chunkName(chunks.get(i - 2));
-      checkHeaders(e, start);
-      if (i >= 2 && i < expected - 2) {
+      boolean chunk = i >= 2 && i < expected - 2;
+      checkHeaders(e.getName(), chunk ? chunkAt(chunks.get(i - 2), start) : Where.entry(name, start), start,
+          e.getDataOffset());
+      if (chunk) {
         ChunkRecord c = chunks.get(i - 2);
         if (!e.getName().equals(name) || e.getDataOffset() != c.dataOffset() || e.getSize() != c.storedLength()) {
-          throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
-              + ": the index says entry '" + name + "' at " + c.dataOffset() + " (" + c.storedLength()
+          throw new ArchiveCorruptException(path, chunkAt(c, start), "chunk of disk '" + c.disk() + "' at guest offset "
+              + c.offset() + ": the index says entry '" + name + "' at " + c.dataOffset() + " (" + c.storedLength()
               + " bytes); the tar has '" + e.getName() + "' at " + e.getDataOffset() + " (" + e.getSize() + " bytes)");
         }
       } else if (!e.getName().equals(name)) {
-        throw new ArchiveCorruptException(path, "entry " + i + " is '" + e.getName() + "', expected '" + name + "'");
+        throw new ArchiveCorruptException(path, Where.entry(name, start), "entry " + i + " at " + start + " is '"
+            + e.getName() + "', expected '" + name + "'");
       }
       start = e.getDataOffset() + TarHeaders.padded(e.getSize());
     }
     if (entries.size() != expected) {
-      throw new ArchiveCorruptException(path, "the tar has " + entries.size() + " entries, the index lists "
-          + chunks.size() + " chunks (expected " + expected + " entries)");
+      throw new ArchiveCorruptException(path, Where.file(start), "the tar has " + entries.size() + " entries, the index"
+          + " lists " + chunks.size() + " chunks (expected " + expected + " entries; they differ from " + start + " on)");
     }
   }
 
-  /** Checks the header records of an entry, from {@code start} to its data, against what the writer writes. */
-  private void checkHeaders(TarArchiveEntry e, long start) throws IOException {
-    long length = e.getDataOffset() - start;
-    String where = "tar header of '" + e.getName() + "' at " + start;
+  /**
+   * Where tar cannot read the archive: checks the header records of every entry where the sealed
+   * index and the layout put them (so that the error names the first broken one), in order.
+   * Returns when they are all sound.
+   */
+  private void checkHeadersInPlace() throws IOException {
+    checkHeaders(ArchiveWriter.CHECKPOINT_ENTRY, Where.entry(ArchiveWriter.CHECKPOINT_ENTRY, 0), 0, TarHeaders.RECORD);
+    checkHeaders(ArchiveWriter.MANIFEST_ENTRY, Where.entry(ArchiveWriter.MANIFEST_ENTRY, manifestHeader), manifestHeader,
+        manifestHeader + TarHeaders.RECORD);
+    long start = manifestEnd;
+    for (ChunkRecord c : chunks) {
+      checkHeaders(chunkName(c), chunkAt(c, start), start, c.dataOffset());
+      start = c.dataOffset() + TarHeaders.padded(c.storedLength());
+    }
+    checkHeaders(indexEntry, Where.entry(indexEntry, indexHeader), indexHeader, indexHeader + TarHeaders.RECORD);
+    checkHeaders(ArchiveWriter.SEAL_ENTRY, Where.entry(ArchiveWriter.SEAL_ENTRY, sealHeader), sealHeader,
+        sealHeader + TarHeaders.RECORD);
+  }
+
+  /**
+   * Checks the header records of an entry, from {@code start} to its data at {@code dataOffset},
+   * against what the writer writes; {@code name} is the name tar reads, {@code at} the entry by the
+   * index.
+   */
+  private void checkHeaders(String name, Where at, long start, long dataOffset) throws IOException {
+    long length = dataOffset - start;
+    String where = "tar header of '" + name + "' at " + start;
     if (length < TarHeaders.RECORD || length > TarHeaders.MAX_HEADERS) {
-      throw new ArchiveCorruptException(path, where + ": " + length + " bytes of headers before its data at "
-          + e.getDataOffset() + " (expected 512 to " + TarHeaders.MAX_HEADERS + ")");
+      throw new ArchiveCorruptException(path, at, where + ": " + length + " bytes of headers before its data at "
+          + dataOffset + " (expected 512 to " + TarHeaders.MAX_HEADERS + ")");
     }
     ByteBuffer headers = ByteBuffer.allocate((int) length);
     while (headers.hasRemaining()) {
       if (channel.read(headers, start + headers.position()) < 0) {
-        throw new ArchiveCorruptException(path, where + " is cut short");
+        throw new ArchiveCorruptException(path, at, where + " is cut short");
       }
     }
     String problem = TarHeaders.headersProblem(headers.array());
     if (problem != null) {
-      throw new ArchiveCorruptException(path, where + ": " + problem);
+      throw new ArchiveCorruptException(path, at, where + ": " + problem);
     }
   }
 
@@ -310,22 +359,28 @@ public final class ArchiveReader implements Closeable {
     return ArchiveWriter.chunkEntryName(c.disk(), c.offset(), c.codec());
   }
 
-  private static ArchiveJson.Seal readSeal(Path path, byte[] bytes) throws ArchiveException {
+  /** The chunk {@code c}: its entry, disk and guest offset, at byte {@code fileOffset} of the archive. */
+  private static Where chunkAt(ChunkRecord c, long fileOffset) {
+    return Where.entry(chunkName(c), fileOffset).withGuestOffset(c.disk(), c.offset());
+  }
+
+  private static ArchiveJson.Seal readSeal(Path path, ArchiveLayout.Entry seal) throws ArchiveException {
+    Where data = Where.entry(ArchiveWriter.SEAL_ENTRY, seal.dataOffset());
     try {
-      return ArchiveJson.readSeal(bytes, (format, version) -> {
+      return ArchiveJson.readSeal(seal.data(), (format, version) -> {
         if (!Manifest.FORMAT.equals(format)) {
-          throw new ArchiveCorruptException(path, "seal.json does not name the format '" + Manifest.FORMAT + "'");
+          throw new ArchiveCorruptException(path, data, "seal.json does not name the format '" + Manifest.FORMAT + "'");
         }
         if (version > Manifest.VERSION) {
-          throw new ArchiveVersionException(path, version, Manifest.VERSION);
+          throw new ArchiveVersionException(path, data, version, Manifest.VERSION);
         }
         if (version < 1) {
-          throw new ArchiveCorruptException(path, "seal.json: format version " + version + " (expected 1 to "
+          throw new ArchiveCorruptException(path, data, "seal.json: format version " + version + " (expected 1 to "
               + Manifest.VERSION + ")");
         }
       });
     } catch (JsonShapeException e) {
-      throw new ArchiveCorruptException(path, ArchiveWriter.SEAL_ENTRY + " is not valid: " + e.getMessage(), e);
+      throw new ArchiveCorruptException(path, data, ArchiveWriter.SEAL_ENTRY + " is not valid: " + e.getMessage(), e);
     }
   }
 
@@ -347,7 +402,8 @@ public final class ArchiveReader implements Closeable {
     }
     String actual = java.util.HexFormat.of().formatHex(sha.digest());
     if (!actual.equals(seal.sha256())) {
-      throw new ArchiveCorruptException(path, "seal mismatch: checkpoint.xml, manifest.json and " + indexName
+      throw new ArchiveCorruptException(path, Where.entry(ArchiveWriter.SEAL_ENTRY, layout.seal.dataOffset()),
+          "seal mismatch: checkpoint.xml, manifest.json and " + indexName
           + " hash to " + actual + ", the seal says " + seal.sha256());
     }
   }
@@ -356,27 +412,33 @@ public final class ArchiveReader implements Closeable {
     T read(byte[] json) throws JsonShapeException;
   }
 
-  private static <T> T parse(Path path, String entry, byte[] bytes, JsonRead<T> reader) throws ArchiveCorruptException {
+  private static <T> T parse(Path path, String entry, ArchiveLayout.Entry at, JsonRead<T> reader)
+      throws ArchiveCorruptException {
     try {
-      return reader.read(bytes);
+      return reader.read(at.data());
     } catch (JsonShapeException e) {
-      throw new ArchiveCorruptException(path, ArchiveException.Where.entry(entry), entry + " is not valid: "
+      throw new ArchiveCorruptException(path, Where.entry(entry, at.dataOffset()), entry + " is not valid: "
           + e.getMessage(), e);
     }
   }
 
-  /** The chunk's lengths are within the limits, and it lies inside a disk of the manifest. */
-  private static void checkChunkRecord(Path path, ChunkRecord c, Manifest manifest) throws ArchiveCorruptException {
+  /**
+   * The chunk's lengths are within the limits, and it lies inside a disk of the manifest; {@code
+   * record} is where the index describes it.
+   */
+  private static void checkChunkRecord(Path path, ChunkRecord c, Manifest manifest, Where record)
+      throws ArchiveCorruptException {
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset();
+    Where at = record.withGuestOffset(c.disk(), c.offset());
     if (c.rawLength() <= 0 || c.rawLength() > ArchiveWriter.MAX_CHUNK || c.storedLength() < 0
         || c.storedLength() > ArchiveWriter.MAX_CHUNK + (ArchiveWriter.MAX_CHUNK >> 7) + 1024) {
-      throw new ArchiveCorruptException(path, where + ": lengths raw " + c.rawLength() + ", stored " + c.storedLength()
+      throw new ArchiveCorruptException(path, at, where + ": lengths raw " + c.rawLength() + ", stored " + c.storedLength()
           + " (expected 0 < raw <= " + ArchiveWriter.MAX_CHUNK + ")");
     }
     DiskManifest disk = manifest.disk(c.disk()).orElseThrow(
-        () -> new ArchiveCorruptException(path, where + ": the manifest has no such disk"));
+        () -> new ArchiveCorruptException(path, at, where + ": the manifest has no such disk"));
     if (c.offset() < 0 || c.offset() > disk.virtualSize() - c.rawLength()) { // c.end() could overflow
-      throw new ArchiveCorruptException(path, where + ": beyond the disk's virtual size " + disk.virtualSize());
+      throw new ArchiveCorruptException(path, at, where + ": beyond the disk's virtual size " + disk.virtualSize());
     }
   }
 
@@ -429,7 +491,7 @@ public final class ArchiveReader implements Closeable {
       throw new IllegalArgumentException("dst has " + dst.remaining() + " bytes left (expected >= " + c.rawLength() + ")");
     }
     String where = "chunk of disk '" + c.disk() + "' at guest offset " + c.offset() + " (file offset " + c.dataOffset() + ")";
-    ArchiveException.Where at = ArchiveException.Where.chunk(c.disk(), c.offset());
+    Where at = chunkAt(c, c.dataOffset());
     Codec codec = c.codec();
     if (codec == Codec.NONE && c.storedLength() != c.rawLength()) {
       throw new ArchiveCorruptException(path, at, where + ": does not decompress: stored " + c.storedLength()
@@ -445,7 +507,8 @@ public final class ArchiveReader implements Closeable {
     while (stored.hasRemaining()) {
       int n = channel.read(stored, pos);
       if (n < 0) {
-        throw new ArchiveCorruptException(path, at, where + ": the file ends " + stored.remaining() + " bytes early", null);
+        throw new ArchiveCorruptException(path, chunkAt(c, pos), where + ": the file ends " + stored.remaining()
+            + " bytes early, at " + pos);
       }
       pos += n;
     }
@@ -486,8 +549,9 @@ public final class ArchiveReader implements Closeable {
     while (stored.hasRemaining()) {
       int n = channel.read(stored, pos);
       if (n < 0) {
-        throw new ArchiveCorruptException(path, "chunk of disk '" + c.disk() + "' at guest offset " + c.offset()
-            + " (file offset " + c.dataOffset() + "): the file ends " + stored.remaining() + " bytes early");
+        throw new ArchiveCorruptException(path, chunkAt(c, pos), "chunk of disk '" + c.disk() + "' at guest offset "
+            + c.offset() + " (file offset " + c.dataOffset() + "): the file ends " + stored.remaining() + " bytes early,"
+            + " at " + pos);
       }
       pos += n;
     }

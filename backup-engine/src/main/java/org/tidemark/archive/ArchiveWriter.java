@@ -168,9 +168,11 @@ public final class ArchiveWriter implements Closeable {
     if (exists) {
       throw new FileAlreadyExistsException(target.toString(), null, "a backup archive already exists there");
     }
-    String problem = ArchiveLimits.manifestProblem(manifest, true);
+    ArchiveLimits.ManifestProblem problem = ArchiveLimits.manifestProblem(manifest, true);
     if (problem != null) {
-      throw new ArchiveLimitException(target, "the manifest cannot be written: " + problem);
+      ArchiveException.Where where = ArchiveException.Where.entry(MANIFEST_ENTRY);
+      throw new ArchiveLimitException(target, problem.disk().map(where::withDisk).orElse(where),
+          "the manifest cannot be written: " + problem.text());
     }
     byte[] manifestJson = ArchiveJson.manifest(manifest);
     checkMetadata(target, CHECKPOINT_ENTRY, checkpointXml.length);
@@ -217,7 +219,8 @@ public final class ArchiveWriter implements Closeable {
       throw new IllegalArgumentException("disk '" + disk + "' is not in the manifest");
     }
     if (index.count() >= ArchiveLimits.MAX_CHUNKS) {
-      throw new ArchiveLimitException(target, "disk '" + disk + "': the chunk at guest offset " + chunk.offset()
+      throw new ArchiveLimitException(target, ArchiveException.Where.chunk(disk, chunk.offset()),
+          "disk '" + disk + "': the chunk at guest offset " + chunk.offset()
           + " would be chunk " + (index.count() + 1) + " (an archive holds at most " + ArchiveLimits.MAX_CHUNKS + ")");
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
@@ -295,7 +298,8 @@ public final class ArchiveWriter implements Closeable {
   /** A metadata entry of {@code length} bytes fits the reader's limit, or nothing is committed. */
   private static void checkMetadata(Path target, String name, long length) throws ArchiveLimitException {
     if (length > ArchiveLimits.MAX_METADATA) {
-      throw new ArchiveLimitException(target, name + " would take " + length + " bytes (a reader takes at most "
+      throw new ArchiveLimitException(target, ArchiveException.Where.entry(name), name + " would take " + length
+          + " bytes (a reader takes at most "
           + ArchiveLimits.MAX_METADATA + ")");
     }
   }

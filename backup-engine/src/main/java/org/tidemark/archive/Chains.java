@@ -89,7 +89,7 @@ public final class Chains {
       Optional<Finding> newer = unreadableNewerThan(head);
       if (newer.isPresent()) {
         List<String> restorable = restorable();
-        throw new NewestUnreadableException(newer.get().archive(), "the newest backup of domain '" + domain
+        throw new NewestUnreadableException(newer.get().archive(), newer.get().where(), "the newest backup of domain '" + domain
             + "' cannot be read (" + newer.get().problem() + "); a restore that names no checkpoint takes the newest"
             + " point only; " + restorable.size() + " older point(s) can be restored by naming them", restorable);
       }

@@ -14,7 +14,12 @@ public final class NewestUnreadableException extends ArchiveCorruptException {
 
   /** The newest {@code archive} cannot be read; {@code restorable} can be restored instead, newest first. */
   public NewestUnreadableException(Path archive, String message, List<String> restorable) {
-    super(archive, message);
+    this(archive, Where.ARCHIVE, message, restorable);
+  }
+
+  /** As {@link #NewestUnreadableException(Path, String, List)}, with where in the archive the damage is. */
+  public NewestUnreadableException(Path archive, Where where, String message, List<String> restorable) {
+    super(archive, where, message);
     this.restorable = List.copyOf(restorable);
   }
 

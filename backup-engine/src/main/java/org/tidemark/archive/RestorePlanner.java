@@ -179,14 +179,16 @@ public final class RestorePlanner {
       throw new IllegalArgumentException("empty chain");
     }
     DiskManifest newest = layers.get(0).manifest().disk(disk).orElseThrow(
-        () -> new ArchiveCorruptException(layers.get(0).archive(), "the backup has no disk '" + disk + "'"));
+        () -> new ArchiveCorruptException(layers.get(0).archive(), ArchiveException.Where.ARCHIVE.withDisk(disk),
+            "the backup has no disk '" + disk + "'"));
     long size = newest.virtualSize();
     ExtentSet uncovered = ExtentSet.of(0, size);
     boolean full = false;
     for (int i = 0; i < layers.size() && !full && !uncovered.isEmpty(); i++) {
       Layer layer = layers.get(i);
       DiskManifest d = layer.manifest().disk(disk).orElseThrow(
-          () -> new ArchiveCorruptException(layer.archive(), "the chain needs disk '" + disk + "' but this backup lacks it"));
+          () -> new ArchiveCorruptException(layer.archive(), ArchiveException.Where.ARCHIVE.withDisk(disk),
+              "the chain needs disk '" + disk + "' but this backup lacks it"));
       for (ExtentRecord e : d.extents()) {
         for (Extent part : uncovered.remove(e.offset(), Math.min(e.end(), size))) {
           claims.accept(i, e, part.offset(), part.end());
@@ -196,7 +198,7 @@ public final class RestorePlanner {
     }
     if (!full && !uncovered.isEmpty()) {
       throw new ArchiveCorruptException(layers.get(layers.size() - 1).archive(),
-          "disk '" + disk + "' has no full backup in the chain");
+          ArchiveException.Where.ARCHIVE.withDisk(disk), "disk '" + disk + "' has no full backup in the chain");
     }
     // A full backup covers its whole disk; what it does not name (a smaller old size) reads as zeros.
     for (Extent gap : uncovered.extents()) {
@@ -212,7 +214,8 @@ public final class RestorePlanner {
     long pos = from;
     while (pos < to) {
       if (i < 0 || i >= chunks.size() || chunks.get(i).offset() > pos || chunks.get(i).end() <= pos) {
-        throw new ArchiveCorruptException(archive, "disk '" + disk + "': no chunk holds guest offset " + pos);
+        throw new ArchiveCorruptException(archive, ArchiveException.Where.chunk(disk, pos),
+            "disk '" + disk + "': no chunk holds guest offset " + pos);
       }
       ChunkRecord c = chunks.get(i);
       long end = Math.min(to, c.end());

@@ -130,7 +130,8 @@ public final class RestoreRunner {
     List<String> disks = head.manifest().disks().stream().map(DiskManifest::name)
         .filter(d -> request.disk().isEmpty() || request.disk().get().equals(d)).toList();
     if (disks.isEmpty()) {
-      throw new ArchiveException(head.path(), "the backup has no disk '" + request.disk().orElse("") + "' (disks: "
+      throw new ArchiveException(head.path(), ArchiveException.Where.ARCHIVE.withDisk(request.disk().orElse("")),
+          "the backup has no disk '" + request.disk().orElse("") + "' (disks: "
           + head.manifest().disks().stream().map(DiskManifest::name).toList() + ")");
     }
     String definitionName = request.newName().orElse(request.domain());
@@ -232,12 +233,13 @@ public final class RestoreRunner {
       Optional<DomainRewriter.Rewritten> d =
           DomainRewriter.rewrite(newest.checkpointXml(), "checkpoint.xml", images, request.newName(), RANDOM);
       if (d.isEmpty() && request.newName().isPresent()) {
-        throw new ArchiveException(archive, "the checkpoint was saved without its domain: there is no definition to restore"
-            + " as '" + request.newName().get() + "'");
+        throw new ArchiveException(archive, ArchiveException.Where.entry("checkpoint.xml"), "the checkpoint"
+            + " was saved without its domain: there is no definition to restore as '" + request.newName().get() + "'");
       }
       return d;
     } catch (CheckpointXmlException e) {
-      throw new ArchiveException(archive, "its domain definition cannot be restored: " + e.getMessage(), e);
+      throw new ArchiveException(archive, ArchiveException.Where.entry("checkpoint.xml"),
+          "its domain definition cannot be restored: " + e.getMessage(), e);
     }
   }
 

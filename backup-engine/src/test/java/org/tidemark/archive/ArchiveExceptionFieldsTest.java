@@ -46,7 +46,8 @@ class ArchiveExceptionFieldsTest {
     assertEquals(archive + ": " + e.detail(), e.getMessage(), "the message text is as before");
 
     Finding f = Finding.of(e);
-    assertEquals(new Finding(archive, Optional.of("vda"), OptionalLong.of(second.offset()), e.detail()), f);
+    assertEquals(new Finding(archive, new ArchiveException.Where(Optional.of("disks/vda/0000000000100000.raw"),
+        Optional.of("vda"), OptionalLong.of(second.offset()), OptionalLong.of(second.dataOffset())), e.detail()), f);
     assertEquals(List.of(f), ArchiveVerifier.verify(archive));
   }
 
