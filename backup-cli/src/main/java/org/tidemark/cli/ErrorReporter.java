@@ -51,7 +51,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
   /**
    * The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when
    * none); for an archive error also where in the archive, from its fields, each when known:
-   * {@code entry}, {@code fileOffset}, {@code disk}, {@code offset} (the guest offset).
+   * {@code entry}, {@code fileOffset}, {@code disk}, {@code offset} (the guest offset); for a
+   * refused checkpoint document its {@code line} and {@code column} where known.
    */
   static java.util.Map<String, Object> errorDocument(Exception e) {
     java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
@@ -59,12 +60,19 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     error.put("message", e instanceof org.tidemark.xml.CheckpointXmlException ? e.getMessage() : messageFor(e));
     error.put("file", e instanceof java.nio.file.FileSystemException f ? f.getFile()
         : e instanceof CliFailure c ? c.file()
-        : e instanceof org.tidemark.archive.ArchiveException a && a.archive() != null ? a.archive().toString() : null);
+        : e instanceof org.tidemark.archive.ArchiveException a && a.archive() != null ? a.archive().toString()
+        : e instanceof org.tidemark.xml.CheckpointXmlException x && !"-".equals(x.resource()) ? x.resource() : null);
     if (e instanceof org.tidemark.archive.ArchiveException a) {
       a.entry().ifPresent(v -> error.put("entry", v));
       a.fileOffset().ifPresent(v -> error.put("fileOffset", v));
       a.disk().ifPresent(v -> error.put("disk", v));
       a.offset().ifPresent(v -> error.put("offset", v));
+    }
+    if (e instanceof org.tidemark.xml.CheckpointXmlException x && x.line() > 0) {
+      error.put("line", x.line());
+      if (x.column() > 0) {
+        error.put("column", x.column());
+      }
     }
     return error;
   }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The JSON documents say where an archive is damaged as fields, taken from the error's fields:
+ * The JSON documents say where an archive is damaged (or a checkpoint document refused) as fields,
+ * taken from the error's fields:
  * the failed restore's {@code error} and verify's {@code problems} give the archive, the tar entry,
  * the byte offset in the archive file, the disk and the guest offset. The expected place is GNU
  * tar's listing of the archive ({@code tar -tvR}: the entry's header block, its data one record
@@ -91,5 +92,24 @@ class ArchiveErrorJsonTest {
     assertEquals(chunk.data(), problem.get("fileOffset").asLong(), problem.toString());
     assertEquals("vda", problem.get("disk").asText(), problem.toString());
     assertEquals(guest, problem.get("offset").asLong(), problem.toString());
+  }
+
+  /** A refused checkpoint document: the error document gives its file, line and column as fields. */
+  @Test
+  void aRefusedCheckpointIsPlacedByItsFileLineAndColumn() throws Exception {
+    Path disk = Files.copy(Path.of("..", "sample", "vda.qcow2"), dir.resolve("vda.qcow2"));
+    String text = Files.readString(Path.of("..", "sample", "checkpoints", "cp1.xml"))
+        .replace("  <description>", "  <bogus/>\n  <description>");
+    int at = text.indexOf("<bogus/>");
+    assertTrue(at > 0, "the sample has a description");
+    long line = text.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
+    Path bad = Files.writeString(dir.resolve("cp1.xml"), text);
+    Cli.Result r = Cli.run("backup", "--repo", dir.resolve("repo").toString(), "--checkpoint", bad.toString(),
+        "--disk", "vda=" + disk, "--json");
+    assertEquals(ExitCodes.INVALID_INPUT, r.code(), r.toString());
+    JsonNode error = JSON.readTree(r.out()).get("error");
+    assertEquals(bad.toString(), error.get("file").asText(), error.toString());
+    assertEquals(line, error.get("line").asLong(), error.toString());
+    assertTrue(error.get("column").asInt() > 0, error.toString());
   }
 }

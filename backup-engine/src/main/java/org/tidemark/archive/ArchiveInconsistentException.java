@@ -58,7 +58,7 @@ public class ArchiveInconsistentException extends ArchiveCorruptException {
       b.append(f.disk().isPresent() ? ": " : "").append(f.problem());
     }
     if (findings.size() > SHOWN) {
-      b.append(" (and ").append(findings.size() - SHOWN).append(" more problems; tidemark verify lists them all)");
+      b.append(" (and ").append(findings.size() - SHOWN).append(" more problems; a verify of the archive lists them all)");
     }
     return b.toString();
   }

@@ -60,4 +60,16 @@ class ArchiveExceptionFieldsTest {
     assertEquals(ArchiveException.Where.ARCHIVE, e.where());
     assertEquals(Optional.of("manifest.json"), ArchiveException.Where.entry("manifest.json").entry());
   }
+
+  /** A library message names no command of the CLI: the findings past the first few are left to a verify. */
+  @Test
+  void anInconsistentArchiveCountsTheFindingsItDoesNotSpellOutWithoutCliWording() {
+    Path p = dir.resolve("x.tar");
+    List<Finding> findings = java.util.stream.IntStream.range(0, ArchiveInconsistentException.SHOWN + 2)
+        .mapToObj(i -> Finding.at(p, "vda", i * 512L, "problem " + i)).toList();
+    ArchiveInconsistentException e = new ArchiveInconsistentException(p, findings);
+    assertTrue(e.getMessage().endsWith("(and 2 more problems; a verify of the archive lists them all)"), e.getMessage());
+    assertFalse(e.getMessage().contains("tidemark "), e.getMessage());
+    assertEquals(findings, e.findings());
+  }
 }
