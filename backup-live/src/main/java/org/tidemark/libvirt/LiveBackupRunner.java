@@ -75,6 +75,8 @@ public final class LiveBackupRunner {
   static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
   /** How long the guest agent may take to freeze or thaw, in seconds. */
   private static final int AGENT_TIMEOUT_SECONDS = 60;
+  private static final String FREEZE = "{\"execute\":\"guest-fsfreeze-freeze\"}";
+  private static final String THAW = "{\"execute\":\"guest-fsfreeze-thaw\"}";
   /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
   private static final String REFUSED = "libvirt refused its base bitmap";
   private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
@@ -164,6 +166,7 @@ public final class LiveBackupRunner {
   private final Repository repository;
   private final Connect connection;
   private final org.tidemark.engine.EngineOptions engine;
+  private final int agentTimeoutSeconds;
 
   /** A runner writing into {@code repository}, talking to libvirt over {@code connection}. */
   public LiveBackupRunner(Repository repository, Connect connection) {
@@ -176,9 +179,16 @@ public final class LiveBackupRunner {
    * Options#lockWait()}.
    */
   public LiveBackupRunner(Repository repository, Connect connection, org.tidemark.engine.EngineOptions engine) {
+    this(repository, connection, engine, AGENT_TIMEOUT_SECONDS);
+  }
+
+  /** A runner whose guest-agent calls (freeze, thaw) time out after {@code agentTimeoutSeconds}: for tests. */
+  LiveBackupRunner(Repository repository, Connect connection, org.tidemark.engine.EngineOptions engine,
+      int agentTimeoutSeconds) {
     this.repository = repository;
     this.connection = connection;
     this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    this.agentTimeoutSeconds = agentTimeoutSeconds;
   }
 
   /**
@@ -225,10 +235,16 @@ public final class LiveBackupRunner {
       Optional<String> quiesceProblem = Optional.empty();
       boolean frozen = false;
       if (options.quiesce() != Quiesce.OFF) {
+        long asked = System.nanoTime();
         try {
-          domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-freeze\"}", AGENT_TIMEOUT_SECONDS, 0);
+          domain.qemuAgentCommand(FREEZE, agentTimeoutSeconds, 0);
           frozen = true;
         } catch (LibvirtException e) {
+          if (System.nanoTime() - asked >= java.util.concurrent.TimeUnit.SECONDS.toNanos(agentTimeoutSeconds)) {
+            // no answer in time: the freeze may still happen in the guest (a long flush, a slow fsfreeze
+            // hook), and a Linux qemu-ga never thaws by itself; the guest's writes would hang until thawed
+            thawAfterTimeout(domain, domainName);
+          }
           String why = "the guest agent did not freeze the file systems: " + String.valueOf(e.getMessage()).strip();
           if (options.quiesce() == Quiesce.REQUIRED) {
             throw new QuiesceFailedException(domainName, why);
@@ -434,12 +450,45 @@ public final class LiveBackupRunner {
     return Optional.empty();
   }
 
-  /** Thaws the guest's file systems; a failure is logged (the agent thaws by itself after a timeout). */
-  private static void thaw(Domain domain, String domainName) {
+  /**
+   * Thaws the guest's file systems; a failure is logged (a Linux qemu-ga does not thaw by itself:
+   * the guest's writes wait until someone runs {@code virsh domfsthaw}).
+   */
+  private void thaw(Domain domain, String domainName) {
     try {
-      domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0);
+      domain.qemuAgentCommand(THAW, agentTimeoutSeconds, 0);
     } catch (LibvirtException e) {
-      LOG.warn("domain {}: thawing the guest's file systems: {}", domainName, String.valueOf(e.getMessage()).strip());
+      LOG.warn("domain {}: thawing the guest's file systems: {} (thaw them with virsh domfsthaw)", domainName,
+          String.valueOf(e.getMessage()).strip());
+    }
+  }
+
+  /**
+   * Thaws after a freeze the agent did not answer in time. The agent answers the thaw once it is
+   * done with the freeze; libvirt refuses commands meanwhile ("not available for now"), so the thaw
+   * is asked again until it is answered or twice the agent timeout has passed. Thawing file systems
+   * that are not frozen does nothing.
+   */
+  private void thawAfterTimeout(Domain domain, String domainName) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2L * agentTimeoutSeconds);
+    while (true) {
+      try {
+        domain.qemuAgentCommand(THAW, agentTimeoutSeconds, 0);
+        LOG.info("domain {}: thawed the guest's file systems after the freeze timed out", domainName);
+        return;
+      } catch (LibvirtException e) {
+        if (System.nanoTime() > deadline) {
+          LOG.warn("domain {}: the freeze timed out, and so did the thaw: {}; the guest's file systems may be frozen"
+              + " (thaw them with virsh domfsthaw)", domainName, String.valueOf(e.getMessage()).strip());
+          return;
+        }
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
