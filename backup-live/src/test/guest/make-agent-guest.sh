@@ -48,27 +48,29 @@ root=$(cd "$root" && pwd)
 exec 9>"$root/.lock"
 flock 9
 
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}'; }
-if [[ -z $(candidate busybox-static) || $(candidate busybox-static) == "(none)" ]]; then
-  echo "make-agent-guest: apt knows no busybox-static: apt-get update" >&2
-  apt-get update -qq >&2
-fi
 # the kernel package the metapackage names (linux-image-6.1.0-N-cloud-amd64 on Debian 12)
-kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
+kernel_package() { apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}'; }
+kernel_pkg=$(kernel_package)
+if [[ -z $kernel_pkg ]]; then
+  echo "make-agent-guest: apt knows no linux-image-cloud-amd64: apt-get update" >&2
+  if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq >&2
+  kernel_pkg=$(kernel_package)
+fi
 if [[ -z $kernel_pkg ]]; then
   echo "make-agent-guest: apt offers no linux-image-cloud-amd64 (a Debian amd64 package source is needed)" >&2
   exit 1
 fi
 packages=("$kernel_pkg" busybox-static qemu-guest-agent)
-versions=""
+# "PACKAGE VERSION" per package, the candidates apt would download (one apt-cache call: it is slow)
+versions=$(apt-cache policy "${packages[@]}" | awk '/^[^ ].*:$/ {p = substr($0, 1, length($0) - 1)} /Candidate:/ {print p, $2}')
 for p in "${packages[@]}"; do
-  v=$(candidate "$p")
-  if [[ -z $v || $v == "(none)" ]]; then
+  if ! grep -q "^$p [^(]" <<<"$versions"; then
     echo "make-agent-guest: apt offers no version of $p" >&2
     exit 1
   fi
-  versions+="$p $v"$'\n'
 done
+versions+=$'\n'
 key=$( { cat "${BASH_SOURCE[0]}"; printf '%s' "$versions"; } | sha256sum | cut -c1-16)
 out=$root/guest-$key
 if [[ -f $out/VERSIONS.txt ]]; then
@@ -198,5 +200,8 @@ qemu-img convert -f raw -O qcow2 "$work/data.raw" "$guest/data.qcow2"
 
 { printf '%s' "$versions"; echo "kernel $kver"; echo "modules ${order[*]}"; } >"$guest/VERSIONS.txt"
 mv "$guest" "$out"
+for old in "$root"/guest-*; do
+  [[ $old == "$out" ]] || rm -rf "$old" # built for other package versions
+done
 echo "make-agent-guest: guest built in $((SECONDS - t0)) s: $out ($(du -sh "$out" | cut -f1))" >&2
 echo "$out"
