@@ -173,8 +173,8 @@ class LiveBackupCliTest {
   /**
    * --quiesce with no guest agent (these domains run no OS): a warning and the JSON say the file
    * systems were not frozen, and the backup goes on; --quiesce=required refuses with exit 10 before
-   * libvirt makes a checkpoint or Tidemark an archive. (Freezing through a real agent needs a guest
-   * OS: not tested here.)
+   * libvirt makes a checkpoint or Tidemark an archive. (Freezing through a real agent:
+   * GuestAgentQuiesceCliTest.)
    */
   @Test
   void quiesceWithoutAGuestAgentWarnsOrRefusesAsAsked() throws Exception {
