@@ -60,6 +60,7 @@ class GuestAgentQuiesceCliTest {
       assertTrue(q.get("requested").asBoolean(), q.toString());
       assertTrue(q.get("frozen").asBoolean(), q.toString());
       assertTrue(q.get("problem").isNull(), q.toString());
+      assertEquals(1, q.get("fileSystems").asInt(), "the guest mounted one file system, /dev/vda on /mnt: " + q);
       Path quiesced = restore(repo, guest.name(), "out-required");
       assertEquals(MARKER, ext4File(quiesced, "/marker"), "the freeze flushed the guest's page cache");
       assertFalse(ext4Header(quiesced).contains("needs_recovery"), ext4Header(quiesced));

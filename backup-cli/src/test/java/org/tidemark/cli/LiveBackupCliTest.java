@@ -190,6 +190,7 @@ class LiveBackupCliTest {
       JsonNode q = JSON.readTree(tried.out()).get("quiesce");
       assertTrue(q.get("requested").asBoolean(), q.toString());
       assertFalse(q.get("frozen").asBoolean(), q.toString());
+      assertTrue(q.get("fileSystems").isNull(), q.toString());
       assertTrue(q.get("problem").asText().contains("guest agent"), q.toString());
 
       String before = libvirt.virsh("checkpoint-list", name, "--name");

@@ -77,6 +77,7 @@ public final class LiveBackupRunner {
   private static final int AGENT_TIMEOUT_SECONDS = 60;
   private static final String FREEZE = "{\"execute\":\"guest-fsfreeze-freeze\"}";
   private static final String THAW = "{\"execute\":\"guest-fsfreeze-thaw\"}";
+  private static final java.util.regex.Pattern FREEZE_REPLY = java.util.regex.Pattern.compile("\"return\"\\s*:\\s*(\\d{1,9})");
   /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
   private static final String REFUSED = "libvirt refused its base bitmap";
   private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
@@ -131,6 +132,8 @@ public final class LiveBackupRunner {
    * @param exports each disk's source: its NBD URI, or its image file when the domain was shut off
    * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
    * @param quiesced whether the guest's file systems were frozen while the job began
+   * @param frozenFileSystems how many file systems the guest agent froze (its answer to the
+   *     freeze), when {@code quiesced}; 0 means the agent answered but found none it could freeze
    * @param quiesceProblem why they were not, when it was asked for and failed
    * @param shutOff whether the domain was shut off: its disks were read from their image files
    *     ({@code exports} names them), and {@code checkpoint} is Tidemark's own document ({@link
@@ -139,8 +142,8 @@ public final class LiveBackupRunner {
    *     the domain but libvirt none of their checkpoints
    */
   public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
-      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem, boolean shutOff,
-      Optional<ChainBreak> chainBreak) {}
+      List<String> deletedCheckpoints, boolean quiesced, java.util.OptionalInt frozenFileSystems,
+      Optional<String> quiesceProblem, boolean shutOff, Optional<ChainBreak> chainBreak) {}
 
   /**
    * Why a live backup found no base although the repository holds backups of the domain, so the
@@ -234,10 +237,11 @@ public final class LiveBackupRunner {
       PullBackup begun;
       Optional<String> quiesceProblem = Optional.empty();
       boolean frozen = false;
+      java.util.OptionalInt frozenCount = java.util.OptionalInt.empty();
       if (options.quiesce() != Quiesce.OFF) {
         long asked = System.nanoTime();
         try {
-          domain.qemuAgentCommand(FREEZE, agentTimeoutSeconds, 0);
+          frozenCount = frozenCount(domain.qemuAgentCommand(FREEZE, agentTimeoutSeconds, 0));
           frozen = true;
         } catch (LibvirtException e) {
           if (System.nanoTime() - asked >= java.util.concurrent.TimeUnit.SECONDS.toNanos(agentTimeoutSeconds)) {
@@ -271,6 +275,7 @@ public final class LiveBackupRunner {
         }
       });
       boolean quiesced = frozen;
+      java.util.OptionalInt frozenFileSystems = frozenCount;
       Optional<String> whyNotQuiesced = quiesceProblem;
       try (PullBackup job = begun) {
         Checkpoint y = CheckpointXml.parse(job.checkpointXml().getBytes(StandardCharsets.UTF_8),
@@ -286,7 +291,8 @@ public final class LiveBackupRunner {
         BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = Housekeeping.rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false, chainBreak);
+        return new Result(result, name, jobBase, exports, deleted, quiesced, frozenFileSystems, whyNotQuiesced, false,
+            chainBreak);
       }
     }
   }
@@ -342,7 +348,8 @@ public final class LiveBackupRunner {
     LOG.info("domain {} is shut off: backing up its image files{}", domainName,
         base.map(b -> " since checkpoint " + b).orElse(""));
     BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
-    return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true, Optional.empty());
+    return new Result(result, name, base, sources, List.of(), false, java.util.OptionalInt.empty(), Optional.empty(), true,
+        Optional.empty());
   }
 
   /**
@@ -448,6 +455,15 @@ public final class LiveBackupRunner {
           + "checkpoint the repository holds a backup of (deleted, or their metadata lost)"));
     }
     return Optional.empty();
+  }
+
+  /**
+   * The number of file systems in the agent's answer to {@code guest-fsfreeze-freeze} ({@code
+   * {"return":N}}); empty when the answer holds none.
+   */
+  static java.util.OptionalInt frozenCount(String reply) {
+    java.util.regex.Matcher m = FREEZE_REPLY.matcher(String.valueOf(reply));
+    return m.find() ? java.util.OptionalInt.of(Integer.parseInt(m.group(1))) : java.util.OptionalInt.empty();
   }
 
   /**

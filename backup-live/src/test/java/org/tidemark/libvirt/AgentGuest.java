@@ -24,8 +24,9 @@ import java.util.concurrent.TimeUnit;
  * agent's virtio-serial channel {@code org.qemu.guest_agent.0}, 128 MiB and one vCPU. It runs with
  * KVM when the sandbox offers KVM and a Linux kernel gets past its setup code under it; some nested
  * KVM hosts (a Firecracker VM, for one) run the no-OS test domains but hang a Linux kernel right
- * after its setup code, and there the guest is booted again with TCG. A guest whose agent does not
- * answer in time fails the test, with the console's last lines.
+ * after its setup code, and there the guest is booted again with TCG (and at once by later test
+ * JVMs on the same host, kernel and QEMU). A guest whose agent does not answer in time fails the
+ * test, with the console's last lines.
  */
 public final class AgentGuest implements AutoCloseable {
   private static final String SCRIPT = "backup-live/src/test/guest/make-agent-guest.sh";
@@ -33,6 +34,11 @@ public final class AgentGuest implements AutoCloseable {
   private static final long AGENT_WAIT_NANOS = TimeUnit.SECONDS.toNanos(120);
   /** How long a KVM boot may take to print the kernel's banner before TCG is used instead. */
   private static final long KVM_BANNER_NANOS = TimeUnit.SECONDS.toNanos(5);
+  /**
+   * Beside the guests: the host (kernel release, CPU model, QEMU version) on which a Linux kernel
+   * hung under KVM, so that later test JVMs there boot with TCG at once.
+   */
+  private static final String KVM_HANGS_FILE = "kvm-hangs-linux.txt";
   private static Path built;
   /** Whether a Linux kernel boots under this sandbox's KVM; null until a guest tried. */
   private static Boolean kvmBootsLinux;
@@ -82,6 +88,11 @@ public final class AgentGuest implements AutoCloseable {
     Path console = dir.resolve("console.log");
     String type = libvirt.domainType();
     synchronized (AgentGuest.class) {
+      Path verdict = files.getParent().resolve(KVM_HANGS_FILE);
+      String host = hostId();
+      if (kvmBootsLinux == null && Files.isRegularFile(verdict) && Files.readString(verdict).equals(host)) {
+        kvmBootsLinux = false; // found by an earlier test JVM on this host, kernel and QEMU
+      }
       if (type.equals("kvm") && !Boolean.FALSE.equals(kvmBootsLinux)) {
         AgentGuest g = boot(libvirt, name, files, disk, console, dir, "kvm");
         if (Boolean.TRUE.equals(kvmBootsLinux) || g.awaitConsole("Linux version", KVM_BANNER_NANOS)) {
@@ -91,10 +102,20 @@ public final class AgentGuest implements AutoCloseable {
         kvmBootsLinux = false;
         System.err.println("AgentGuest: a Linux kernel hangs under this host's KVM (no banner in "
             + TimeUnit.NANOSECONDS.toSeconds(KVM_BANNER_NANOS) + " s: " + g.consoleTail() + "); booting with TCG");
+        Files.writeString(verdict, host);
         g.close();
       }
     }
     return boot(libvirt, name, files, disk, console, dir, type.equals("kvm") ? "qemu" : type).awaitAgent();
+  }
+
+  /** This host's kernel release, CPU model and QEMU version: what decides whether KVM boots Linux. */
+  private static String hostId() throws Exception {
+    String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+        .findFirst().orElse("?");
+    String qemu = LibvirtSandbox.run(List.of("qemu-system-x86_64", "--version"), 30).output().lines().findFirst()
+        .orElse("?");
+    return System.getProperty("os.version") + "\n" + cpu + "\n" + qemu + "\n";
   }
 
   private static AgentGuest boot(LibvirtSandbox libvirt, String name, Path files, Path disk, Path console, Path dir,

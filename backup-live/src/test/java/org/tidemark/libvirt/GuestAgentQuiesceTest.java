@@ -24,7 +24,7 @@ import org.tidemark.engine.EngineOptions;
  * truth from the guest: the agent's log and its fsfreeze hook's lines on the serial console, and
  * the agent's own {@code guest-fsfreeze-status} after each run.
  *
- * <p>A freeze the agent answers too late (its fsfreeze hook sleeps 3 s, the runner waits 1 s) still
+ * <p>A freeze the agent answers too late (its fsfreeze hook sleeps 4 s, the runner waits 1 s) still
  * happens in the guest, and a Linux qemu-ga never thaws by itself: the runner must thaw, or every
  * write of the guest hangs after the backup. The code before this test left the guest frozen.
  */
@@ -44,6 +44,7 @@ class GuestAgentQuiesceTest {
       LiveBackupRunner.Result frozen = runner.run(guest.name(), options(LiveBackupRunner.Quiesce.REQUIRED, work),
           Progress.NONE);
       assertTrue(frozen.quiesced(), frozen.toString());
+      assertEquals(java.util.OptionalInt.of(1), frozen.frozenFileSystems(), "the guest mounted one file system");
       assertEquals(Optional.empty(), frozen.quiesceProblem());
       assertEquals("thawed", guest.freezeStatus());
       String log = guest.consoleLog().substring(mark);
@@ -52,15 +53,16 @@ class GuestAgentQuiesceTest {
           "tidemark-guest: fsfreeze-hook thaw");
 
       // a freeze the agent answers after the runner gave up: the runner thaws it
-      guest.writeFile("/run/slow-freeze", "3\n");
+      guest.writeFile("/run/slow-freeze", "4\n");
       LiveBackupRunner impatient = new LiveBackupRunner(repo, conn.connect, EngineOptions.defaults(), 1);
       Thread.sleep(1100); // checkpoint names are stamped to the second
       mark = guest.consoleLog().length();
       LiveBackupRunner.Result late = impatient.run(guest.name(), options(LiveBackupRunner.Quiesce.TRY, work), Progress.NONE);
       assertFalse(late.quiesced(), late.toString());
+      assertEquals(java.util.OptionalInt.empty(), late.frozenFileSystems());
       assertTrue(late.quiesceProblem().orElseThrow().contains("guest agent"), late.toString());
       assertEquals("thawed", guest.freezeStatus(), "the late freeze is thawed; console: " + guest.consoleLog().substring(mark));
-      assertInOrder(guest.consoleLog().substring(mark), "tidemark-guest: fsfreeze hook sleeps 3 s",
+      assertInOrder(guest.consoleLog().substring(mark), "tidemark-guest: fsfreeze hook sleeps 4 s",
           "logging re-enabled due to filesystem unfreeze", "tidemark-guest: fsfreeze-hook thaw");
 
       // the same with --quiesce=required: refused, nothing made, and the guest thawed
