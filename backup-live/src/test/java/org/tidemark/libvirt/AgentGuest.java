@@ -224,8 +224,17 @@ public final class AgentGuest implements AutoCloseable {
 
   /** Stops the guest (QEMU flushes the disk) and undefines the domain. */
   @Override
-  public void close() throws Exception {
-    libvirt.removeDomain(name);
+  public void close() throws IOException {
+    try {
+      libvirt.removeDomain(name);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while removing " + name, e);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
   }
 
   private static Path projectRoot() {

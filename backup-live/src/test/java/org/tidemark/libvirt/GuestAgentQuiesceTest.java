@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Connect;
+import org.libvirt.LibvirtException;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
 import org.tidemark.backup.Progress;
@@ -94,12 +95,12 @@ class GuestAgentQuiesceTest {
   private static final class Closing implements AutoCloseable {
     final Connect connect;
 
-    Closing(String uri) throws Exception {
+    Closing(String uri) throws LibvirtException {
       connect = new Connect(uri);
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws LibvirtException {
       connect.close();
     }
   }
