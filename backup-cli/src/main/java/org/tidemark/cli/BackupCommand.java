@@ -152,6 +152,8 @@ final class BackupCommand implements Callable<Integer> {
       Map<String, Object> quiesced = new LinkedHashMap<>();
       quiesced.put("requested", q != org.tidemark.libvirt.LiveBackupRunner.Quiesce.OFF);
       quiesced.put("frozen", live.quiesced());
+      // how many file systems the guest agent froze, as it answered
+      quiesced.put("fileSystems", live.frozenFileSystems().isPresent() ? live.frozenFileSystems().getAsInt() : null);
       quiesced.put("problem", live.quiesceProblem().orElse(null));
       if (!output.json && live.quiesceProblem().isPresent()) {
         spec.commandLine().getErr().println("tidemark: warning: " + Printable.escape(live.quiesceProblem().get())

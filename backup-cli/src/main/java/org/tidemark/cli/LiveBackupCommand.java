@@ -23,7 +23,7 @@ final class LiveBackupCommand {
    * shut off.
    */
   record Outcome(BackupResult result, Map<String, String> sources, LiveBackupRunner.Quiesce quiesce, boolean quiesced,
-      java.util.Optional<String> quiesceProblem, boolean shutOff,
+      java.util.OptionalInt frozenFileSystems, java.util.Optional<String> quiesceProblem, boolean shutOff,
       java.util.Optional<LiveBackupRunner.ChainBreak> chainBreak) {}
 
   private final Path repo;
@@ -63,7 +63,8 @@ final class LiveBackupCommand {
       LiveBackupRunner.Result r = new LiveBackupRunner(Repository.at(repo), connection, EngineSettings.options(lockWait)).run(domain,
           new LiveBackupRunner.Options(full, excluded, codec, lockWait, workDir, 4, keepCheckpoints,
               quiesce, tcp, Main.Version.version()), progress);
-      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.quiesceProblem(), r.shutOff(), r.chainBreak());
+      return new Outcome(r.backup(), r.exports(), quiesce, r.quiesced(), r.frozenFileSystems(), r.quiesceProblem(),
+          r.shutOff(), r.chainBreak());
     } finally {
       try {
         Runtime.getRuntime().removeShutdownHook(endJobs);

@@ -173,8 +173,8 @@ class LiveBackupCliTest {
   /**
    * --quiesce with no guest agent (these domains run no OS): a warning and the JSON say the file
    * systems were not frozen, and the backup goes on; --quiesce=required refuses with exit 10 before
-   * libvirt makes a checkpoint or Tidemark an archive. (Freezing through a real agent needs a guest
-   * OS: not tested here.)
+   * libvirt makes a checkpoint or Tidemark an archive. (Freezing through a real agent:
+   * GuestAgentQuiesceCliTest.)
    */
   @Test
   void quiesceWithoutAGuestAgentWarnsOrRefusesAsAsked() throws Exception {
@@ -190,6 +190,7 @@ class LiveBackupCliTest {
       JsonNode q = JSON.readTree(tried.out()).get("quiesce");
       assertTrue(q.get("requested").asBoolean(), q.toString());
       assertFalse(q.get("frozen").asBoolean(), q.toString());
+      assertTrue(q.get("fileSystems").isNull(), q.toString());
       assertTrue(q.get("problem").asText().contains("guest agent"), q.toString());
 
       String before = libvirt.virsh("checkpoint-list", name, "--name");

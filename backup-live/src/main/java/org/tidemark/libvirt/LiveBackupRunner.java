@@ -75,6 +75,9 @@ public final class LiveBackupRunner {
   static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
   /** How long the guest agent may take to freeze or thaw, in seconds. */
   private static final int AGENT_TIMEOUT_SECONDS = 60;
+  private static final String FREEZE = "{\"execute\":\"guest-fsfreeze-freeze\"}";
+  private static final String THAW = "{\"execute\":\"guest-fsfreeze-thaw\"}";
+  private static final java.util.regex.Pattern FREEZE_REPLY = java.util.regex.Pattern.compile("\"return\"\\s*:\\s*(\\d{1,9})");
   /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
   private static final String REFUSED = "libvirt refused its base bitmap";
   private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
@@ -129,6 +132,8 @@ public final class LiveBackupRunner {
    * @param exports each disk's source: its NBD URI, or its image file when the domain was shut off
    * @param deletedCheckpoints Tidemark's older checkpoints deleted by the rotation
    * @param quiesced whether the guest's file systems were frozen while the job began
+   * @param frozenFileSystems how many file systems the guest agent froze (its answer to the
+   *     freeze), when {@code quiesced}; 0 means the agent answered but found none it could freeze
    * @param quiesceProblem why they were not, when it was asked for and failed
    * @param shutOff whether the domain was shut off: its disks were read from their image files
    *     ({@code exports} names them), and {@code checkpoint} is Tidemark's own document ({@link
@@ -137,8 +142,8 @@ public final class LiveBackupRunner {
    *     the domain but libvirt none of their checkpoints
    */
   public record Result(BackupResult backup, String checkpoint, Optional<String> base, Map<String, String> exports,
-      List<String> deletedCheckpoints, boolean quiesced, Optional<String> quiesceProblem, boolean shutOff,
-      Optional<ChainBreak> chainBreak) {}
+      List<String> deletedCheckpoints, boolean quiesced, java.util.OptionalInt frozenFileSystems,
+      Optional<String> quiesceProblem, boolean shutOff, Optional<ChainBreak> chainBreak) {}
 
   /**
    * Why a live backup found no base although the repository holds backups of the domain, so the
@@ -164,6 +169,7 @@ public final class LiveBackupRunner {
   private final Repository repository;
   private final Connect connection;
   private final org.tidemark.engine.EngineOptions engine;
+  private final int agentTimeoutSeconds;
 
   /** A runner writing into {@code repository}, talking to libvirt over {@code connection}. */
   public LiveBackupRunner(Repository repository, Connect connection) {
@@ -176,9 +182,16 @@ public final class LiveBackupRunner {
    * Options#lockWait()}.
    */
   public LiveBackupRunner(Repository repository, Connect connection, org.tidemark.engine.EngineOptions engine) {
+    this(repository, connection, engine, AGENT_TIMEOUT_SECONDS);
+  }
+
+  /** A runner whose guest-agent calls (freeze, thaw) time out after {@code agentTimeoutSeconds}: for tests. */
+  LiveBackupRunner(Repository repository, Connect connection, org.tidemark.engine.EngineOptions engine,
+      int agentTimeoutSeconds) {
     this.repository = repository;
     this.connection = connection;
     this.engine = java.util.Objects.requireNonNull(engine, "engine");
+    this.agentTimeoutSeconds = agentTimeoutSeconds;
   }
 
   /**
@@ -224,11 +237,18 @@ public final class LiveBackupRunner {
       PullBackup begun;
       Optional<String> quiesceProblem = Optional.empty();
       boolean frozen = false;
+      java.util.OptionalInt frozenCount = java.util.OptionalInt.empty();
       if (options.quiesce() != Quiesce.OFF) {
+        long asked = System.nanoTime();
         try {
-          domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-freeze\"}", AGENT_TIMEOUT_SECONDS, 0);
+          frozenCount = frozenCount(domain.qemuAgentCommand(FREEZE, agentTimeoutSeconds, 0));
           frozen = true;
         } catch (LibvirtException e) {
+          if (System.nanoTime() - asked >= java.util.concurrent.TimeUnit.SECONDS.toNanos(agentTimeoutSeconds)) {
+            // no answer in time: the freeze may still happen in the guest (a long flush, a slow fsfreeze
+            // hook), and a Linux qemu-ga never thaws by itself; the guest's writes would hang until thawed
+            thawAfterTimeout(domain, domainName);
+          }
           String why = "the guest agent did not freeze the file systems: " + String.valueOf(e.getMessage()).strip();
           if (options.quiesce() == Quiesce.REQUIRED) {
             throw new QuiesceFailedException(domainName, why);
@@ -255,6 +275,7 @@ public final class LiveBackupRunner {
         }
       });
       boolean quiesced = frozen;
+      java.util.OptionalInt frozenFileSystems = frozenCount;
       Optional<String> whyNotQuiesced = quiesceProblem;
       try (PullBackup job = begun) {
         Checkpoint y = CheckpointXml.parse(job.checkpointXml().getBytes(StandardCharsets.UTF_8),
@@ -270,7 +291,8 @@ public final class LiveBackupRunner {
         BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = Housekeeping.rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, jobBase, exports, deleted, quiesced, whyNotQuiesced, false, chainBreak);
+        return new Result(result, name, jobBase, exports, deleted, quiesced, frozenFileSystems, whyNotQuiesced, false,
+            chainBreak);
       }
     }
   }
@@ -326,7 +348,8 @@ public final class LiveBackupRunner {
     LOG.info("domain {} is shut off: backing up its image files{}", domainName,
         base.map(b -> " since checkpoint " + b).orElse(""));
     BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
-    return new Result(result, name, base, sources, List.of(), false, Optional.empty(), true, Optional.empty());
+    return new Result(result, name, base, sources, List.of(), false, java.util.OptionalInt.empty(), Optional.empty(), true,
+        Optional.empty());
   }
 
   /**
@@ -434,12 +457,54 @@ public final class LiveBackupRunner {
     return Optional.empty();
   }
 
-  /** Thaws the guest's file systems; a failure is logged (the agent thaws by itself after a timeout). */
-  private static void thaw(Domain domain, String domainName) {
+  /**
+   * The number of file systems in the agent's answer to {@code guest-fsfreeze-freeze} ({@code
+   * {"return":N}}); empty when the answer holds none.
+   */
+  static java.util.OptionalInt frozenCount(String reply) {
+    java.util.regex.Matcher m = FREEZE_REPLY.matcher(String.valueOf(reply));
+    return m.find() ? java.util.OptionalInt.of(Integer.parseInt(m.group(1))) : java.util.OptionalInt.empty();
+  }
+
+  /**
+   * Thaws the guest's file systems; a failure is logged (a Linux qemu-ga does not thaw by itself:
+   * the guest's writes wait until someone runs {@code virsh domfsthaw}).
+   */
+  private void thaw(Domain domain, String domainName) {
     try {
-      domain.qemuAgentCommand("{\"execute\":\"guest-fsfreeze-thaw\"}", AGENT_TIMEOUT_SECONDS, 0);
+      domain.qemuAgentCommand(THAW, agentTimeoutSeconds, 0);
     } catch (LibvirtException e) {
-      LOG.warn("domain {}: thawing the guest's file systems: {}", domainName, String.valueOf(e.getMessage()).strip());
+      LOG.warn("domain {}: thawing the guest's file systems: {} (thaw them with virsh domfsthaw)", domainName,
+          String.valueOf(e.getMessage()).strip());
+    }
+  }
+
+  /**
+   * Thaws after a freeze the agent did not answer in time. The agent answers the thaw once it is
+   * done with the freeze; libvirt refuses commands meanwhile ("not available for now"), so the thaw
+   * is asked again until it is answered or twice the agent timeout has passed. Thawing file systems
+   * that are not frozen does nothing.
+   */
+  private void thawAfterTimeout(Domain domain, String domainName) {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2L * agentTimeoutSeconds);
+    while (true) {
+      try {
+        domain.qemuAgentCommand(THAW, agentTimeoutSeconds, 0);
+        LOG.info("domain {}: thawed the guest's file systems after the freeze timed out", domainName);
+        return;
+      } catch (LibvirtException e) {
+        if (System.nanoTime() > deadline) {
+          LOG.warn("domain {}: the freeze timed out, and so did the thaw: {}; the guest's file systems may be frozen"
+              + " (thaw them with virsh domfsthaw)", domainName, String.valueOf(e.getMessage()).strip());
+          return;
+        }
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -52,6 +52,15 @@ class LiveBackupRulesTest {
   }
 
   @Test
+  void theFrozenCountIsReadFromTheAgentsAnswer() {
+    // qemu-ga 7.2's answers, as libvirt passes them on (GuestAgentQuiesceTest gets {"return":1} from it)
+    assertEquals(java.util.OptionalInt.of(1), LiveBackupRunner.frozenCount("{\"return\":1}"));
+    assertEquals(java.util.OptionalInt.of(0), LiveBackupRunner.frozenCount("{\"return\": 0}"));
+    assertEquals(java.util.OptionalInt.empty(), LiveBackupRunner.frozenCount("{\"return\":{}}"));
+    assertEquals(java.util.OptionalInt.empty(), LiveBackupRunner.frozenCount(null));
+  }
+
+  @Test
   void remoteUrisAreAnotherHosts() {
     assertTrue(LiveBackupRunner.isRemote("qemu+ssh://backup-host.example/system"));
     assertTrue(LiveBackupRunner.isRemote("qemu+tcp://10.0.0.5/system"));
