@@ -237,7 +237,7 @@ public final class Consolidator {
       disks.add(new DiskManifest(d.name(), DiskManifest.FULL, DECISION, reason(d, chain), d.virtualSize(),
           chunkSize[0], extents.get(i)));
     }
-    return Manifest.of(request.toolVersion(), old.domain(), old.checkpoint(), old.created(), Optional.empty(), disks);
+    return Manifest.of(request.toolVersion(), old.domain(), old.checkpoint(), old.createdAt(), Optional.empty(), disks);
   }
 
   /**

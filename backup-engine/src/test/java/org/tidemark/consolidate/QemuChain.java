@@ -78,13 +78,6 @@ public final class QemuChain {
     String parent = null;
     for (int p = 1; p <= POINTS; p++) {
       String name = "cp" + p;
-      // each backup in a second of its own: the repository orders backups of the same second by their
-      // parent links, which a consolidation removes, so "the newest point" of backups made within one
-      // second is not defined after one (a limitation documented in docs/archive-format.md)
-      long second = System.currentTimeMillis() / 1000;
-      while (p > 1 && System.currentTimeMillis() / 1000 == second) {
-        Thread.sleep(20);
-      }
       Checkpoint.Builder b = Checkpoint.builder().name(name).parentName(parent).creationTime(1000 + p).domain(domain);
       for (String d : DISKS) {
         b.addDisk(CheckpointDisk.bitmap(d, name));
