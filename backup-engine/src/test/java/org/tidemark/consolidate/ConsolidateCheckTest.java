@@ -53,21 +53,6 @@ class ConsolidateCheckTest {
     chain = QemuChain.build(shared, 31, 16, 8);
   }
 
-  private Repository copyRepository(Path to) throws IOException {
-    Path from = chain.repo.root();
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path q = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(q);
-        } else if (!p.getFileName().toString().equals(RepositoryLock.FILE_NAME)) {
-          Files.copy(p, q);
-        }
-      }
-    }
-    return Repository.at(to);
-  }
-
   private static List<String> hidden(Repository repo) throws IOException {
     try (Stream<Path> s = Files.list(repo.domainDir(QemuChain.DOMAIN))) {
       return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".") && !n.equals(RepositoryLock.FILE_NAME))
@@ -77,7 +62,7 @@ class ConsolidateCheckTest {
 
   @Test
   void aCorruptChunkOfTheChainIsRefusedWhereItWouldBeCopiedAsItIs() throws Exception {
-    Repository repo = copyRepository(dir.resolve("repo"));
+    Repository repo = chain.copyRepository(dir.resolve("repo"));
     Path cp7 = repo.domainDir(QemuChain.DOMAIN).resolve("cp7.tar");
     // a chunk of cp7's own archive that the new full archive takes as it is
     ChunkRecord victim = null;
@@ -161,7 +146,7 @@ class ConsolidateCheckTest {
 
   @Test
   void aReadBackFindsDamageDoneToTheNewArchiveAfterItsWritesAndKeepsTheOldOne() throws Exception {
-    Repository checked = copyRepository(dir.resolve("read-back"));
+    Repository checked = chain.copyRepository(dir.resolve("read-back"));
     Path cp7 = checked.domainDir(QemuChain.DOMAIN).resolve("cp7.tar");
     byte[] before = Files.readAllBytes(cp7);
     Damage damage = new Damage(checked.domainDir(QemuChain.DOMAIN));
@@ -175,7 +160,7 @@ class ConsolidateCheckTest {
 
     // without the read-back the same damage (the same bytes: the chain and the writes are the same) goes
     // unseen until a verify
-    Repository unchecked = copyRepository(dir.resolve("structure-only"));
+    Repository unchecked = chain.copyRepository(dir.resolve("structure-only"));
     Damage same = new Damage(unchecked.domainDir(QemuChain.DOMAIN));
     ConsolidateResult r = new Consolidator(unchecked).run(ConsolidateRequest.of(QemuChain.DOMAIN, Optional.of("cp7"),
         "test"), same);

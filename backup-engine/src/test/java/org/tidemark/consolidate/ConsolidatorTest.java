@@ -57,18 +57,7 @@ class ConsolidatorTest {
 
   /** A copy of the chain's repository under {@code to}, the fixture's raw copies still in place. */
   private Repository copyRepository(Path to) throws Exception {
-    Path from = chain.repo.root();
-    try (var s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path q = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(q);
-        } else if (!p.getFileName().toString().equals(RepositoryLock.FILE_NAME)) {
-          Files.copy(p, q);
-        }
-      }
-    }
-    return Repository.at(to);
+    return chain.copyRepository(to);
   }
 
   private static Path archive(Repository repo, int p) {
