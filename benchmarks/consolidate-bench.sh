@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Consolidation bench: a synthetic full of the newest point of a 7-point chain (tidemark
-# consolidate) against a restore of the same point (tidemark restore to raw), in the same run,
-# interleaved, warm page cache; medians and their ratio.
+# consolidate, and tidemark consolidate --verify, which reads the new archive back before the swap)
+# against a restore of the same point (tidemark restore to raw), in the same run, interleaved, warm
+# page cache; medians of wall-clock and CPU (user + sys) time, and their ratios.
 #
 # Usage: benchmarks/consolidate-bench.sh [--rounds N] [--work DIR] [--write-docs]
 #
-#   --rounds N    timed rounds, each one restore and one consolidation, their order alternating
-#                 (default 5)
+#   --rounds N    timed rounds, each one restore, one consolidation and one with --verify, their
+#                 order rotating (default 5)
 #   --work DIR    where the image, repository and outputs go (default /var/tmp/tidemark-consolidate-bench;
 #                 needs about 5 x DATA free); deleted at the end
 #   --write-docs  put the result table into docs/performance.md (between the consolidate markers)
@@ -19,7 +20,8 @@
 # both jobs end with sync. The consolidated point is checked once: restored and compared with the
 # source by qemu-img compare.
 #
-# Needs qemu-utils, libvirt-clients, python3 and the CLI built (mvn -B -q -DskipTests package).
+# Needs qemu-utils, libvirt-clients, python3, GNU time (/usr/bin/time) and the CLI built
+# (mvn -B -q -DskipTests package).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds=5 work=/var/tmp/tidemark-consolidate-bench write_docs=false
@@ -35,7 +37,7 @@ while (($#)); do
 done
 SIZE=${SIZE:-2G}
 DATA=${DATA:-512M}
-for t in qemu-img qemu-io virsh python3 java; do
+for t in qemu-img qemu-io virsh python3 java /usr/bin/time; do
   command -v "$t" >/dev/null || { echo "consolidate-bench: $t is missing" >&2; exit 2; }
 done
 [[ -f "$root/backup-cli/target/tidemark.jar" ]] || {
@@ -124,42 +126,52 @@ done <img/plan
 qemu-img convert -f qcow2 -O raw img/src.qcow2 img/cp7.raw
 echo "chain: $(ls repo/bench | tr '\n' ' ')($(du -sh repo | cut -f1)); source $(qemu-img info img/src.qcow2 | grep 'disk size')"
 
-now() { date +%s.%N; }
-declare -a restore_s consolidate_s
-for ((i = 0; i < rounds; i++)); do
-  rm -rf out work-repo
-  cp -a repo work-repo
+timed() { # runs "$@" then sync; prints "wall cpu" (cpu = user + sys of the command)
+  /usr/bin/time -f '%e %U %S' -o time.out "$@"
   sync
-  jobs=(restore consolidate)
-  ((i % 2 == 1)) && jobs=(consolidate restore)
+  awk '{printf "%.2f %.2f\n", $1, $2 + $3}' time.out
+}
+declare -a restore_s consolidate_s verify_s restore_cpu consolidate_cpu verify_cpu
+for ((i = 0; i < rounds; i++)); do
+  jobs=(restore consolidate verify)
+  ((i % 3 == 1)) && jobs=(consolidate verify restore)
+  ((i % 3 == 2)) && jobs=(verify restore consolidate)
   for job in "${jobs[@]}"; do
-    t0=$(now)
-    if [[ $job == restore ]]; then
-      "$tm" restore -q --repo repo --domain bench --checkpoint cp7 --to out && sync
-      restore_s+=("$(printf '%.2f' "$(echo "$(now) - $t0" | bc)")")
-    else
-      "$tm" consolidate -q --repo work-repo --domain bench --checkpoint cp7 && sync
-      consolidate_s+=("$(printf '%.2f' "$(echo "$(now) - $t0" | bc)")")
-    fi
+    rm -rf out work-repo
+    cp -a repo work-repo
+    sync
+    case $job in
+      restore) read -r w c < <(timed "$tm" restore -q --repo repo --domain bench --checkpoint cp7 --to out)
+        restore_s+=("$w") restore_cpu+=("$c") ;;
+      consolidate) read -r w c < <(timed "$tm" consolidate -q --repo work-repo --domain bench --checkpoint cp7)
+        consolidate_s+=("$w") consolidate_cpu+=("$c") ;;
+      verify) read -r w c < <(timed "$tm" consolidate -q --verify --repo work-repo --domain bench --checkpoint cp7)
+        verify_s+=("$w") verify_cpu+=("$c") ;;
+    esac
   done
 done
-# the consolidated point restores identical to the source at cp7
-rm -rf out
+# the consolidated point restores identical to the source at cp7 (a consolidation outside the timing)
+rm -rf out work-repo
+cp -a repo work-repo
+"$tm" consolidate -q --repo work-repo --domain bench --checkpoint cp7
 "$tm" restore -q --repo work-repo --domain bench --checkpoint cp7 --to out
 qemu-img compare -q -f raw -F raw img/cp7.raw out/vda.raw
 "$tm" verify -q --repo work-repo
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.2f\n", (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-r=$(median "${restore_s[@]}")
-c=$(median "${consolidate_s[@]}")
-ratio=$(echo "scale=2; $c / $r" | bc)
+r=$(median "${restore_s[@]}") rc=$(median "${restore_cpu[@]}")
+c=$(median "${consolidate_s[@]}") cc=$(median "${consolidate_cpu[@]}")
+v=$(median "${verify_s[@]}") vc=$(median "${verify_cpu[@]}")
+ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 table=$(cat <<TABLE
-| job (cp7 of a 7-point chain, $SIZE virtual, $DATA data, warm cache, $rounds rounds interleaved) | median s | runs s |
-|---|---|---|
-| \`tidemark restore --checkpoint cp7\` (raw) | $r | ${restore_s[*]} |
-| \`tidemark consolidate --checkpoint cp7\` (verify included) | $c | ${consolidate_s[*]} |
-| ratio consolidate / restore | **${ratio}x** | load average at the end: $load |
+| job (cp7 of a 7-point chain, $SIZE virtual, $DATA data, warm cache, $rounds rounds interleaved) | median s | median CPU s (user+sys) | runs s |
+|---|---|---|---|
+| \`tidemark restore --checkpoint cp7\` (raw) | $r | $rc | ${restore_s[*]} |
+| \`tidemark consolidate --checkpoint cp7\` (structure checked before the swap) | $c | $cc | ${consolidate_s[*]} |
+| \`tidemark consolidate --verify --checkpoint cp7\` (read back and verified before the swap) | $v | $vc | ${verify_s[*]} |
+| ratio consolidate / restore | **$(ratio "$c" "$r")x** | $(ratio "$cc" "$rc")x | load average at the end: $load |
+| ratio consolidate --verify / restore | $(ratio "$v" "$r")x | $(ratio "$vc" "$rc")x | |
 TABLE
 )
 echo "$table"

@@ -28,8 +28,10 @@ import picocli.CommandLine.Option;
     description = {"Rewrite a backup as a full one (a synthetic full) from the repository's archives alone: no disk"
         + " image, no VM. The archive keeps its name, so later incrementals stay linked to it; the older archives"
         + " it needed are no longer needed by it (tidemark prune removes what no kept point needs).",
-        "The new archive is verified before it replaces the old one atomically; a crash leaves the old archive or"
-        + " the new one, never a mix. Takes the domain's lock (exit 8 when another run holds it)."})
+        "The new archive is checked before it replaces the old one atomically (its data as it is made from the"
+        + " chain's checked chunks, its structure from the file; --verify reads it all back too); a crash leaves"
+        + " the old archive or the new one, never a mix. Takes the domain's lock (exit 8 when another run holds"
+        + " it)."})
 final class ConsolidateCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
   Path repo;
@@ -40,6 +42,12 @@ final class ConsolidateCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", paramLabel = "NAME",
       description = "The point to consolidate (default: the domain's newest backup).")
   String checkpoint;
+
+  @Option(names = "--verify", description = {"Before the swap, read the whole new archive back from the device and"
+      + " check every chunk, as tidemark verify does (about as long again as writing it). Without it, the data is"
+      + " checked as it is made (every byte comes from a chunk of the chain checked on read) and the new archive's"
+      + " structure (seal, manifest, index, tar headers) from the file."})
+  boolean verify;
 
   @Mixin WriterOptions writer;
 
@@ -56,7 +64,7 @@ final class ConsolidateCommand implements Callable<Integer> {
     ListCommand.domains(repository, domain); // an unknown domain is an error naming the ones there are
     ConsolidateResult r = new Consolidator(repository, lockWait).run(
         new ConsolidateRequest(domain, Optional.ofNullable(checkpoint), codec, ArchiveWriter.DEFAULT_CHUNK,
-            Main.Version.version()), TerminalProgress.forOptions(output));
+            Main.Version.version(), verify), TerminalProgress.forOptions(output));
     for (Path leftover : r.leftoversRemoved()) {
       if (!output.json) {
         spec.commandLine().getErr().println("tidemark: removed " + Printable.escape(leftover.toString())
@@ -64,7 +72,7 @@ final class ConsolidateCommand implements Callable<Integer> {
       }
     }
     if (output.document()) {
-      output.printResult(spec.commandLine(), "consolidate", describe(domain, r), ExitCodes.OK);
+      output.printResult(spec.commandLine(), "consolidate", describe(domain, r, verify), ExitCodes.OK);
     }
     if (output.text()) {
       String point = Printable.escape(domain + "/" + r.checkpoint());
@@ -85,7 +93,7 @@ final class ConsolidateCommand implements Callable<Integer> {
   }
 
   /** The JSON fields of a consolidation. */
-  static Map<String, Object> describe(String domain, ConsolidateResult r) {
+  static Map<String, Object> describe(String domain, ConsolidateResult r, boolean readBack) {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("domain", domain);
     doc.put("checkpoint", r.checkpoint());
@@ -94,6 +102,7 @@ final class ConsolidateCommand implements Callable<Integer> {
     doc.put("builtFrom", names(r.chain()));
     doc.put("bytesBefore", r.sizeBefore());
     doc.put("bytesAfter", r.sizeAfter());
+    doc.put("readBack", r.consolidated() && readBack);
     List<Map<String, Object>> disks = new ArrayList<>();
     for (ConsolidateResult.DiskResult d : r.disks()) {
       Map<String, Object> m = new LinkedHashMap<>();

@@ -39,9 +39,11 @@ class ConsolidateCommandTest {
     QemuChain chain = QemuChain.build(dir, 23, 16, 8);
     String repo = chain.repo.root().toString();
 
-    JsonNode doc = oneLine(Cli.run("consolidate", "--repo", repo, "--domain", "vm", "--checkpoint", "cp4", "--json"));
+    JsonNode doc = oneLine(Cli.run("consolidate", "--repo", repo, "--domain", "vm", "--checkpoint", "cp4", "--json",
+        "--verify"));
     assertEquals("ok", doc.get("status").asText(), doc.toString());
     assertTrue(doc.get("consolidated").asBoolean());
+    assertTrue(doc.get("readBack").asBoolean(), "--verify read the new archive back: " + doc);
     assertEquals(chain.archive(4).toString(), doc.get("archive").asText());
     List<String> from = new ArrayList<>();
     doc.get("builtFrom").forEach(n -> from.add(n.asText()));
@@ -57,6 +59,9 @@ class ConsolidateCommandTest {
     Cli.Result again = Cli.run("consolidate", "--repo", repo, "--domain", "vm", "--checkpoint", "cp4");
     assertEquals(0, again.code(), again.toString());
     assertEquals("vm/cp4 is a full backup already: nothing to do", again.out().strip());
+    JsonNode none = oneLine(Cli.run("consolidate", "--repo", repo, "--domain", "vm", "--checkpoint", "cp4", "--json",
+        "--verify"));
+    assertFalse(none.get("readBack").asBoolean(), "nothing written, nothing read back: " + none);
 
     Cli.Result verify = Cli.run("verify", "--repo", repo);
     assertEquals(0, verify.code(), verify.toString());

@@ -42,6 +42,9 @@ final class ArchiveJson {
     doc.put("domain", m.domain());
     doc.put("checkpoint", m.checkpoint());
     doc.put("created", m.created());
+    if (m.formatVersion() > Manifest.WHOLE_SECONDS) {
+      doc.put("createdNanos", m.createdNanos());
+    }
     m.parent().ifPresent(p -> {
       Map<String, Object> parent = new LinkedHashMap<>();
       parent.put("checkpoint", p.checkpoint());
@@ -94,8 +97,14 @@ final class ArchiveJson {
       disks.add(disk);
       d.done();
     }
-    Manifest m = new Manifest(o.string("format"), o.intValue("formatVersion"), o.string("toolVersion"),
-        o.string("domain"), o.string("checkpoint"), o.longValue("created"), parent, disks);
+    int version = o.intValue("formatVersion");
+    // versions 1 and 2 hold whole seconds; a newer version than this reader's is refused after this
+    int nanos = version > Manifest.WHOLE_SECONDS && version <= Manifest.VERSION ? o.intValue("createdNanos") : 0;
+    if (nanos < 0 || nanos > 999_999_999) {
+      throw new JsonShapeException(o.where("createdNanos"), nanos + " is out of range (expected 0 to 999999999)");
+    }
+    Manifest m = new Manifest(o.string("format"), version, o.string("toolVersion"),
+        o.string("domain"), o.string("checkpoint"), o.longValue("created"), nanos, parent, disks);
     o.done();
     return m;
   }

@@ -70,17 +70,40 @@ public final class ArchiveVerifier {
    */
   public static List<Finding> verify(StoreInput input, EngineOptions options, Progress progress,
       Cancellation cancellation) throws IOException {
+    return verify(input, new Run(options, progress, cancellation));
+  }
+
+  /**
+   * Checks the structure of the archive open as {@code input}, as {@link #verify(StoreInput)} does,
+   * without reading the chunks' data (a few reads at its ends and one per chunk's tar header),
+   * and closes it: the seal and the hash of the metadata, the manifest, the index, the chunks
+   * tiling the file, each chunk's tar header, and the consistency of manifest and index.
+   *
+   * @return the problems found; empty when the structure is sound
+   * @throws IOException only when the input cannot be read at all
+   */
+  public static List<Finding> verifyStructure(StoreInput input) throws IOException {
+    return verify(input, null);
+  }
+
+  /** Verifies the archive, its chunks' data too unless {@code run} is null. */
+  private static List<Finding> verify(StoreInput input, Run run) throws IOException {
     Path archive = input.path();
     List<Finding> findings = new ArrayList<>();
     try (ArchiveReader r = ArchiveReader.open(input)) {
-      progress.item(archive.getFileName().toString(), r.chunks().stream().mapToLong(ChunkRecord::rawLength).sum());
+      if (run != null) {
+        run.progress().item(archive.getFileName().toString(),
+            r.chunks().stream().mapToLong(ChunkRecord::rawLength).sum());
+      }
       try {
         r.checkTarHeaders();
       } catch (ArchiveCorruptException e) {
         findings.add(Finding.of(e));
       }
       findings.addAll(ArchiveConsistency.check(r));
-      checkChunks(archive, r, findings, new Run(options, progress, cancellation));
+      if (run != null) {
+        checkChunks(archive, r, findings, run);
+      }
     } catch (ArchiveException e) {
       findings.add(Finding.of(e));
     }

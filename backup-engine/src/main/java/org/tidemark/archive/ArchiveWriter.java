@@ -31,11 +31,12 @@ import org.tidemark.store.StoreOutput;
  * manifest.json --&gt; {@link Manifest}: disks, kinds, reasons, sizes, extents (known before copying)
  * index.bin    --&gt; {@link BinaryIndex}: a 16-byte header and 24 bytes per chunk: its disk, guest
  *                  offset, raw and stored lengths, codec and CRC-32C of the raw bytes
- * seal.json    --&gt; {"format", "formatVersion": 2, "chunks": N, "indexBytes": 16 + 24 N,
+ * seal.json    --&gt; {"format", "formatVersion": 2 or 3 (the manifest's), "chunks": N, "indexBytes": 16 + 24 N,
  *                   "sha256": SHA-256 of checkpoint.xml || manifest.json || index.bin}
  * </pre>
  *
- * <p>This is format version {@value Manifest#VERSION}; {@link ArchiveReader} also reads version 1,
+ * <p>This is format version {@value Manifest#VERSION}, or 2 for a manifest whose {@code created} is
+ * a whole second ({@link Manifest#of}); {@link ArchiveReader} also reads version 1,
  * whose index is {@code index.json} and whose chunks may lack the alignment padding. Every entry
  * stays within the limits of {@link ArchiveLimits}, which the reader applies too: the manifest is
  * checked when the archive is created, the chunk count as chunks are added, and an archive that
@@ -82,14 +83,17 @@ public final class ArchiveWriter implements Closeable {
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final BinaryIndex.Builder index = new BinaryIndex.Builder();
   private final long created;
+  /** The manifest's format version, the seal's too. */
+  private final int formatVersion;
   /** Whether the index and seal are written ({@link #openFinished}). */
   private boolean finished;
   private boolean committed;
   private boolean closed;
 
-  private ArchiveWriter(Path target, StoreOutput out, long created) {
+  private ArchiveWriter(Path target, StoreOutput out, Manifest manifest) {
     this.target = target;
-    this.created = created;
+    this.created = manifest.created();
+    this.formatVersion = manifest.formatVersion();
     this.out = out;
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
@@ -108,7 +112,7 @@ public final class ArchiveWriter implements Closeable {
    * @throws FileAlreadyExistsException when {@code target} exists
    * @throws ArchiveLimitException when the checkpoint or the manifest breaks a limit of {@link
    *     ArchiveLimits} (nothing is written)
-   * @throws IllegalArgumentException when the manifest is not of format version {@value Manifest#VERSION}
+   * @throws IllegalArgumentException when the manifest is not of format version 2 or {@value Manifest#VERSION}
    */
   public static ArchiveWriter create(Path target, byte[] checkpointXml, Manifest manifest) throws IOException {
     return create(target, checkpointXml, manifest, true);
@@ -131,7 +135,7 @@ public final class ArchiveWriter implements Closeable {
    * @throws FileAlreadyExistsException when the store holds an object of that name
    * @throws ArchiveLimitException when the checkpoint or the manifest breaks a limit of {@link
    *     ArchiveLimits} (nothing is written)
-   * @throws IllegalArgumentException when the manifest is not of format version {@value Manifest#VERSION}
+   * @throws IllegalArgumentException when the manifest is not of format version 2 or {@value Manifest#VERSION}
    *     or the name is not a store name
    */
   public static ArchiveWriter create(ArchiveStore store, String name, byte[] checkpointXml, Manifest manifest)
@@ -161,9 +165,11 @@ public final class ArchiveWriter implements Closeable {
 
   private static ArchiveWriter create(Path target, boolean exists, Opener opener, byte[] checkpointXml,
       Manifest manifest) throws IOException {
-    if (manifest.formatVersion() != Manifest.VERSION || !Manifest.FORMAT.equals(manifest.format())) {
+    if (manifest.formatVersion() < Manifest.WHOLE_SECONDS || manifest.formatVersion() > Manifest.VERSION
+        || !Manifest.FORMAT.equals(manifest.format())) {
       throw new IllegalArgumentException("manifest of format " + manifest.format() + " version "
-          + manifest.formatVersion() + " (this writer writes " + Manifest.FORMAT + " version " + Manifest.VERSION + ")");
+          + manifest.formatVersion() + " (this writer writes " + Manifest.FORMAT + " version " + Manifest.WHOLE_SECONDS
+          + " or " + Manifest.VERSION + ")");
     }
     if (exists) {
       throw new FileAlreadyExistsException(target.toString(), null, "a backup archive already exists there");
@@ -177,7 +183,7 @@ public final class ArchiveWriter implements Closeable {
     byte[] manifestJson = ArchiveJson.manifest(manifest);
     checkMetadata(target, CHECKPOINT_ENTRY, checkpointXml.length);
     checkMetadata(target, MANIFEST_ENTRY, manifestJson.length);
-    ArchiveWriter w = new ArchiveWriter(target, opener.open(), manifest.created());
+    ArchiveWriter w = new ArchiveWriter(target, opener.open(), manifest);
     try {
       for (int i = 0; i < manifest.disks().size(); i++) {
         DiskManifest d = manifest.disks().get(i);
@@ -277,7 +283,7 @@ public final class ArchiveWriter implements Closeable {
       metadataDigest.update(b.duplicate());
     }
     writeEntry(INDEX_ENTRY, indexBytes, indexData);
-    ArchiveJson.Seal seal = new ArchiveJson.Seal(Manifest.FORMAT, Manifest.VERSION, index.count(), indexBytes,
+    ArchiveJson.Seal seal = new ArchiveJson.Seal(Manifest.FORMAT, formatVersion, index.count(), indexBytes,
         java.util.HexFormat.of().formatHex(metadataDigest.digest()));
     byte[] sealJson = ArchiveJson.seal(seal);
     writeEntry(SEAL_ENTRY, sealJson.length, ByteBuffer.wrap(sealJson));

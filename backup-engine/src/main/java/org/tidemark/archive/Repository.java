@@ -124,9 +124,10 @@ public final class Repository {
         unreadable.add(Finding.of(e));
       }
     }
-    // oldest first; within one second, a backup after the one it is incremental on
+    // oldest first, to the nanosecond where the archives say (format version 3); at the same
+    // moment (archives of whole seconds), a backup after the one it is incremental on
     Map<String, Integer> depth = depths(backups);
-    backups.sort(Comparator.comparingLong((StoredBackup b) -> b.manifest().created())
+    backups.sort(Comparator.comparing((StoredBackup b) -> b.manifest().createdAt())
         .thenComparing(b -> depth.get(b.id())).thenComparing(StoredBackup::id));
     return new Scan(backups, unreadable);
   }

@@ -206,8 +206,8 @@ public final class BackupRunner {
       Optional<ParentRef> parent = plan.isIncremental()
           ? Optional.of(plan.base().map(b -> new ParentRef(b.checkpoint().name(), b.archiveId())).orElseThrow())
           : Optional.empty();
-      Manifest manifest = Manifest.of(request.toolVersion(), domain, request.checkpoint().name(),
-          started.getEpochSecond(), parent, disks);
+      Manifest manifest = Manifest.of(request.toolVersion(), domain, request.checkpoint().name(), started, parent,
+          disks);
       progress.start("backup " + domain + "/" + request.checkpoint().name(),
           disks.stream().mapToLong(DiskManifest::dataBytes).sum());
       List<BackupResult.DiskResult> results = new ArrayList<>();

@@ -36,7 +36,10 @@ import org.tidemark.restore.PlanCopy;
  * and written as they are, with the CRC-32C of its index record, and it becomes a chunk of the new
  * archive of its own (the chunk before it ends where it starts). The copy does not hand these to
  * the sink ({@link Consolidator} leaves them out of the plan it copies); this class places each one
- * in guest order among the bytes that come. The verify before the swap checks their bytes.
+ * in guest order among the bytes that come. Each is read, decoded and checked against its CRC-32C
+ * first, as the copy checks the chunks it decodes ({@link ArchiveReader#readChunk}); its stored
+ * bytes are then read again (from the page cache) unless it is stored uncompressed, when the
+ * checked bytes are the stored ones.
  *
  * <p>Not thread-safe: the copy's one thread calls {@link #write} and {@link #finish}.
  */
@@ -151,9 +154,12 @@ final class FullChunker implements PlanCopy.Sink {
       ChunkRecord c = p.chunk();
       ArchiveReader from = readers.get(p.source());
       inFlight.add(new InFlight(b, encoders.submit(() -> {
+        from.readChunk(c, b[0].clear());
+        if (c.codec() == Codec.NONE) {
+          return new EncodedChunk(c.offset(), c.rawLength(), c.codec(), c.crc32c(), b[0].flip().duplicate());
+        }
         from.readStored(c, b[1].clear());
-        return new EncodedChunk(c.offset(), c.rawLength(), c.codec(), c.crc32c(),
-            b[1].flip().duplicate());
+        return new EncodedChunk(c.offset(), c.rawLength(), c.codec(), c.crc32c(), b[1].flip().duplicate());
       })));
       chunksCopied++;
       progress.advance(c.rawLength());

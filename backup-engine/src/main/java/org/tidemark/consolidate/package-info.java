@@ -6,6 +6,8 @@
  * linked to it and the older archives are no longer needed by it. The chain is read as a restore
  * reads it ({@link org.tidemark.archive.RestorePlanner}, {@link org.tidemark.restore.PlanCopy});
  * the new archive is written as a backup writes one ({@link org.tidemark.archive.ArchiveWriter})
- * and verified ({@link org.tidemark.archive.ArchiveVerifier}) before the swap.
+ * and checked before the swap: its data as it is made from the chain's checked chunks, its
+ * structure from the file ({@link org.tidemark.archive.ArchiveVerifier#verifyStructure}), and all of
+ * it read back when the request asks ({@link org.tidemark.consolidate.ConsolidateRequest#readBack}).
  */
 package org.tidemark.consolidate;

@@ -24,11 +24,12 @@ import org.tidemark.archive.StoredBackup;
  *   <li>A point is <em>restorable</em> when its chain resolves ({@link Chains#walk(StoredBackup)})
  *       and each link of it holds ({@link Chains#linkFindings}). Points that are not are damaged:
  *       kept, with every archive their parent references reach, and never counted by a rule.
- *   <li>The rules pick points among the restorable ones, newest first (by creation time, the
- *       manifest's {@code created}: when the backup started, in whole seconds). Backups started in
- *       the same second are in the scan's order ({@link org.tidemark.archive.Repository#scan}: a
- *       backup after its parent, then by archive name), which need not be the order they were
- *       made in.
+ *   <li>The rules pick points among the restorable ones, newest first, in the scan's order
+ *       ({@link org.tidemark.archive.Repository#scan}: by when the backup started, to the
+ *       nanosecond in archives of format version 3; at the same moment, which only archives of
+ *       whole seconds written before version 3 can share, a backup after its parent, then by archive
+ *       name). The calendar rules put a point in the hour, day, week, month or year of its
+ *       manifest's {@code created}.
  *   <li>Kept is the union of the restore chains of the picked points: per disk, each archive from a
  *       point down to the disk's full copy. An archive kept so is a point that stays, so the chain of
  *       its own disks is kept too (a link may hold a disk the point that needs it has not: a disk

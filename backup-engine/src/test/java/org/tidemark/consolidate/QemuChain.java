@@ -59,6 +59,22 @@ public final class QemuChain {
     return repo.domainDir(DOMAIN).resolve("cp" + p + Repository.SUFFIX);
   }
 
+  /** A copy of the chain's repository under {@code to}, without its lock file; the raw copies stay where they are. */
+  public Repository copyRepository(Path to) throws java.io.IOException {
+    Path from = repo.root();
+    try (java.util.stream.Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path q = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(q);
+        } else if (!p.getFileName().toString().equals(org.tidemark.archive.RepositoryLock.FILE_NAME)) {
+          Files.copy(p, q);
+        }
+      }
+    }
+    return Repository.at(to);
+  }
+
   /** Builds the chain in {@code dir}: images of {@code mib} MiB, {@code writes} guest writes per disk between points. */
   public static QemuChain build(Path dir, long seed, int mib, int writes) throws Exception {
     QemuChain c = new QemuChain(dir);
@@ -78,13 +94,6 @@ public final class QemuChain {
     String parent = null;
     for (int p = 1; p <= POINTS; p++) {
       String name = "cp" + p;
-      // each backup in a second of its own: the repository orders backups of the same second by their
-      // parent links, which a consolidation removes, so "the newest point" of backups made within one
-      // second is not defined after one (a limitation documented in docs/archive-format.md)
-      long second = System.currentTimeMillis() / 1000;
-      while (p > 1 && System.currentTimeMillis() / 1000 == second) {
-        Thread.sleep(20);
-      }
       Checkpoint.Builder b = Checkpoint.builder().name(name).parentName(parent).creationTime(1000 + p).domain(domain);
       for (String d : DISKS) {
         b.addDisk(CheckpointDisk.bitmap(d, name));
