@@ -106,6 +106,7 @@ public final class NbdExport implements DiskSource {
       throw failure(lib, endpoint, "create a handle");
     }
     try {
+      skipReadZeroing(lib, h);
       check(lib, endpoint, lib.nbd_set_export_name(h, endpoint.exportName()), "set the export name");
       for (String c : contexts) {
         check(lib, endpoint, lib.nbd_add_meta_context(h, c), "ask for meta context " + c);
@@ -118,6 +119,20 @@ public final class NbdExport implements DiskSource {
     } catch (NbdException | RuntimeException e) {
       lib.nbd_close(h);
       throw e;
+    }
+  }
+
+  /**
+   * Turns off libnbd's zeroing of each read buffer before the read ({@code nbd_set_pread_initialize},
+   * libnbd 1.12 and later): a memset of every byte copied, a sixth of a live full backup's CPU. The
+   * guard is for callers that use a buffer after a failed read; {@link #readDirect} throws on every
+   * failed request, so the engine never looks at such a buffer. An older libnbd keeps its zeroing.
+   */
+  private static void skipReadZeroing(LibNbd lib, Pointer h) {
+    try {
+      lib.nbd_set_pread_initialize(h, false);
+    } catch (UnsatisfiedLinkError e) {
+      // libnbd before 1.12: the buffers stay zeroed, reads are as correct and slower
     }
   }
 
