@@ -100,6 +100,26 @@ public final class NbdExport implements DiskSource {
     }
   }
 
+  /**
+   * Loads libnbd and binds the calls {@link #open} makes first, ahead of it: for a caller that
+   * waits on something else meanwhile (libvirt beginning the backup job). Silent when libnbd is
+   * missing or fails: {@link #open} reports that.
+   */
+  public static void preload() {
+    try {
+      LibNbd lib = LibNbd.Holder.get();
+      Pointer h = lib.nbd_create();
+      if (h != null) {
+        skipReadZeroing(lib, h);
+        lib.nbd_close(h);
+      }
+      // the callback structure's layout is computed once per class, on its first instance
+      new LibNbd.ExtentCallback.ByValue((userData, metacontext, offset, entries, nrEntries, error) -> 0);
+    } catch (NbdException | RuntimeException | LinkageError e) {
+      // open says what is wrong
+    }
+  }
+
   private static Pointer connect(LibNbd lib, NbdEndpoint endpoint, Set<String> contexts) throws NbdException {
     Pointer h = lib.nbd_create();
     if (h == null) {
@@ -156,6 +176,11 @@ public final class NbdExport implements DiskSource {
   /** How many connections reads use. */
   public int connections() {
     return handles.size();
+  }
+
+  /** Whether libnbd zeroes read buffers before each read, per connection (for tests). */
+  List<Boolean> zeroesReadBuffers() {
+    return handles.stream().map(h -> lib.nbd_get_pread_initialize(h) != 0).toList();
   }
 
   @Override
