@@ -164,10 +164,25 @@ PY
   rm -f "$work/bare/scratch.qcow2" "$work/bare/out.bin"
 }
 
+# every point Tidemark saves restores equal to the disk at that point (untimed): QEMU flushes the
+# disk (no guest writes come until the next round), the newest point is restored and compared
+checked() {
+  local reply
+  reply=$(v qemu-monitor-command tma --hmp 'qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend "flush"')
+  [[ -z "${reply//[[:space:]]/}" ]] || { echo "live-bench: flush failed: $reply" >&2; exit 1; }
+  rm -rf "$work/w/restore"
+  "$root/tidemark" restore --repo "$work/repo" --domain tma --to "$work/w/restore" -q
+  qemu-img compare -q -U -f raw -F qcow2 "$work/w/restore/vda.raw" "$img/tma.qcow2" \
+    || { echo "live-bench: the point just saved does not restore equal to the disk" >&2; exit 1; }
+  rm -rf "$work/w/restore"
+  points=$((points + 1))
+}
+points=0
 fulls=$((runs < 5 ? runs : 5))
 for i in $(seq 1 "$fulls"); do
   echo "live-bench: full backups, $i of $fulls"
   t0=$(now); tm full --full; t1=$(now); echo "tidemark-full $(took $t0 $t1)" >>"$res/times"
+  checked
   rm -rf "$work/vnb/out"
   t0=$(now); vnb full; t1=$(now); echo "virtnbdbackup-full $(took $t0 $t1)" >>"$res/times"
 done
@@ -176,13 +191,15 @@ for i in $(seq 1 "$runs"); do
   echo "live-bench: round $i of $runs (rewrite $REWRITE in each domain, then each incremental)"
   for d in tma tmb tmc; do rewrite $d "$i"; done
   t0=$(now); tm inc; t1=$(now); echo "tidemark-inc $(took $t0 $t1)" >>"$res/times"
+  checked
   t0=$(now); vnb inc; t1=$(now); echo "virtnbdbackup-inc $(took $t0 $t1)" >>"$res/times"
   t0=$(now); bare "b$((i - 1))" "b$i"; t1=$(now); echo "libnbd-dirty-copy $(took $t0 $t1)" >>"$res/times"
 done
-# the last restore point of Tidemark equals the disk (after QEMU flushes it): the bench measured real backups
+# and the last point once more with QEMU stopped (the image closed cleanly): the bench measured real backups
 v destroy tma >/dev/null
 "$root/tidemark" restore --repo "$work/repo" --domain tma --to "$work/w/restore" -q
 qemu-img compare -q -f raw -F qcow2 "$work/w/restore/vda.raw" "$img/tma.qcow2"
+echo "live-bench: $points points of Tidemark restored equal to the disk (qemu-img compare)"
 
 $py - "$res/times" "$SIZE" "$DATA" "$REWRITE" "$runs" "$res/cpu" "$(getconf CLK_TCK)" >"$res/summary.md" <<'PY'
 import statistics, sys, collections, subprocess, os
@@ -210,6 +227,7 @@ print("\nCPU time, medians (user + sys of the tool's processes; the domain's QEM
 print("| job | tool CPU | QEMU CPU |\n| --- | --- | --- |")
 for k in ("tidemark-full", "virtnbdbackup-full", "tidemark-inc", "virtnbdbackup-inc"):
     print(f"| {k} | {statistics.median(c[k]):.2f} s | {statistics.median(q[k]):.2f} s |")
+print(f"\nEvery point Tidemark saved ({len(t['tidemark-full']) + len(t['tidemark-inc'])}) restored equal to the disk at that point (qemu-img compare).")
 print(f"\nLoad average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores).")
 PY
 cat "$res/summary.md"
