@@ -22,7 +22,9 @@
 # file, fsync, `virsh domjobabort` — the floor a tool built on libvirt's export can reach. Guest
 # writes of random bytes (qemu-io inside QEMU, from a payload file) rewrite REWRITE in each domain
 # before each round. Every writer's output is made durable (Tidemark forces its own; the others
-# are followed by sync). Medians are reported, with ratios measured in the same run.
+# are followed by sync). Medians are reported, with ratios measured in the same run, and the CPU
+# time (user + sys) of each tool and of its domain's QEMU, with the load average: on a shared machine
+# the CPU times vary less than the wall times. min(N, 5) full backups of each tool come first.
 #
 # Needs root, the packages of test.sh plus virtnbdbackup and python3-libnbd, and the CLI built
 # (mvn -B -q -DskipTests package).
@@ -58,7 +60,7 @@ v() { virsh -q -c "$uri" "$@"; }
 cleanup() {
   for d in tma tmb tmc; do v destroy $d >/dev/null 2>&1 || true; v undefine $d --checkpoints-metadata >/dev/null 2>&1 || true; done
   [[ -f "$lvd/run/libvirtd.pid" ]] && kill "$(cat "$lvd/run/libvirtd.pid")" 2>/dev/null || true
-  rm -rf "$img" "$work"/repo "$work"/vnb "$work"/bare "$work"/w "$res"/times
+  rm -rf "$img" "$work"/repo "$work"/vnb "$work"/bare "$work"/w "$res"/times "$res"/cpu "$res"/cpu.one
 }
 trap cleanup EXIT
 cleanup
@@ -116,8 +118,17 @@ rewrite() {  # $1 domain, $2 round
 }
 now() { date +%s.%N; }
 took() { $py -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
-tm() { "$root/tidemark" backup --repo "$work/repo" --domain tma --connect "$uri" --work-dir "$work/w" -q "$@"; }
-vnb() { virtnbdbackup -U "$uri" -d tmb -l "$1" -o "$work/vnb/out" -S "$work/vnb" >>"$res/virtnbdbackup.log" 2>&1; sync; }
+# CPU time (user + sys, seconds) of each timed tool and of the domain's QEMU during it, into $res/cpu
+qemu_ticks() { awk '{print $14 + $15}' "/proc/$(cat "$lvd/run/qemu/$1.pid")/stat"; }
+cpu() {  # $1 key, $2 domain, then the command
+  local key=$1 dom=$2 q0 q1; shift 2
+  q0=$(qemu_ticks "$dom")
+  /usr/bin/time -f '%U %S' -o "$res/cpu.one" "$@"
+  q1=$(qemu_ticks "$dom")
+  echo "$key $(awk '{print $1 + $2}' "$res/cpu.one") $(((q1 - q0)))" >>"$res/cpu"
+}
+tm() { cpu "tidemark-$1" tma "$root/tidemark" backup --repo "$work/repo" --domain tma --connect "$uri" --work-dir "$work/w" -q "${@:2}"; }
+vnb() { cpu "virtnbdbackup-$1" tmb virtnbdbackup -U "$uri" -d tmb -l "$1" -o "$work/vnb/out" -S "$work/vnb" >>"$res/virtnbdbackup.log" 2>&1; sync; }
 # the floor: an incremental job on domain C, the dirty extents copied with libnbd, fsync, end the job
 bare() {  # $1 base checkpoint, $2 new checkpoint
   cat >"$work/bare/job.xml" <<XML
@@ -153,10 +164,25 @@ PY
   rm -f "$work/bare/scratch.qcow2" "$work/bare/out.bin"
 }
 
-fulls=$((runs < 3 ? runs : 3))
+# every point Tidemark saves restores equal to the disk at that point (untimed): QEMU flushes the
+# disk (no guest writes come until the next round), the newest point is restored and compared
+checked() {
+  local reply
+  reply=$(v qemu-monitor-command tma --hmp 'qemu-io -d /machine/peripheral/virtio-disk0/virtio-backend "flush"')
+  [[ -z "${reply//[[:space:]]/}" ]] || { echo "live-bench: flush failed: $reply" >&2; exit 1; }
+  rm -rf "$work/w/restore"
+  "$root/tidemark" restore --repo "$work/repo" --domain tma --to "$work/w/restore" -q
+  qemu-img compare -q -U -f raw -F qcow2 "$work/w/restore/vda.raw" "$img/tma.qcow2" \
+    || { echo "live-bench: the point just saved does not restore equal to the disk" >&2; exit 1; }
+  rm -rf "$work/w/restore"
+  points=$((points + 1))
+}
+points=0
+fulls=$((runs < 5 ? runs : 5))
 for i in $(seq 1 "$fulls"); do
   echo "live-bench: full backups, $i of $fulls"
-  t0=$(now); tm --full; t1=$(now); echo "tidemark-full $(took $t0 $t1)" >>"$res/times"
+  t0=$(now); tm full --full; t1=$(now); echo "tidemark-full $(took $t0 $t1)" >>"$res/times"
+  checked
   rm -rf "$work/vnb/out"
   t0=$(now); vnb full; t1=$(now); echo "virtnbdbackup-full $(took $t0 $t1)" >>"$res/times"
 done
@@ -164,17 +190,19 @@ v checkpoint-create-as tmc b0 >/dev/null
 for i in $(seq 1 "$runs"); do
   echo "live-bench: round $i of $runs (rewrite $REWRITE in each domain, then each incremental)"
   for d in tma tmb tmc; do rewrite $d "$i"; done
-  t0=$(now); tm; t1=$(now); echo "tidemark-inc $(took $t0 $t1)" >>"$res/times"
+  t0=$(now); tm inc; t1=$(now); echo "tidemark-inc $(took $t0 $t1)" >>"$res/times"
+  checked
   t0=$(now); vnb inc; t1=$(now); echo "virtnbdbackup-inc $(took $t0 $t1)" >>"$res/times"
   t0=$(now); bare "b$((i - 1))" "b$i"; t1=$(now); echo "libnbd-dirty-copy $(took $t0 $t1)" >>"$res/times"
 done
-# the last restore point of Tidemark equals the disk (after QEMU flushes it): the bench measured real backups
+# and the last point once more with QEMU stopped (the image closed cleanly): the bench measured real backups
 v destroy tma >/dev/null
 "$root/tidemark" restore --repo "$work/repo" --domain tma --to "$work/w/restore" -q
 qemu-img compare -q -f raw -F qcow2 "$work/w/restore/vda.raw" "$img/tma.qcow2"
+echo "live-bench: $points points of Tidemark restored equal to the disk (qemu-img compare)"
 
-$py - "$res/times" "$SIZE" "$DATA" "$REWRITE" "$runs" >"$res/summary.md" <<'PY'
-import statistics, sys, collections, subprocess
+$py - "$res/times" "$SIZE" "$DATA" "$REWRITE" "$runs" "$res/cpu" "$(getconf CLK_TCK)" >"$res/summary.md" <<'PY'
+import statistics, sys, collections, subprocess, os
 t = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     k, v = line.split(); t[k].append(float(v))
@@ -192,6 +220,15 @@ print(row("Tidemark live incremental", "tidemark-inc", "virtnbdbackup-inc", "vir
 print(row("Tidemark live incremental", "tidemark-inc", "libnbd-dirty-copy", "bare libnbd copy"))
 print(row("virtnbdbackup -l inc", "virtnbdbackup-inc"))
 print(row("bare libnbd copy of the dirty extents (job start included)", "libnbd-dirty-copy"))
+c, q = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[6]):
+    k, user_sys, ticks = line.split(); c[k].append(float(user_sys)); q[k].append(int(ticks) / int(sys.argv[7]))
+print("\nCPU time, medians (user + sys of the tool's processes; the domain's QEMU during the same run):\n")
+print("| job | tool CPU | QEMU CPU |\n| --- | --- | --- |")
+for k in ("tidemark-full", "virtnbdbackup-full", "tidemark-inc", "virtnbdbackup-inc"):
+    print(f"| {k} | {statistics.median(c[k]):.2f} s | {statistics.median(q[k]):.2f} s |")
+print(f"\nEvery point Tidemark saved ({len(t['tidemark-full']) + len(t['tidemark-inc'])}) restored equal to the disk at that point (qemu-img compare).")
+print(f"\nLoad average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores).")
 PY
 cat "$res/summary.md"
 if $write_docs; then

@@ -31,6 +31,8 @@ public enum Codec {
   /** The probe compresses this many samples of {@value #SAMPLE} bytes, spread evenly over the chunk. */
   static final int SAMPLES = 16;
   static final int SAMPLE = 4096;
+  /** Room for a sample's encoding: more than zstd's or deflate's bound for {@value #SAMPLE} bytes. */
+  private static final int SAMPLE_ROOM = 2 * SAMPLE;
   /** One compression context per thread, reused: creating one per chunk costs more than it saves. */
   private static final ThreadLocal<ZstdCompressCtx> ZSTD_CONTEXT =
       ThreadLocal.withInitial(() -> new ZstdCompressCtx().setLevel(ZSTD_LEVEL).setChecksum(false));
@@ -92,8 +94,10 @@ public enum Codec {
     for (int i = 0; i < SAMPLES; i++) {
       int at = raw.position() + (int) ((long) (length - SAMPLE) * i / (SAMPLES - 1));
       ByteBuffer sample = raw.duplicate().position(at).limit(at + SAMPLE);
-      int n = encode(sample, out, Math.min(out.remaining(), SAMPLE));
-      stored += n < 0 ? SAMPLE : n;
+      // room for the sample's encoding even when it grows (random bytes): a compressor that runs out
+      // of room fails with an exception (zstd-jni), 16 per chunk of a random disk
+      int n = encode(sample, out, Math.min(out.remaining(), SAMPLE_ROOM));
+      stored += n < 0 ? SAMPLE : Math.min(n, SAMPLE);
     }
     return stored * 100 >= (long) SAMPLES * SAMPLE * 97;
   }

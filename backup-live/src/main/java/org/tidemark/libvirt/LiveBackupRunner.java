@@ -81,6 +81,8 @@ public final class LiveBackupRunner {
   /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
   private static final String REFUSED = "libvirt refused its base bitmap";
   private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
+  /** The chunk {@link #preload} encodes: large enough for the coder's incompressibility probe. */
+  private static final int PRELOAD_CHUNK = 256 << 10;
   /** The prefix of the checkpoints Tidemark names. */
   public static final String CHECKPOINT_PREFIX = "tidemark-";
   private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
@@ -258,6 +260,7 @@ public final class LiveBackupRunner {
           LOG.info("domain {}: {}; backing up without (crash-consistent disks)", domainName, why);
         }
       }
+      preload(options.codec());
       try {
         begun = beginJob(domain, domainName, name, wanted, disks, inFull, work, options.tcp());
       } finally {
@@ -455,6 +458,28 @@ public final class LiveBackupRunner {
           + "checkpoint the repository holds a backup of (deleted, or their metadata lost)"));
     }
     return Optional.empty();
+  }
+
+  /**
+   * Loads, on a thread of its own, what the copy needs first (libnbd, the chunk coder's native
+   * libraries and classes) while this one waits for libvirt to begin the job (0.1 to 0.3 s: QEMU
+   * makes the scratch images and starts the NBD server).
+   */
+  private static void preload(Codec codec) {
+    Thread t = new Thread(() -> {
+      NbdExport.preload();
+      byte[] sample = new byte[PRELOAD_CHUNK];
+      for (int i = 0; i < sample.length; i++) {
+        sample[i] = (byte) (i * 31 >>> 7);
+      }
+      try {
+        org.tidemark.archive.EncodedChunk.encode(0, sample, sample.length, codec);
+      } catch (RuntimeException | LinkageError e) {
+        // the copy meets the same problem and reports it
+      }
+    }, "tidemark-preload");
+    t.setDaemon(true);
+    t.start();
   }
 
   /**

@@ -253,7 +253,7 @@ public final class PullBackup implements Closeable {
         return;
       }
       try {
-        Thread.sleep(20);
+        Thread.sleep(5);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;

@@ -51,6 +51,16 @@ interface LibNbd extends Library {
 
   int nbd_pread(Pointer h, Pointer buf, long count, long offset, int flags);
 
+  /**
+   * Whether {@code nbd_pread} zeroes the caller's buffer before each read (libnbd 1.12 and later;
+   * on by default): a guard for callers that ignore errors, at the cost of a memset of every byte
+   * read.
+   */
+  int nbd_set_pread_initialize(Pointer h, boolean request);
+
+  /** 1 when {@code nbd_pread} zeroes the buffer first, else 0 (libnbd 1.12 and later). */
+  int nbd_get_pread_initialize(Pointer h);
+
   int nbd_block_status(Pointer h, long count, long offset, ExtentCallback.ByValue callback, int flags);
 
   int nbd_shutdown(Pointer h, int flags);

@@ -100,12 +100,33 @@ public final class NbdExport implements DiskSource {
     }
   }
 
+  /**
+   * Loads libnbd and binds the calls {@link #open} makes first, ahead of it: for a caller that
+   * waits on something else meanwhile (libvirt beginning the backup job). Silent when libnbd is
+   * missing or fails: {@link #open} reports that.
+   */
+  public static void preload() {
+    try {
+      LibNbd lib = LibNbd.Holder.get();
+      Pointer h = lib.nbd_create();
+      if (h != null) {
+        skipReadZeroing(lib, h);
+        lib.nbd_close(h);
+      }
+      // the callback structure's layout is computed once per class, on its first instance
+      new LibNbd.ExtentCallback.ByValue((userData, metacontext, offset, entries, nrEntries, error) -> 0);
+    } catch (NbdException | RuntimeException | LinkageError e) {
+      // open says what is wrong
+    }
+  }
+
   private static Pointer connect(LibNbd lib, NbdEndpoint endpoint, Set<String> contexts) throws NbdException {
     Pointer h = lib.nbd_create();
     if (h == null) {
       throw failure(lib, endpoint, "create a handle");
     }
     try {
+      skipReadZeroing(lib, h);
       check(lib, endpoint, lib.nbd_set_export_name(h, endpoint.exportName()), "set the export name");
       for (String c : contexts) {
         check(lib, endpoint, lib.nbd_add_meta_context(h, c), "ask for meta context " + c);
@@ -118,6 +139,20 @@ public final class NbdExport implements DiskSource {
     } catch (NbdException | RuntimeException e) {
       lib.nbd_close(h);
       throw e;
+    }
+  }
+
+  /**
+   * Turns off libnbd's zeroing of each read buffer before the read ({@code nbd_set_pread_initialize},
+   * libnbd 1.12 and later): a memset of every byte copied, a sixth of a live full backup's CPU. The
+   * guard is for callers that use a buffer after a failed read; {@link #readDirect} throws on every
+   * failed request, so the engine never looks at such a buffer. An older libnbd keeps its zeroing.
+   */
+  private static void skipReadZeroing(LibNbd lib, Pointer h) {
+    try {
+      lib.nbd_set_pread_initialize(h, false);
+    } catch (UnsatisfiedLinkError e) {
+      // libnbd before 1.12: the buffers stay zeroed, reads are as correct and slower
     }
   }
 
@@ -141,6 +176,11 @@ public final class NbdExport implements DiskSource {
   /** How many connections reads use. */
   public int connections() {
     return handles.size();
+  }
+
+  /** Whether libnbd zeroes read buffers before each read, per connection (for tests). */
+  List<Boolean> zeroesReadBuffers() {
+    return handles.stream().map(h -> lib.nbd_get_pread_initialize(h) != 0).toList();
   }
 
   @Override

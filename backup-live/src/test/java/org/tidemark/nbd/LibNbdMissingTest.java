@@ -11,12 +11,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Without libnbd (a JVM whose JNA looks for it nowhere), opening an export is a typed error naming
- * the package to install, not an UnsatisfiedLinkError.
+ * the package to install, not an UnsatisfiedLinkError; preloading it first changes nothing.
  */
 class LibNbdMissingTest {
   /** Run in the child JVM: prints what opening an export threw. */
   public static void main(String[] args) {
     try {
+      NbdExport.preload(); // silent: open says what is missing
       NbdExport.open(NbdEndpoint.unix(Path.of("/nonexistent.sock"), "vda"), List.of(), 1).close();
       System.out.println("opened");
     } catch (Throwable e) {

@@ -148,6 +148,36 @@ class NbdExportTest {
     assertArrayEquals(expected, actual);
   }
 
+  /**
+   * libnbd no longer zeroes each read buffer first (a memset of every byte a live backup copies):
+   * a buffer that holds an earlier chunk's bytes, reused as the engine reuses its buffers, still
+   * ends up holding exactly the export's bytes, zero and hole ranges included.
+   */
+  @Test
+  void reusedBuffersHoldTheExportsBytesWithoutLibnbdZeroingThemFirst() throws Exception {
+    Path raw = dir.resolve("vda-reuse.raw");
+    Qemu.run("qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", image.toString(), raw.toString());
+    byte[] expected = Files.readAllBytes(raw);
+    try (NbdExport nbd = NbdExport.open(endpoint, List.of(), 2)) {
+      assertEquals(List.of(false, false), nbd.zeroesReadBuffers(), "libnbd's pread_initialize on each connection");
+      int piece = 4 << 20;
+      ByteBuffer buffer = ByteBuffer.allocateDirect(piece);
+      byte[] got = new byte[piece];
+      for (long off = 0; off < expected.length; off += piece) {
+        int len = (int) Math.min(piece, expected.length - off);
+        // what the buffer held before: not zeros, so a range libnbd left alone would show
+        while (buffer.hasRemaining()) {
+          buffer.put((byte) 0xa5);
+        }
+        nbd.readFully(off, buffer.clear().limit(len));
+        buffer.flip().get(got, 0, len);
+        assertArrayEquals(java.util.Arrays.copyOfRange(expected, (int) off, (int) off + len),
+            java.util.Arrays.copyOf(got, len), "bytes at " + off);
+        buffer.clear();
+      }
+    }
+  }
+
   @Test
   void aMissingBitmapAReadPastTheEndAndNoServerAreTypedErrors() throws Exception {
     NbdException noContext = assertThrows(NbdException.class, () -> NbdExport.open(endpoint, List.of("nope"), 1));
