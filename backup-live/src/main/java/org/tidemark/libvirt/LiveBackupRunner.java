@@ -75,9 +75,6 @@ public final class LiveBackupRunner {
   static final int CHECKPOINT_XML_NO_DOMAIN = 1 << 1;
   /** How long the guest agent may take to freeze or thaw, in seconds. */
   private static final int AGENT_TIMEOUT_SECONDS = 60;
-  private static final String FREEZE = "{\"execute\":\"guest-fsfreeze-freeze\"}";
-  private static final String THAW = "{\"execute\":\"guest-fsfreeze-thaw\"}";
-  private static final java.util.regex.Pattern FREEZE_REPLY = java.util.regex.Pattern.compile("\"return\"\\s*:\\s*(\\d{1,9})");
   /** {@link #beginJob}'s reason for a disk whose incremental libvirt refused. */
   private static final String REFUSED = "libvirt refused its base bitmap";
   private static final java.util.regex.Pattern REFUSED_DISK = java.util.regex.Pattern.compile("for disk '([^']+)'");
@@ -237,36 +234,13 @@ public final class LiveBackupRunner {
       String name = newName(known.keySet(), domainName, "");
       Map<String, String> exports = new LinkedHashMap<>();
       PullBackup begun;
-      Optional<String> quiesceProblem = Optional.empty();
-      boolean frozen = false;
-      java.util.OptionalInt frozenCount = java.util.OptionalInt.empty();
-      if (options.quiesce() != Quiesce.OFF) {
-        long asked = System.nanoTime();
-        try {
-          frozenCount = frozenCount(domain.qemuAgentCommand(FREEZE, agentTimeoutSeconds, 0));
-          frozen = true;
-        } catch (LibvirtException e) {
-          if (System.nanoTime() - asked >= java.util.concurrent.TimeUnit.SECONDS.toNanos(agentTimeoutSeconds)) {
-            // no answer in time: the freeze may still happen in the guest (a long flush, a slow fsfreeze
-            // hook), and a Linux qemu-ga never thaws by itself; the guest's writes would hang until thawed
-            thawAfterTimeout(domain, domainName);
-          }
-          String why = "the guest agent did not freeze the file systems: " + String.valueOf(e.getMessage()).strip();
-          if (options.quiesce() == Quiesce.REQUIRED) {
-            throw new QuiesceFailedException(domainName, why);
-          }
-          quiesceProblem = Optional.of(why);
-          // the caller presents it (Result.quiesceProblem): logged for the record only
-          LOG.info("domain {}: {}; backing up without (crash-consistent disks)", domainName, why);
-        }
-      }
+      GuestFreeze guest = new GuestFreeze(domain, domainName, agentTimeoutSeconds);
+      GuestFreeze.Outcome freeze = guest.freeze(options.quiesce());
       preload(options.codec());
       try {
         begun = beginJob(domain, domainName, name, wanted, disks, inFull, work, options.tcp());
       } finally {
-        if (frozen) {
-          thaw(domain, domainName);
-        }
+        guest.thawIfFrozen(freeze);
       }
       Optional<String> jobBase = begun.base();
       // disks whose base bitmap libvirt refused (QEMU was killed, or the image was replaced under the same
@@ -277,9 +251,6 @@ public final class LiveBackupRunner {
           broken.add(disk);
         }
       });
-      boolean quiesced = frozen;
-      java.util.OptionalInt frozenFileSystems = frozenCount;
-      Optional<String> whyNotQuiesced = quiesceProblem;
       try (PullBackup job = begun) {
         Checkpoint y = CheckpointXml.parse(job.checkpointXml().getBytes(StandardCharsets.UTF_8),
             domainName + "/" + name + " (libvirt)", Set.of());
@@ -294,8 +265,8 @@ public final class LiveBackupRunner {
         BackupResult result = new BackupRunner(repository, engine.withLockWait(options.lockWait())).run(request, progress);
         job.close(); // the job ends before its checkpoints are rotated
         List<String> deleted = Housekeeping.rotate(domain, domainName, name, options.keepCheckpoints());
-        return new Result(result, name, jobBase, exports, deleted, quiesced, frozenFileSystems, whyNotQuiesced, false,
-            chainBreak);
+        return new Result(result, name, jobBase, exports, deleted, freeze.frozen(), freeze.fileSystems(),
+            freeze.problem(), false, chainBreak);
       }
     }
   }
@@ -480,57 +451,6 @@ public final class LiveBackupRunner {
     }, "tidemark-preload");
     t.setDaemon(true);
     t.start();
-  }
-
-  /**
-   * The number of file systems in the agent's answer to {@code guest-fsfreeze-freeze} ({@code
-   * {"return":N}}); empty when the answer holds none.
-   */
-  static java.util.OptionalInt frozenCount(String reply) {
-    java.util.regex.Matcher m = FREEZE_REPLY.matcher(String.valueOf(reply));
-    return m.find() ? java.util.OptionalInt.of(Integer.parseInt(m.group(1))) : java.util.OptionalInt.empty();
-  }
-
-  /**
-   * Thaws the guest's file systems; a failure is logged (a Linux qemu-ga does not thaw by itself:
-   * the guest's writes wait until someone runs {@code virsh domfsthaw}).
-   */
-  private void thaw(Domain domain, String domainName) {
-    try {
-      domain.qemuAgentCommand(THAW, agentTimeoutSeconds, 0);
-    } catch (LibvirtException e) {
-      LOG.warn("domain {}: thawing the guest's file systems: {} (thaw them with virsh domfsthaw)", domainName,
-          String.valueOf(e.getMessage()).strip());
-    }
-  }
-
-  /**
-   * Thaws after a freeze the agent did not answer in time. The agent answers the thaw once it is
-   * done with the freeze; libvirt refuses commands meanwhile ("not available for now"), so the thaw
-   * is asked again until it is answered or twice the agent timeout has passed. Thawing file systems
-   * that are not frozen does nothing.
-   */
-  private void thawAfterTimeout(Domain domain, String domainName) {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(2L * agentTimeoutSeconds);
-    while (true) {
-      try {
-        domain.qemuAgentCommand(THAW, agentTimeoutSeconds, 0);
-        LOG.info("domain {}: thawed the guest's file systems after the freeze timed out", domainName);
-        return;
-      } catch (LibvirtException e) {
-        if (System.nanoTime() > deadline) {
-          LOG.warn("domain {}: the freeze timed out, and so did the thaw: {}; the guest's file systems may be frozen"
-              + " (thaw them with virsh domfsthaw)", domainName, String.valueOf(e.getMessage()).strip());
-          return;
-        }
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
   }
 
   /**

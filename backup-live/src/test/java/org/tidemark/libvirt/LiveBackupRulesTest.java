@@ -54,10 +54,10 @@ class LiveBackupRulesTest {
   @Test
   void theFrozenCountIsReadFromTheAgentsAnswer() {
     // qemu-ga 7.2's answers, as libvirt passes them on (GuestAgentQuiesceTest gets {"return":1} from it)
-    assertEquals(java.util.OptionalInt.of(1), LiveBackupRunner.frozenCount("{\"return\":1}"));
-    assertEquals(java.util.OptionalInt.of(0), LiveBackupRunner.frozenCount("{\"return\": 0}"));
-    assertEquals(java.util.OptionalInt.empty(), LiveBackupRunner.frozenCount("{\"return\":{}}"));
-    assertEquals(java.util.OptionalInt.empty(), LiveBackupRunner.frozenCount(null));
+    assertEquals(java.util.OptionalInt.of(1), GuestFreeze.frozenCount("{\"return\":1}"));
+    assertEquals(java.util.OptionalInt.of(0), GuestFreeze.frozenCount("{\"return\": 0}"));
+    assertEquals(java.util.OptionalInt.empty(), GuestFreeze.frozenCount("{\"return\":{}}"));
+    assertEquals(java.util.OptionalInt.empty(), GuestFreeze.frozenCount(null));
   }
 
   @Test
