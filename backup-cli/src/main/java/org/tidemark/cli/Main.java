@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Properties;
-import java.util.function.Supplier;
 import org.tidemark.store.Publish;
 import org.tidemark.xml.CheckpointXmlException;
 import org.tidemark.xml.DomainGrammar;
@@ -25,18 +23,23 @@ public final class Main implements Runnable {
    * The commands, in the order the help lists them. They are added to the command tree by hand so
    * that a run builds only the command it runs: picocli's model of the whole tree costs about 0.2 s.
    */
-  private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+  private static final List<String> COMMANDS =
+      List.of("backup", "restore", "verify", "list", "consolidate", "prune", "checkpoint", "image", "help");
 
-  static {
-    COMMANDS.put("backup", BackupCommand::new);
-    COMMANDS.put("restore", RestoreCommand::new);
-    COMMANDS.put("verify", VerifyCommand::new);
-    COMMANDS.put("list", ListCommand::new);
-    COMMANDS.put("consolidate", ConsolidateCommand::new);
-    COMMANDS.put("prune", PruneCommand::new);
-    COMMANDS.put("checkpoint", CheckpointCommand::new);
-    COMMANDS.put("image", ImageCommand::new);
-    COMMANDS.put("help", CommandLine.HelpCommand::new);
+  /** A new instance of the command named {@code name}, one of {@link #COMMANDS}. */
+  private static Object newCommand(String name) {
+    return switch (name) {
+      case "backup" -> new BackupCommand();
+      case "restore" -> new RestoreCommand();
+      case "verify" -> new VerifyCommand();
+      case "list" -> new ListCommand();
+      case "consolidate" -> new ConsolidateCommand();
+      case "prune" -> new PruneCommand();
+      case "checkpoint" -> new CheckpointCommand();
+      case "image" -> new ImageCommand();
+      case "help" -> new CommandLine.HelpCommand();
+      default -> throw new IllegalArgumentException("no command " + name);
+    };
   }
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -71,11 +74,11 @@ public final class Main implements Runnable {
    * suggestions on a mistyped name.
    */
   static CommandLine commandLine(String[] args) {
-    String only = args.length > 0 && COMMANDS.containsKey(args[0]) && !args[0].equals("help") ? args[0] : null;
+    String only = args.length > 0 && COMMANDS.contains(args[0]) && !args[0].equals("help") ? args[0] : null;
     CommandLine cli = new CommandLine(new Main());
-    for (Map.Entry<String, Supplier<Object>> c : COMMANDS.entrySet()) {
-      if (only == null || only.equals(c.getKey())) {
-        cli.addSubcommand(c.getKey(), c.getValue().get());
+    for (String name : COMMANDS) {
+      if (only == null || only.equals(name)) {
+        cli.addSubcommand(name, newCommand(name));
       }
     }
     cli.getCommandSpec().usageMessage().footer(ExitCodes.helpTable());
@@ -85,6 +88,13 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (isVersionRequest(args)) {
+      // picocli's model of the command tree would cost more than the JVM's own start (LauncherScriptIT,
+      // VersionFastPathTest: the same lines as picocli's --version)
+      System.out.print(versionText());
+      System.out.flush();
+      System.exit(ExitCodes.OK);
+    }
     // Ctrl-C or SIGTERM: remove the temporary files of a backup or restore in progress, so that
     // nothing half-written is left behind (their names never look finished either way)
     Runtime.getRuntime().addShutdownHook(new Thread(Publish::discardPending, "tidemark-cleanup"));
@@ -109,6 +119,20 @@ public final class Main implements Runnable {
     }, "tidemark-grammar");
     t.setDaemon(true);
     t.start();
+  }
+
+  /** Whether {@code args} is {@code --version} or {@code -V} alone: answered without picocli. */
+  static boolean isVersionRequest(String[] args) {
+    return args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"));
+  }
+
+  /** What {@code tidemark --version} prints: the version provider's lines, each ended as println ends it. */
+  static String versionText() {
+    StringBuilder text = new StringBuilder();
+    for (String line : new Version().getVersion()) {
+      text.append(line).append(System.lineSeparator());
+    }
+    return text.toString();
   }
 
   /** Reads the version Maven filtered into {@code version.properties}. */

@@ -99,6 +99,27 @@ class LauncherScriptIT {
     }
   }
 
+  /**
+   * picocli is compiled for Java 5, and the JVM's start-up caches leave classes that old out: the
+   * build gives them stack map frames (src/build/StackMapFrames.java), so that a run with the cache
+   * takes picocli's classes from it (Java 17: "source: shared objects file"; Java 25 the same).
+   */
+  @Test
+  void picocliComesFromTheCache() throws Exception {
+    assertVersion(launch("--version"));
+    cache();
+    Run help = launch(Map.of("TIDEMARK_JAVA_OPTS", "-Xlog:class+load=info:stdout"), "backup", "--help");
+    assertEquals(0, help.code(), help.err());
+    List<String> picocli = help.out().lines().filter(l -> l.contains(" picocli.CommandLine ")
+        || l.contains(" picocli.CommandLine$Model$CommandSpec ") || l.contains(" picocli.CommandLine$Interpreter "))
+        .toList();
+    assertEquals(3, picocli.size(), help.out());
+    for (String line : picocli) {
+      assertTrue(line.endsWith("source: shared objects file") || line.endsWith("source: shared objects file (top)"),
+          line);
+    }
+  }
+
   /** Java 17 dies of SIGBUS on a truncated dynamic archive; the launcher must not hand it one. */
   @Test
   void aTruncatedCacheIsNotUsedAndTheRunWorks() throws Exception {

@@ -42,6 +42,13 @@ class PackagedJarIT {
     Run v = tidemark("--version");
     assertEquals(0, v.code());
     assertTrue(v.out().startsWith("tidemark "), v.out());
+    // the bare --version and -V skip picocli (Main.isVersionRequest); with another option picocli
+    // answers: the same text, nothing on stderr
+    Run picocli = tidemark("--debug", "--version");
+    assertEquals(0, picocli.code());
+    assertEquals(picocli.out(), v.out());
+    assertEquals(v, tidemark("-V"));
+    assertEquals("", v.err());
     Run h = tidemark("--help");
     assertEquals(0, h.code());
     assertTrue(h.out().contains("Exit codes:"), h.out());
