@@ -65,12 +65,6 @@ public final class ImageLocks {
     checkNotInUse(image, PROC_LOCKS);
   }
 
-  /** {@code n} in lower-case hexadecimal, at least two digits (printf's {@code %02x}). */
-  static String twoHexDigits(long n) {
-    String hex = Long.toHexString(n);
-    return hex.length() < 2 ? "0" + hex : hex;
-  }
-
   static void checkNotInUse(Path image, Path procLocks) throws IOException {
     Optional<FileId> id = FileId.of(image);
     if (id.isEmpty()) {
@@ -81,10 +75,9 @@ public final class ImageLocks {
       return;
     }
     // only the lines about this file are parsed: the system may hold many locks
-    // the kernel prints "%02x:%02x:%lu" (major, minor, inode); not String.format, whose locale data
-    // costs a command's start-up more than the rest of this check
-    byte[] token = (" " + twoHexDigits(id.get().major()) + ":" + twoHexDigits(id.get().minor()) + ":" + id.get().inode()
-        + " ").getBytes(StandardCharsets.US_ASCII);
+    // the kernel prints "%02x:%02x:%lu" (major, minor, inode)
+    byte[] token = String.format(" %02x:%02x:%d ", id.get().major(), id.get().minor(), id.get().inode())
+        .getBytes(StandardCharsets.US_ASCII);
     long self = ProcessHandle.current().pid();
     for (int at = indexOf(all, token, 0); at >= 0; at = indexOf(all, token, at + 1)) {
       int start = at;

@@ -126,20 +126,6 @@ class ImageLocksTest {
     Qemu.run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 64k", image.toString()); // released on close
   }
 
-  /** The device numbers are printed as printf's %02x prints them (the kernel's format). */
-  @Test
-  void twoHexDigitsIsPrintfs() {
-    java.util.Random r = new java.util.Random(21);
-    List<Long> values = new java.util.ArrayList<>(List.of(0L, 1L, 9L, 10L, 15L, 16L, 0xfeL, 0xffL, 0x100L, 0xfffL,
-        0xfffffL, 1L << 40));
-    for (int i = 0; i < 200; i++) {
-      values.add(r.nextLong() >>> r.nextInt(64));
-    }
-    for (long v : values) {
-      assertEquals(String.format("%02x", v), ImageLocks.twoHexDigits(v), Long.toString(v));
-    }
-  }
-
   @Test
   void procLocksLinesParse() {
     List<ImageLocks.HeldLock> locks = ImageLocks.parse(List.of(
