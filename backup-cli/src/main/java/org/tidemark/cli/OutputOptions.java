@@ -1,7 +1,7 @@
 package org.tidemark.cli;
 
+import java.util.Locale;
 import java.util.Map;
-import org.slf4j.event.Level;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,14 +40,18 @@ final class OutputOptions {
       description = "Log more to stderr (-v: info, -vv: debug).")
   boolean[] verbose = new boolean[0];
 
-  /** Sets the log level from {@code -v} and {@code -q} (the engine's log lines go to stderr). */
+  /** Sets the log level from {@code -v}; must run before the first logger is created. */
   void configureLogging() {
-    StderrLogging.setThreshold(
+    String level =
         switch (quiet ? 0 : verbose.length) {
-          case 0 -> Level.WARN;
-          case 1 -> Level.INFO;
-          default -> Level.DEBUG;
-        });
+          case 0 -> "warn";
+          case 1 -> "info";
+          default -> "debug";
+        };
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level.toLowerCase(Locale.ROOT));
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+    System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
   }
 
   /** Whether to draw a progress bar. */
