@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -22,7 +24,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.tidemark.store.ArchiveStore;
 import org.tidemark.store.MemoryStore;
-import org.tidemark.store.StoreInput;
 import org.tidemark.store.StoreOutput;
 
 /**
@@ -34,7 +35,7 @@ import org.tidemark.store.StoreOutput;
 class StageWritesTest {
 
   /** A memory store whose outputs count their writes, check they never overlap, and fail the {@code failAt}-th. */
-  private static final class WatchedStore implements ArchiveStore {
+  private static final class Watch {
     final MemoryStore inner = new MemoryStore();
     final int failAt;
     final AtomicInteger writes = new AtomicInteger();
@@ -42,101 +43,54 @@ class StageWritesTest {
     final AtomicBoolean overlapped = new AtomicBoolean();
     final Set<Thread> threads = ConcurrentHashMap.newKeySet();
     final IOException failure = new IOException("no space left on device (write refused by the test)");
+    /** The store: the memory store's, but for the outputs it creates. */
+    final ArchiveStore store = forward(ArchiveStore.class, inner,
+        (m, args) -> m.getName().equals("createOutput") ? output((StoreOutput) m.invoke(inner, args)) : TARGET);
 
-    WatchedStore(int failAt) {
+    Watch(int failAt) {
       this.failAt = failAt;
     }
 
-    @Override
-    public StoreOutput createOutput(String name) throws IOException {
-      StoreOutput out = inner.createOutput(name);
-      return new StoreOutput() {
-        @Override
-        public Path path() {
-          return out.path();
+    private StoreOutput output(StoreOutput out) {
+      return forward(StoreOutput.class, out, (m, args) -> {
+        if (!m.getName().equals("write")) {
+          return TARGET;
         }
-
-        @Override
-        public int alignment() {
-          return out.alignment();
+        if (!busy.compareAndSet(false, true)) {
+          overlapped.set(true);
         }
-
-        @Override
-        public long position() {
-          return out.position();
-        }
-
-        @Override
-        public void write(ByteBuffer... parts) throws IOException {
-          if (!busy.compareAndSet(false, true)) {
-            overlapped.set(true);
+        try {
+          threads.add(Thread.currentThread());
+          if (writes.incrementAndGet() == failAt) {
+            throw failure;
           }
-          try {
-            threads.add(Thread.currentThread());
-            if (writes.incrementAndGet() == failAt) {
-              throw failure;
-            }
-            Thread.sleep(2); // a device's latency: an overlapping write would show
-            out.write(parts);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException();
-          } finally {
-            busy.set(false);
-          }
+          Thread.sleep(2); // a device's latency: an overlapping write would show
+          return m.invoke(out, args);
+        } finally {
+          busy.set(false);
         }
-
-        @Override
-        public StoreInput openPending() throws IOException {
-          return out.openPending();
-        }
-
-        @Override
-        public void commit() throws IOException {
-          out.commit();
-        }
-
-        @Override
-        public void close() throws IOException {
-          out.close();
-        }
-      };
+      });
     }
+  }
 
-    @Override
-    public List<String> list(String prefix) throws IOException {
-      return inner.list(prefix);
-    }
+  /** What an {@link Intercept} returns to leave a call to the target. */
+  private static final Object TARGET = new Object();
 
-    @Override
-    public boolean exists(String name) throws IOException {
-      return inner.exists(name);
-    }
+  /** What a call does instead of the target's method, or {@link #TARGET} to leave it to the target. */
+  private interface Intercept {
+    Object call(Method m, Object[] args) throws Exception;
+  }
 
-    @Override
-    public StoreInput openInput(String name) throws IOException {
-      return inner.openInput(name);
-    }
-
-    @Override
-    public StoreOutput replaceOutput(String name) throws IOException {
-      return inner.replaceOutput(name);
-    }
-
-    @Override
-    public boolean delete(String name) throws IOException {
-      return inner.delete(name);
-    }
-
-    @Override
-    public List<Path> discardAbandoned(String prefix) throws IOException {
-      return inner.discardAbandoned(prefix);
-    }
-
-    @Override
-    public Path locate(String name) {
-      return inner.locate(name);
-    }
+  /** {@code target} as a {@code type} whose calls {@code override} may take over; exceptions thrown as they are. */
+  private static <T> T forward(Class<T> type, T target, Intercept override) {
+    return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, m, args) -> {
+      try {
+        Object o = override.call(m, args);
+        return o == TARGET ? m.invoke(target, args) : o;
+      } catch (InvocationTargetException e) {
+        throw e.getCause();
+      }
+    }));
   }
 
   /** 40 MiB of guest data in chunks of 256 KiB, stored raw: five stages and a bit. */
@@ -149,14 +103,15 @@ class StageWritesTest {
 
   @Test
   void stagesAreWrittenOffTheCallersThreadOneAtATimeInOrder() throws Exception {
-    WatchedStore store = new WatchedStore(-1);
+    Watch watch = new Watch(-1);
+    ArchiveStore store = watch.store;
     try (ArchiveWriter w = ArchiveWriter.create(store, NAME, ArchiveFixtures.CHECKPOINT, manifest())) {
       DISK.write(w, 256 << 10, Codec.NONE);
       w.commit();
     }
-    assertFalse(store.overlapped.get(), "two writes at once");
-    assertTrue(store.writes.get() >= 5, store.writes + " writes");
-    assertNotEquals(Set.of(Thread.currentThread()), store.threads, "every write on the caller's thread");
+    assertFalse(watch.overlapped.get(), "two writes at once");
+    assertTrue(watch.writes.get() >= 5, watch.writes + " writes");
+    assertNotEquals(Set.of(Thread.currentThread()), watch.threads, "every write on the caller's thread");
     try (ArchiveReader r = ArchiveReader.open(store, NAME)) {
       r.checkTarHeaders();
       for (ChunkRecord c : r.chunks("vda")) {
@@ -171,14 +126,15 @@ class StageWritesTest {
   @ParameterizedTest(name = "write {0} fails")
   @ValueSource(ints = {1, 2, 3, 5, 6})
   void aFailedWriteIsReportedAsItIsAndNothingIsCommitted(int failAt) throws Exception {
-    WatchedStore store = new WatchedStore(failAt);
+    Watch watch = new Watch(failAt);
+    ArchiveStore store = watch.store;
     IOException e = assertThrows(IOException.class, () -> {
       try (ArchiveWriter w = ArchiveWriter.create(store, NAME, ArchiveFixtures.CHECKPOINT, manifest())) {
         DISK.write(w, 256 << 10, Codec.NONE);
         w.commit();
       }
     });
-    assertSame(store.failure, e);
+    assertSame(watch.failure, e);
     assertFalse(store.exists(NAME), "an archive was committed after a failed write");
     assertEquals(List.of(), store.list("vm1/"));
   }
