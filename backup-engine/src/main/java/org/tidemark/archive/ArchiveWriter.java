@@ -77,8 +77,11 @@ public final class ArchiveWriter implements Closeable {
   private final StoreOutput out;
   /** Bytes the archive holds so far, staged ones included: where the next entry's header starts. */
   private long position;
-  /** Bytes appended but not yet written to the output, from {@code position - staged.position()} (its position). */
-  private final ByteBuffer staged = DirectWrites.allocate(STAGE);
+  /**
+   * Bytes appended but not yet written to the output, from {@code position - stage.stage().position()};
+   * full stages are written on a thread of their own while the next one fills ({@link StageWrites}).
+   */
+  private final StageWrites stage;
   private final MessageDigest metadataDigest;
   private final Map<String, DiskCursor> cursors = new HashMap<>();
   private final BinaryIndex.Builder index = new BinaryIndex.Builder();
@@ -95,6 +98,7 @@ public final class ArchiveWriter implements Closeable {
     this.created = manifest.created();
     this.formatVersion = manifest.formatVersion();
     this.out = out;
+    this.stage = new StageWrites(out, STAGE);
     try {
       this.metadataDigest = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
@@ -246,6 +250,7 @@ public final class ArchiveWriter implements Closeable {
     if (!finished) {
       finish();
     }
+    stage.stop();
     out.commit();
     committed = true;
     closed = true;
@@ -267,6 +272,7 @@ public final class ArchiveWriter implements Closeable {
       throw new IllegalStateException("archive " + target + " is already finished");
     }
     finish();
+    stage.stop();
     return out.openPending();
   }
 
@@ -289,6 +295,7 @@ public final class ArchiveWriter implements Closeable {
     writeEntry(SEAL_ENTRY, sealJson.length, ByteBuffer.wrap(sealJson));
     append(ByteBuffer.allocate(2 * TarHeaders.RECORD)); // end of archive: two zero records
     writeStaged();
+    stage.await();
   }
 
   /** Discards the archive unless it was committed. */
@@ -298,6 +305,7 @@ public final class ArchiveWriter implements Closeable {
       return;
     }
     closed = true;
+    stage.stop();
     out.close();
   }
 
@@ -346,8 +354,7 @@ public final class ArchiveWriter implements Closeable {
       return;
     }
     append(header); // the stage now ends at dataOffset, a block boundary, and starts at one
-    out.write(staged.flip(), data.duplicate().limit(data.position() + body));
-    staged.clear();
+    stage.writeWith(data.duplicate().limit(data.position() + body));
     position += body;
     append(data.duplicate().position(data.position() + body), padding(length));
   }
@@ -361,12 +368,14 @@ public final class ArchiveWriter implements Closeable {
   /**
    * Appends the buffers' remaining bytes at {@link #position} (without moving the buffers) through
    * the stage: a direct buffer of {@value #STAGE} bytes that starts at a block boundary of the
-   * file and is written whole (around the page cache where allowed) each time it fills.
+   * file and is written whole (around the page cache where allowed, on the stage's own thread
+   * while the other stage fills) each time it fills.
    */
   private void append(ByteBuffer... parts) throws IOException {
     for (ByteBuffer part : parts) {
       ByteBuffer rest = part.duplicate();
       while (rest.hasRemaining()) {
+        ByteBuffer staged = stage.stage();
         int n = Math.min(rest.remaining(), staged.remaining());
         staged.put(rest.slice(rest.position(), n));
         rest.position(rest.position() + n);
@@ -378,10 +387,9 @@ public final class ArchiveWriter implements Closeable {
     }
   }
 
-  /** Writes what is staged; the stage then starts at {@link #position}. */
+  /** Starts writing what is staged; the stage then starts at {@link #position}. */
   private void writeStaged() throws IOException {
-    out.write(staged.flip());
-    staged.clear();
+    stage.flip();
   }
 
   private void ensureOpen() {

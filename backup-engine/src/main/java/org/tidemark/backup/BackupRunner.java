@@ -41,15 +41,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The copy is a pipeline: this thread reads each chunk of guest data from the image and hands
  * it to a pool of encoder threads (CRC-32C + compression; {@link Workers}); finished chunks are
- * written to the archive in guest order. At most {@value #IN_FLIGHT} chunks are in flight, so
- * memory stays bounded by {@code (IN_FLIGHT + 1) x chunk size x 2}. The archive only gets its final name
+ * written to the archive in guest order. The chunks in flight hold at most {@value #WINDOW} chunks' worth of
+ * bytes ({@link ChunkBuffers}: many small chunks or a few whole ones), so memory stays bounded by {@code
+ * WINDOW x chunk size x 2}. The archive only gets its final name
  * when everything is written and forced to disk.
  *
  * <p>Thread-safe: each {@link #run} is independent.
  */
 public final class BackupRunner {
   private static final Logger LOG = LoggerFactory.getLogger(BackupRunner.class);
-  static final int IN_FLIGHT = 8;
+  /** Whole chunks' worth of bytes in flight (read, being encoded, or waiting to be written). */
+  static final int WINDOW = 9;
 
   private final Repository repository;
   private final EngineOptions options;
@@ -317,25 +319,25 @@ public final class BackupRunner {
     return sizes;
   }
 
-  /**
-   * Copies the data extents of one disk through the encoder pool into the archive, in order. The
-   * workers read, checksum and compress chunks (the source is read from several threads at once);
-   * the calling thread writes them in guest order. {@value #IN_FLIGHT} chunks are
-   * in flight at most, and their buffers are reused: one raw buffer and one scratch buffer per
-   * chunk in flight, plus the pair being read.
-   */
   /** How one backup encodes its chunks: codec and size, the workers, and whom it tells. */
   private record Encoding(org.tidemark.archive.Codec codec, int chunkSize, Workers.Pool encoders, Progress progress,
       Cancellation cancellation, String operation) {}
 
+  /**
+   * Copies the data extents of one disk through the encoder pool into the archive, in order. The
+   * workers read, checksum and compress chunks (the source is read from several threads at once);
+   * the calling thread writes them in guest order. The chunks in flight share a ring of {@value
+   * #WINDOW} whole chunks' worth of raw and scratch bytes, each chunk taking its own length of
+   * both: when the next chunk does not fit, the oldest is written first.
+   */
   private static BackupResult.DiskResult copy(DiskManifest dm, DiskPlan plan, DiskSource disk, ArchiveWriter writer,
       Encoding how) throws IOException {
     org.tidemark.archive.Codec codec = how.codec();
     int chunkSize = how.chunkSize();
     Workers.Pool encoders = how.encoders();
     Progress progress = how.progress();
-    ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-    ArrayDeque<ByteBuffer[]> free = new ArrayDeque<>();
+    ArrayDeque<Future<EncodedChunk>> inFlight = new ArrayDeque<>();
+    ChunkBuffers buffers = new ChunkBuffers(WINDOW * ChunkBuffers.footprint(chunkSize), footprint(dm, chunkSize));
     long read = 0;
     long stored = 0;
     int chunks = 0;
@@ -346,25 +348,24 @@ public final class BackupRunner {
       for (long off = e.offset(); off < e.end(); off += chunkSize) {
         how.cancellation().check(how.operation());
         int len = (int) Math.min(chunkSize, e.end() - off);
-        ByteBuffer[] buffers = free.isEmpty()
-            ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), DirectWrites.allocate(chunkSize)}
-            : free.poll();
+        ByteBuffer[] pair;
+        while ((pair = buffers.take(len)) == null) {
+          stored += writeNext(inFlight, buffers, dm.name(), writer, progress);
+          chunks++;
+        }
+        ByteBuffer raw = pair[0].limit(len);
+        ByteBuffer scratch = pair[1];
         read += len;
         long chunkOffset = off;
         // the worker reads the chunk too: reads overlap with the writes of this thread
-        inFlight.add(new InFlight(buffers, encoders.submit(() -> {
-          ByteBuffer raw = buffers[0].clear().limit(len);
+        inFlight.add(encoders.submit(() -> {
           disk.readFully(chunkOffset, raw);
-          return EncodedChunk.encode(chunkOffset, raw.flip(), codec, buffers[1].clear());
-        })));
-        if (inFlight.size() >= IN_FLIGHT) {
-          stored += writeNext(inFlight, free, dm.name(), writer, progress);
-          chunks++;
-        }
+          return EncodedChunk.encode(chunkOffset, raw.flip(), codec, scratch);
+        }));
       }
     }
     while (!inFlight.isEmpty()) {
-      stored += writeNext(inFlight, free, dm.name(), writer, progress);
+      stored += writeNext(inFlight, buffers, dm.name(), writer, progress);
       chunks++;
     }
     LOG.debug("disk {}: {} extents, {} bytes read, {} bytes stored in {} chunks", dm.name(), dm.extents().size(), read,
@@ -372,16 +373,24 @@ public final class BackupRunner {
     return new BackupResult.DiskResult(dm.name(), plan, dm.extents().size(), read, stored, chunks);
   }
 
-  /** A chunk being encoded, and the raw and scratch buffers it holds until it is written. */
-  private record InFlight(ByteBuffer[] buffers, Future<EncodedChunk> chunk) {}
+  /** The ring bytes the chunks of {@code dm} need at most at once: all of them, or more than any window. */
+  private static long footprint(DiskManifest dm, int chunkSize) {
+    long cap = WINDOW * ChunkBuffers.footprint(chunkSize);
+    long need = 0;
+    for (ExtentRecord e : dm.extents()) {
+      for (long off = e.offset(); !e.zero() && off < e.end() && need < cap; off += chunkSize) {
+        need += ChunkBuffers.footprint((int) Math.min(chunkSize, e.end() - off));
+      }
+    }
+    return need;
+  }
 
-  private static long writeNext(ArrayDeque<InFlight> inFlight, ArrayDeque<ByteBuffer[]> free, String disk,
+  private static long writeNext(ArrayDeque<Future<EncodedChunk>> inFlight, ChunkBuffers buffers, String disk,
       ArchiveWriter writer, org.tidemark.engine.Progress progress) throws IOException {
-    InFlight next = inFlight.poll();
     // a failed read of the source comes back as its own (typed) error, naming the image
-    EncodedChunk c = Workers.await(next.chunk(), "backup", "encoding a chunk of disk " + disk + " failed");
+    EncodedChunk c = Workers.await(inFlight.poll(), "backup", "encoding a chunk of disk " + disk + " failed");
     writer.writeChunk(disk, c);
-    free.add(next.buffers());
+    buffers.releaseOldest();
     progress.advance(c.rawLength());
     return c.storedLength();
   }
