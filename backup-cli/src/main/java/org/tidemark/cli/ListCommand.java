@@ -40,6 +40,7 @@ final class ListCommand implements Callable<Integer> {
     Repository repository = Repository.at(repo);
     List<String> domains = ListCommand.domains(repository, domain);
     List<Map<String, Object>> out = new ArrayList<>();
+    List<List<Finding>> unreadable = new ArrayList<>(); // per domain, for the text listing
     boolean broken = false;
     for (String d : domains) {
       org.tidemark.archive.Chains chains = repository.chains(d);
@@ -52,7 +53,8 @@ final class ListCommand implements Callable<Integer> {
         backups.add(describe(b, diskChains));
       }
       dom.put("backups", backups);
-      dom.put("unreadable", scan.unreadable().stream().map(Finding::toString).toList());
+      dom.put("unreadable", FindingJson.of(scan.unreadable()));
+      unreadable.add(scan.unreadable());
       // a point whose chain cannot be restored (a parent missing, unreadable or without a full copy)
       List<String> brokenChains = new ArrayList<>();
       for (StoredBackup b : scan.backups()) {
@@ -66,7 +68,7 @@ final class ListCommand implements Callable<Integer> {
       out.add(dom);
     }
     if (output.text()) {
-      printText(out);
+      printText(out, unreadable);
     }
     if (output.document()) {
       output.printResult(spec.commandLine(), "list", Map.of("domains", out), broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
@@ -147,9 +149,10 @@ final class ListCommand implements Callable<Integer> {
 
   /** The text listing; every string from an archive is printed through {@link Printable#escape}. */
   @SuppressWarnings("unchecked")
-  private void printText(List<Map<String, Object>> domains) {
+  private void printText(List<Map<String, Object>> domains, List<List<Finding>> unreadable) {
     var out = spec.commandLine().getOut();
-    for (Map<String, Object> d : domains) {
+    for (int i = 0; i < domains.size(); i++) {
+      Map<String, Object> d = domains.get(i);
       List<Map<String, Object>> backups = (List<Map<String, Object>>) d.get("backups");
       out.println("domain " + Printable.escape(d.get("domain")) + ": " + backups.size() + " point(s), "
           + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
@@ -171,7 +174,7 @@ final class ListCommand implements Callable<Integer> {
               (Boolean) disk.get("fallback") ? Printable.escape("; fell back to full: " + disk.get("reason")) : "");
         }
       }
-      for (String u : (List<String>) d.get("unreadable")) {
+      for (Finding u : unreadable.get(i)) {
         out.println("  UNREADABLE " + Printable.escape(u));
       }
       for (String c : (List<String>) d.get("brokenChains")) {

@@ -249,7 +249,7 @@ final class PruneCommand implements Callable<Integer> {
     doc.put("kept", plan.kept().size());
     doc.put("removed", result.removed().size());
     doc.put("bytesFreed", result.removed().stream().mapToLong(StoredBackup::size).sum());
-    doc.put("unreadable", plan.unreadable().stream().map(Finding::toString).toList());
+    doc.put("unreadable", FindingJson.of(plan.unreadable()));
     doc.put("leftoversRemoved", result.leftoversRemoved().stream().map(Path::toString).toList());
   }
 
