@@ -121,6 +121,30 @@ class ListExitCodeTest {
     assertTrue(u.get("problem").asText().startsWith("seal mismatch"), u.toString());
   }
 
+  /**
+   * A restore of a point the repository does not hold, beside an unreadable archive that may be it:
+   * the error document gives that archive as an object (the record the cut falls in, by tar's
+   * listing), not only inside the message.
+   */
+  @Test
+  void aRestoreOfAPointNotFoundGivesTheUnreadableArchivesAsFields() throws Exception {
+    Path archive = repo.resolve("sample/cp2.tar");
+    ArchiveErrorJsonTest.Chunk chunk = ArchiveErrorJsonTest.lastPlainChunk(archive);
+    try (RandomAccessFile f = new RandomAccessFile(archive.toFile(), "rw")) {
+      f.setLength(chunk.data() + 300);
+    }
+    Cli.Result r = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp2", "--to",
+        dir.resolve("out").toString(), "--json");
+    assertEquals(ExitCodes.CORRUPT_ARCHIVE, r.code(), r.toString());
+    JsonNode error = JSON.readTree(r.out()).get("error");
+    assertEquals("UnreadableArchivesException", error.get("type").asText(), error.toString());
+    JsonNode unreadable = error.get("unreadable");
+    assertEquals(1, unreadable.size(), error.toString());
+    assertEquals(archive.toString(), unreadable.get(0).get("archive").asText(), error.toString());
+    assertEquals(chunk.data(), unreadable.get(0).get("fileOffset").asLong(), error.toString());
+    assertTrue(error.get("message").asText().contains("unreadable archives: cp2.tar: the file has "), error.toString());
+  }
+
   /** The one unreadable archive {@code list --json} reports (exit 4). */
   private JsonNode onlyUnreadable() throws Exception {
     Cli.Result r = Cli.run("list", "--repo", repo.toString(), "--json");
