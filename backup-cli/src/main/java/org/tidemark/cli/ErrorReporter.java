@@ -92,6 +92,9 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     if (e instanceof org.tidemark.xml.CheckpointXmlException || e instanceof org.tidemark.disk.ImageException) {
       return ExitCodes.INVALID_INPUT;
     }
+    if (e instanceof org.tidemark.archive.UnknownPointException) {
+      return ExitCodes.INVALID_INPUT; // a mistake in the request, not damage
+    }
     if (e instanceof org.tidemark.archive.ArchiveCorruptException) {
       return ExitCodes.CORRUPT_ARCHIVE;
     }

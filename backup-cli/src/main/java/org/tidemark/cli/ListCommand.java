@@ -80,7 +80,7 @@ final class ListCommand implements Callable<Integer> {
    * The domains a command covers: all of the repository's, or the one named, which must have backups
    * there (a mistyped name is an error, not "all sound").
    *
-   * @throws org.tidemark.archive.ArchiveException naming the domains there are, for an unknown one
+   * @throws org.tidemark.archive.UnknownPointException naming the domains there are, for an unknown one
    */
   static List<String> domains(Repository repository, String domain) throws java.io.IOException {
     List<String> all = repository.domains();
@@ -88,8 +88,7 @@ final class ListCommand implements Callable<Integer> {
       return all;
     }
     if (!all.contains(domain)) {
-      throw new org.tidemark.archive.ArchiveException(repository.root(), "no backups of domain '" + domain
-          + "' in this repository (domains: " + all + ")");
+      throw org.tidemark.archive.UnknownPointException.domain(repository.root(), domain, all);
     }
     return List.of(domain);
   }

@@ -145,6 +145,34 @@ class ListExitCodeTest {
     assertTrue(error.get("message").asText().contains("unreadable archives: cp2.tar: the file has "), error.toString());
   }
 
+  /**
+   * Asking for what the repository does not hold is a mistake in the request, typed apart from
+   * damage: a disk the backup does not have (restore) and a domain it has no backups of (list);
+   * exit 3, and the error document's type says so, with the disk as a field.
+   */
+  @Test
+  void aDiskOrDomainNotThereIsARequestMistake() throws Exception {
+    Cli.Result restore = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--disk", "vdz", "--to",
+        dir.resolve("out").toString(), "--json");
+    assertEquals(ExitCodes.INVALID_INPUT, restore.code(), restore.toString());
+    JsonNode error = JSON.readTree(restore.out()).get("error");
+    assertEquals("UnknownPointException", error.get("type").asText(), error.toString());
+    assertEquals("vdz", error.get("disk").asText(), error.toString());
+    assertEquals(repo.resolve("sample/cp2.tar").toString(), error.get("file").asText(), error.toString());
+    assertTrue(error.get("message").asText().contains("the backup has no disk 'vdz' (disks: [vda])"), error.toString());
+    assertTrue(!Files.exists(dir.resolve("out")) || isEmpty(dir.resolve("out")), "nothing restored");
+
+    Cli.Result list = Cli.run("list", "--repo", repo.toString(), "--domain", "vm2", "--json");
+    assertEquals(ExitCodes.INVALID_INPUT, list.code(), list.toString());
+    assertEquals("UnknownPointException", JSON.readTree(list.out()).get("error").get("type").asText(), list.toString());
+  }
+
+  private static boolean isEmpty(Path folder) throws Exception {
+    try (var s = Files.list(folder)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
   /** The one unreadable archive {@code list --json} reports (exit 4). */
   private JsonNode onlyUnreadable() throws Exception {
     Cli.Result r = Cli.run("list", "--repo", repo.toString(), "--json");
