@@ -181,6 +181,10 @@ class PruneCommandTest {
     Cli.Result negative = Cli.run("prune", "--repo", repo.toString(), "--domain", "vm", "--keep-last", "-3");
     assertEquals(ExitCodes.USAGE, negative.code(), negative.toString());
     assertTrue(negative.err().contains("--keep-last: -3 (expected a count of 0 or more)"), negative.toString());
+    Cli.Result weekly = Cli.run("prune", "--repo", repo.toString(), "--domain", "vm", "--keep-last", "2",
+        "--keep-weekly", "-1");
+    assertEquals(ExitCodes.USAGE, weekly.code(), weekly.toString());
+    assertTrue(weekly.err().contains("--keep-weekly: -1 (expected a count of 0 or more)"), weekly.toString());
     Cli.Result neither = Cli.run("prune", "--repo", repo.toString(), "--keep-last", "1");
     assertEquals(ExitCodes.USAGE, neither.code(), "never every domain by default: " + neither);
     Cli.Result both = Cli.run("prune", "--repo", repo.toString(), "--keep-last", "1", "--all", "--domain", "vm");
