@@ -124,6 +124,28 @@ class ChainsTest {
     return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
+  /** A link's findings name the child's manifest entry (a scan does not keep where its data is). */
+  @Test
+  void aBrokenLinkIsPlacedAtTheChildsManifest() {
+    DiskManifest full = new DiskManifest("vda", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, "x", 1024, 512,
+        List.of(new ExtentRecord(0, 1024, false)));
+    DiskManifest incremental = new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "x", 2048,
+        512, List.of());
+    StoredBackup parent = new StoredBackup(DIR.resolve("b0.tar"), Manifest.of("test", "vm1", "cp0", 1,
+        Optional.empty(), List.of(full)), 1024);
+    StoredBackup child = new StoredBackup(DIR.resolve("b1.tar"), Manifest.of("test", "vm1", "cp1", 2,
+        Optional.of(new ParentRef("cp9", "b0.tar")), List.of(incremental)), 1024);
+    List<Finding> findings = ArchiveConsistency.checkChain(List.of(child, parent));
+    assertEquals(2, findings.size(), findings.toString()); // the checkpoint named, the disk's size
+    for (Finding f : findings) {
+      assertEquals(child.path(), f.archive());
+      assertEquals(Optional.of("manifest.json"), f.entry(), f.toString());
+      assertTrue(f.fileOffset().isEmpty(), f.toString());
+    }
+    assertEquals(Optional.of("vda"), findings.get(1).disk());
+    assertEquals(java.util.OptionalLong.of(1024), findings.get(1).offset());
+  }
+
   @Test
   void aFolderIsReadOnceForAllItsChains() throws Exception {
     int n = 200;
