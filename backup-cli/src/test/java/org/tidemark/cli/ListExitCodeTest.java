@@ -86,10 +86,7 @@ class ListExitCodeTest {
   @Test
   void anArchiveCutShortIsPlacedByFields() throws Exception {
     Path archive = repo.resolve("sample/cp2.tar");
-    ArchiveErrorJsonTest.Chunk chunk = ArchiveErrorJsonTest.lastPlainChunk(archive);
-    try (RandomAccessFile f = new RandomAccessFile(archive.toFile(), "rw")) {
-      f.setLength(chunk.data() + 300);
-    }
+    ArchiveErrorJsonTest.Chunk chunk = cutInsideLastChunk(archive);
     JsonNode u = onlyUnreadable();
     assertEquals(archive.toString(), u.get("archive").asText(), u.toString());
     assertEquals(chunk.data(), u.get("fileOffset").asLong(), u.toString());
@@ -129,10 +126,7 @@ class ListExitCodeTest {
   @Test
   void aRestoreOfAPointNotFoundGivesTheUnreadableArchivesAsFields() throws Exception {
     Path archive = repo.resolve("sample/cp2.tar");
-    ArchiveErrorJsonTest.Chunk chunk = ArchiveErrorJsonTest.lastPlainChunk(archive);
-    try (RandomAccessFile f = new RandomAccessFile(archive.toFile(), "rw")) {
-      f.setLength(chunk.data() + 300);
-    }
+    ArchiveErrorJsonTest.Chunk chunk = cutInsideLastChunk(archive);
     Cli.Result r = Cli.run("restore", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp2", "--to",
         dir.resolve("out").toString(), "--json");
     assertEquals(ExitCodes.CORRUPT_ARCHIVE, r.code(), r.toString());
@@ -171,6 +165,15 @@ class ListExitCodeTest {
     try (var s = Files.list(folder)) {
       return s.findAny().isEmpty();
     }
+  }
+
+  /** Cuts {@code archive} 300 bytes into the data of its last chunk that tar lists with a plain header. */
+  private static ArchiveErrorJsonTest.Chunk cutInsideLastChunk(Path archive) throws Exception {
+    ArchiveErrorJsonTest.Chunk chunk = ArchiveErrorJsonTest.lastPlainChunk(archive);
+    try (RandomAccessFile f = new RandomAccessFile(archive.toFile(), "rw")) {
+      f.setLength(chunk.data() + 300);
+    }
+    return chunk;
   }
 
   /** The one unreadable archive {@code list --json} reports (exit 4). */
