@@ -52,7 +52,8 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
    * The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when
    * none); for an archive error also where in the archive, from its fields, each when known:
    * {@code entry}, {@code fileOffset}, {@code disk}, {@code offset} (the guest offset); for a
-   * refused checkpoint document its {@code line} and {@code column} where known.
+   * refused checkpoint document its {@code line} and {@code column} where known; when the archives
+   * that could not be read may hold what was asked for, {@code unreadable}, each as {@link FindingJson}.
    */
   static java.util.Map<String, Object> errorDocument(Exception e) {
     java.util.Map<String, Object> error = new java.util.LinkedHashMap<>();
@@ -67,6 +68,9 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
       a.fileOffset().ifPresent(v -> error.put("fileOffset", v));
       a.disk().ifPresent(v -> error.put("disk", v));
       a.offset().ifPresent(v -> error.put("offset", v));
+    }
+    if (e instanceof org.tidemark.archive.UnreadableArchivesException u) {
+      error.put("unreadable", FindingJson.of(u.unreadable()));
     }
     if (e instanceof org.tidemark.xml.CheckpointXmlException x && x.line() > 0) {
       error.put("line", x.line());
@@ -87,6 +91,9 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     }
     if (e instanceof org.tidemark.xml.CheckpointXmlException || e instanceof org.tidemark.disk.ImageException) {
       return ExitCodes.INVALID_INPUT;
+    }
+    if (e instanceof org.tidemark.archive.UnknownPointException) {
+      return ExitCodes.INVALID_INPUT; // a mistake in the request, not damage
     }
     if (e instanceof org.tidemark.archive.ArchiveCorruptException) {
       return ExitCodes.CORRUPT_ARCHIVE;

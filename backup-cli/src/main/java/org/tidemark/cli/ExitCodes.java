@@ -11,7 +11,10 @@ public final class ExitCodes {
   public static final int DIFFERENT = 1;
   /** The command line was wrong: an unknown option, a missing argument. */
   public static final int USAGE = 2;
-  /** An input was invalid: bad checkpoint XML, a corrupt or unsupported image. */
+  /**
+   * An input was invalid: bad checkpoint XML, a corrupt or unsupported image; or the request names
+   * what the repository does not hold (a domain, a checkpoint, a disk of the backup).
+   */
   public static final int INVALID_INPUT = 3;
   /**
    * Verification (or {@code list}) found a corrupt or incomplete archive, or a chain that cannot be

@@ -40,6 +40,7 @@ final class ListCommand implements Callable<Integer> {
     Repository repository = Repository.at(repo);
     List<String> domains = ListCommand.domains(repository, domain);
     List<Map<String, Object>> out = new ArrayList<>();
+    List<List<Finding>> unreadable = new ArrayList<>(); // per domain, for the text listing
     boolean broken = false;
     for (String d : domains) {
       org.tidemark.archive.Chains chains = repository.chains(d);
@@ -52,7 +53,8 @@ final class ListCommand implements Callable<Integer> {
         backups.add(describe(b, diskChains));
       }
       dom.put("backups", backups);
-      dom.put("unreadable", scan.unreadable().stream().map(Finding::toString).toList());
+      dom.put("unreadable", FindingJson.of(scan.unreadable()));
+      unreadable.add(scan.unreadable());
       // a point whose chain cannot be restored (a parent missing, unreadable or without a full copy)
       List<String> brokenChains = new ArrayList<>();
       for (StoredBackup b : scan.backups()) {
@@ -66,7 +68,7 @@ final class ListCommand implements Callable<Integer> {
       out.add(dom);
     }
     if (output.text()) {
-      printText(out);
+      printText(out, unreadable);
     }
     if (output.document()) {
       output.printResult(spec.commandLine(), "list", Map.of("domains", out), broken ? ExitCodes.CORRUPT_ARCHIVE : ExitCodes.OK);
@@ -78,7 +80,7 @@ final class ListCommand implements Callable<Integer> {
    * The domains a command covers: all of the repository's, or the one named, which must have backups
    * there (a mistyped name is an error, not "all sound").
    *
-   * @throws org.tidemark.archive.ArchiveException naming the domains there are, for an unknown one
+   * @throws org.tidemark.archive.UnknownPointException naming the domains there are, for an unknown one
    */
   static List<String> domains(Repository repository, String domain) throws java.io.IOException {
     List<String> all = repository.domains();
@@ -86,8 +88,7 @@ final class ListCommand implements Callable<Integer> {
       return all;
     }
     if (!all.contains(domain)) {
-      throw new org.tidemark.archive.ArchiveException(repository.root(), "no backups of domain '" + domain
-          + "' in this repository (domains: " + all + ")");
+      throw org.tidemark.archive.UnknownPointException.domain(repository.root(), domain, all);
     }
     return List.of(domain);
   }
@@ -147,9 +148,10 @@ final class ListCommand implements Callable<Integer> {
 
   /** The text listing; every string from an archive is printed through {@link Printable#escape}. */
   @SuppressWarnings("unchecked")
-  private void printText(List<Map<String, Object>> domains) {
+  private void printText(List<Map<String, Object>> domains, List<List<Finding>> unreadable) {
     var out = spec.commandLine().getOut();
-    for (Map<String, Object> d : domains) {
+    for (int i = 0; i < domains.size(); i++) {
+      Map<String, Object> d = domains.get(i);
       List<Map<String, Object>> backups = (List<Map<String, Object>>) d.get("backups");
       out.println("domain " + Printable.escape(d.get("domain")) + ": " + backups.size() + " point(s), "
           + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
@@ -171,7 +173,7 @@ final class ListCommand implements Callable<Integer> {
               (Boolean) disk.get("fallback") ? Printable.escape("; fell back to full: " + disk.get("reason")) : "");
         }
       }
-      for (String u : (List<String>) d.get("unreadable")) {
+      for (Finding u : unreadable.get(i)) {
         out.println("  UNREADABLE " + Printable.escape(u));
       }
       for (String c : (List<String>) d.get("brokenChains")) {

@@ -5,10 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RepositoryLockedException;
@@ -16,6 +18,7 @@ import org.tidemark.archive.StoredBackup;
 import org.tidemark.retention.PrunePlan;
 import org.tidemark.retention.Pruner;
 import org.tidemark.retention.RetentionPolicy;
+import org.tidemark.retention.RetentionPolicyException;
 import org.tidemark.retention.RetentionRule;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -206,10 +209,25 @@ final class PruneCommand implements Callable<Integer> {
         b.keep(r, counts[r.ordinal()]);
       }
       return b.build();
-    } catch (IllegalArgumentException e) {
-      String m = e.getMessage().replace("keep-", "--keep-");
-      throw new CommandLine.ParameterException(spec.commandLine(), m);
+    } catch (RetentionPolicyException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.rule().isPresent()
+          ? flag(e.rule().get()) + ": " + e.value() + " (expected a count of " + e.minimum() + " or more)"
+          : "a retention policy needs at least one keep rule with a count above 0 ("
+              + Arrays.stream(RetentionRule.values()).map(PruneCommand::flag).collect(Collectors.joining(", "))
+              + "): without one it would remove every backup");
     }
+  }
+
+  /** The option that sets {@code rule}'s count. */
+  static String flag(RetentionRule rule) {
+    return switch (rule) {
+      case LAST -> "--keep-last";
+      case HOURLY -> "--keep-hourly";
+      case DAILY -> "--keep-daily";
+      case WEEKLY -> "--keep-weekly";
+      case MONTHLY -> "--keep-monthly";
+      case YEARLY -> "--keep-yearly";
+    };
   }
 
   private static Map<String, Object> policyDoc(RetentionPolicy policy) {
@@ -249,7 +267,7 @@ final class PruneCommand implements Callable<Integer> {
     doc.put("kept", plan.kept().size());
     doc.put("removed", result.removed().size());
     doc.put("bytesFreed", result.removed().stream().mapToLong(StoredBackup::size).sum());
-    doc.put("unreadable", plan.unreadable().stream().map(Finding::toString).toList());
+    doc.put("unreadable", FindingJson.of(plan.unreadable()));
     doc.put("leftoversRemoved", result.leftoversRemoved().stream().map(Path::toString).toList());
   }
 

@@ -1,7 +1,6 @@
 package org.tidemark.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,18 +56,7 @@ final class VerifyCommand implements Callable<Integer> {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("ok", findings.isEmpty());
       doc.put("archivesVerified", verified);
-      List<Map<String, Object>> problems = new ArrayList<>();
-      for (Finding f : findings) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("archive", f.archive().toString());
-        p.put("disk", f.disk().orElse(null));
-        p.put("offset", f.offset().isPresent() ? f.offset().getAsLong() : null);
-        p.put("entry", f.entry().orElse(null));
-        p.put("fileOffset", f.fileOffset().isPresent() ? f.fileOffset().getAsLong() : null);
-        p.put("problem", f.problem());
-        problems.add(p);
-      }
-      doc.put("problems", problems);
+      doc.put("problems", FindingJson.of(findings));
       output.printResult(spec.commandLine(), "verify", doc, findings.isEmpty() ? ExitCodes.OK : ExitCodes.CORRUPT_ARCHIVE);
     }
     spec.commandLine().getOut().flush();

@@ -9,6 +9,7 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -31,27 +32,33 @@ class ArchiveErrorJsonTest {
   @TempDir Path dir;
 
   /** The last chunk entry that tar lists with one plain header: its name and where its header and data start. */
-  private record Chunk(String name, long header, long data) {}
+  record Chunk(String name, long header, long data) {}
 
-  private static Chunk lastPlainChunk(Path archive) throws Exception {
+  static Chunk lastPlainChunk(Path archive) throws Exception {
+    List<Chunk> chunks = plainEntries(archive).stream().filter(c -> c.name().startsWith("disks/")).toList();
+    assertTrue(!chunks.isEmpty(), "a chunk with a plain header in " + archive);
+    return chunks.get(chunks.size() - 1);
+  }
+
+  /** The entries that tar lists with one plain header each, in order: name, header and data offsets. */
+  static List<Chunk> plainEntries(Path archive) throws Exception {
     Process p = new ProcessBuilder("tar", "-tvR", "-f", archive.toString()).redirectErrorStream(true).start();
     List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), lines.toString());
-    Chunk found = null;
+    List<Chunk> found = new ArrayList<>();
     for (int i = 0; i + 1 < lines.size(); i++) {
       Matcher m = LINE.matcher(lines.get(i));
       Matcher next = Pattern.compile("^block (\\d+):").matcher(lines.get(i + 1));
-      if (m.matches() && next.find() && m.group(3).startsWith("disks/")) {
+      if (m.matches() && next.find()) {
         long block = Long.parseLong(m.group(1));
         long size = Long.parseLong(m.group(2));
         // one header record: the next entry starts right after this one's padded data
         if (Long.parseLong(next.group(1)) == block + 1 + (size + 511) / 512) {
-          found = new Chunk(m.group(3), 512 * block, 512 * (block + 1));
+          found.add(new Chunk(m.group(3), 512 * block, 512 * (block + 1)));
         }
       }
     }
-    assertTrue(found != null, "a chunk with a plain header: " + lines);
     return found;
   }
 

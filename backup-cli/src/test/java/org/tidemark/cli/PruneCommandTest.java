@@ -181,6 +181,10 @@ class PruneCommandTest {
     Cli.Result negative = Cli.run("prune", "--repo", repo.toString(), "--domain", "vm", "--keep-last", "-3");
     assertEquals(ExitCodes.USAGE, negative.code(), negative.toString());
     assertTrue(negative.err().contains("--keep-last: -3 (expected a count of 0 or more)"), negative.toString());
+    Cli.Result weekly = Cli.run("prune", "--repo", repo.toString(), "--domain", "vm", "--keep-last", "2",
+        "--keep-weekly", "-1");
+    assertEquals(ExitCodes.USAGE, weekly.code(), weekly.toString());
+    assertTrue(weekly.err().contains("--keep-weekly: -1 (expected a count of 0 or more)"), weekly.toString());
     Cli.Result neither = Cli.run("prune", "--repo", repo.toString(), "--keep-last", "1");
     assertEquals(ExitCodes.USAGE, neither.code(), "never every domain by default: " + neither);
     Cli.Result both = Cli.run("prune", "--repo", repo.toString(), "--keep-last", "1", "--all", "--domain", "vm");
@@ -239,7 +243,9 @@ class PruneCommandTest {
     assertEquals("failed", doc.get("status").asText());
     JsonNode d = doc.get("domains").get(0);
     assertEquals("refused-damaged", d.get("status").asText());
-    assertTrue(d.get("unreadable").get(0).asText().startsWith(truncated.toString()), d.toString());
+    JsonNode unreadable = d.get("unreadable").get(0); // an object, as list's and verify's
+    assertEquals(truncated.toString(), unreadable.get("archive").asText(), d.toString());
+    assertTrue(unreadable.get("fileOffset").asLong() <= Files.size(truncated), d.toString());
     assertTrue(r.err().contains("--allow-damaged"), r.toString());
     assertEquals(before, state(repo.resolve("vm")), "nothing removed");
 

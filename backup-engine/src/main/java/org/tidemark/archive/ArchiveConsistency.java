@@ -6,7 +6,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
+import org.tidemark.archive.ArchiveException.Where;
 
 /**
  * The consistency rules a sound archive and a sound chain obey, checked from their metadata alone
@@ -35,30 +37,42 @@ import java.util.TreeMap;
 public final class ArchiveConsistency {
   private ArchiveConsistency() {}
 
-  /** The findings of {@link #check(Path, Manifest, List)} for an open archive. */
+  /**
+   * The findings of {@link #check(Path, Manifest, List)} for an open archive, each also placed at
+   * the byte of the archive file where its entry's data starts (manifest.json's, or the chunk's).
+   */
   public static List<Finding> check(ArchiveReader r) {
-    return check(r.path(), r.manifest(), r.chunks());
+    return check(r.path(), r.manifest(), OptionalLong.of(r.manifestDataOffset()), r.chunks());
   }
 
   /**
-   * Checks one archive's manifest against itself and against its chunk index.
+   * Checks one archive's manifest against itself and against its chunk index. Each finding names
+   * its entry: {@code manifest.json} for a problem of the manifest (a disk's extents, a missing
+   * parent, bytes no chunk holds), the chunk's entry (and its data offset) for a chunk out of place.
    *
    * @param chunks every chunk of the archive, in archive order
    * @return the problems found, per disk in manifest order; empty when consistent
    */
   public static List<Finding> check(Path archive, Manifest manifest, List<ChunkRecord> chunks) {
+    return check(archive, manifest, OptionalLong.empty(), chunks);
+  }
+
+  /** {@link #check(Path, Manifest, List)}, with where manifest.json's data starts in the file, when known. */
+  private static List<Finding> check(Path archive, Manifest manifest, OptionalLong manifestAt, List<ChunkRecord> chunks) {
+    Where m = new Where(Optional.of(ArchiveWriter.MANIFEST_ENTRY), Optional.empty(), OptionalLong.empty(), manifestAt);
     List<Finding> findings = new ArrayList<>();
     List<String> incremental = manifest.disks().stream().filter(d -> !d.isFull()).map(DiskManifest::name).toList();
     if (manifest.parent().isPresent() && incremental.isEmpty()) {
-      findings.add(Finding.of(archive, "the manifest names parent '" + manifest.parent().get().archive()
+      findings.add(new Finding(archive, m, "the manifest names parent '" + manifest.parent().get().archive()
           + "' but no disk is incremental (expected no parent when every disk is full)"));
     }
     for (DiskManifest d : manifest.disks()) {
       if (!d.isFull() && manifest.parent().isEmpty()) {
-        findings.add(Finding.at(archive, d.name(), 0, "incremental, but the manifest names no parent to build on"));
+        findings.add(new Finding(archive, m.withGuestOffset(d.name(), 0),
+            "incremental, but the manifest names no parent to build on"));
       }
-      checkExtents(archive, d, findings);
-      checkChunkTiling(archive, d, chunks.stream().filter(c -> c.disk().equals(d.name())).toList(), findings);
+      checkExtents(archive, m, d, findings);
+      checkChunkTiling(archive, m, d, chunks.stream().filter(c -> c.disk().equals(d.name())).toList(), findings);
     }
     return findings;
   }
@@ -70,6 +84,7 @@ public final class ArchiveConsistency {
    * @return the problems found; empty when consistent
    */
   public static List<Finding> checkChain(List<StoredBackup> chain) {
+    Where m = Where.entry(ArchiveWriter.MANIFEST_ENTRY); // the child's; where its data starts is not kept in a scan
     List<Finding> findings = new ArrayList<>();
     for (int i = 0; i + 1 < chain.size(); i++) {
       StoredBackup child = chain.get(i);
@@ -78,16 +93,16 @@ public final class ArchiveConsistency {
       Manifest p = parent.manifest();
       Optional<ParentRef> ref = c.parent();
       if (ref.isEmpty() || !ref.get().archive().equals(parent.id())) {
-        findings.add(Finding.of(child.path(), "the chain continues with " + parent.id()
+        findings.add(new Finding(child.path(), m, "the chain continues with " + parent.id()
             + " but the manifest names parent " + ref.map(ParentRef::archive).orElse("none")));
         continue;
       }
       if (!ref.get().checkpoint().equals(p.checkpoint())) {
-        findings.add(Finding.of(child.path(), "parent " + parent.id() + " saves checkpoint '" + p.checkpoint()
+        findings.add(new Finding(child.path(), m, "parent " + parent.id() + " saves checkpoint '" + p.checkpoint()
             + "', the manifest says '" + ref.get().checkpoint() + "'"));
       }
       if (!c.domain().equals(p.domain())) {
-        findings.add(Finding.of(child.path(), "parent " + parent.id() + " is a backup of domain '" + p.domain()
+        findings.add(new Finding(child.path(), m, "parent " + parent.id() + " is a backup of domain '" + p.domain()
             + "', this one of '" + c.domain() + "'"));
       }
       for (DiskManifest d : c.disks()) {
@@ -96,10 +111,10 @@ public final class ArchiveConsistency {
         }
         Optional<DiskManifest> base = p.disk(d.name());
         if (base.isEmpty()) {
-          findings.add(Finding.at(child.path(), d.name(), 0, "incremental on " + parent.id()
+          findings.add(new Finding(child.path(), m.withGuestOffset(d.name(), 0), "incremental on " + parent.id()
               + ", which has no disk '" + d.name() + "'"));
         } else if (base.get().virtualSize() != d.virtualSize()) {
-          findings.add(Finding.at(child.path(), d.name(), Math.min(d.virtualSize(), base.get().virtualSize()),
+          findings.add(new Finding(child.path(), m.withGuestOffset(d.name(), Math.min(d.virtualSize(), base.get().virtualSize())),
               "virtual size " + d.virtualSize() + ", but the disk is incremental on " + parent.id() + " where it has "
               + base.get().virtualSize() + " bytes (expected the same size: a resized disk is backed up in full)"));
         }
@@ -108,22 +123,22 @@ public final class ArchiveConsistency {
     return findings;
   }
 
-  /** Extents sorted, disjoint and inside the disk; a full disk covered entirely. */
-  static void checkExtents(Path archive, DiskManifest d, List<Finding> findings) {
+  /** Extents sorted, disjoint and inside the disk; a full disk covered entirely (findings at {@code m}, the manifest). */
+  static void checkExtents(Path archive, Where m, DiskManifest d, List<Finding> findings) {
     long pos = 0;
     for (ExtentRecord e : d.extents()) {
       if (e.offset() < pos) {
-        findings.add(Finding.at(archive, d.name(), e.offset(), "extent overlaps or is out of order (previous ends at " + pos + ")"));
+        findings.add(new Finding(archive, m.withGuestOffset(d.name(), e.offset()), "extent overlaps or is out of order (previous ends at " + pos + ")"));
       } else if (d.isFull() && e.offset() != pos) {
-        findings.add(Finding.at(archive, d.name(), pos, "full backup leaves guest bytes [" + pos + ", " + e.offset() + ") uncovered"));
+        findings.add(new Finding(archive, m.withGuestOffset(d.name(), pos), "full backup leaves guest bytes [" + pos + ", " + e.offset() + ") uncovered"));
       }
       if (e.end() > d.virtualSize()) {
-        findings.add(Finding.at(archive, d.name(), e.offset(), "extent ends at " + e.end() + ", past the virtual size " + d.virtualSize()));
+        findings.add(new Finding(archive, m.withGuestOffset(d.name(), e.offset()), "extent ends at " + e.end() + ", past the virtual size " + d.virtualSize()));
       }
       pos = Math.max(pos, e.end());
     }
     if (d.isFull() && pos < d.virtualSize()) {
-      findings.add(Finding.at(archive, d.name(), pos, "full backup leaves guest bytes [" + pos + ", " + d.virtualSize() + ") uncovered"));
+      findings.add(new Finding(archive, m.withGuestOffset(d.name(), pos), "full backup leaves guest bytes [" + pos + ", " + d.virtualSize() + ") uncovered"));
     }
   }
 
@@ -132,7 +147,7 @@ public final class ArchiveConsistency {
    * the one before it ended or later, lies within one data extent (not in a zero extent, not
    * outside the extents), and every byte of every data extent is in a chunk.
    */
-  static void checkChunkTiling(Path archive, DiskManifest d, List<ChunkRecord> chunks, List<Finding> findings) {
+  static void checkChunkTiling(Path archive, Where m, DiskManifest d, List<ChunkRecord> chunks, List<Finding> findings) {
     TreeMap<Long, ExtentRecord> data = new TreeMap<>();
     TreeMap<Long, ExtentRecord> zeros = new TreeMap<>();
     for (ExtentRecord e : d.extents()) {
@@ -142,7 +157,7 @@ public final class ArchiveConsistency {
     long previousEnd = 0;
     for (ChunkRecord c : chunks) {
       if (c.offset() < previousEnd) {
-        findings.add(Finding.at(archive, d.name(), c.offset(), "chunk overlaps the one before it or is out of order"
+        findings.add(new Finding(archive, chunkAt(c), "chunk overlaps the one before it or is out of order"
             + " (the one before ends at " + previousEnd + ")"));
       }
       previousEnd = Math.max(previousEnd, c.end());
@@ -152,7 +167,7 @@ public final class ArchiveConsistency {
         continue;
       }
       Optional<ExtentRecord> zero = overlapping(zeros, c.offset(), c.end());
-      findings.add(Finding.at(archive, d.name(), c.offset(), zero
+      findings.add(new Finding(archive, chunkAt(c), zero
           .map(z -> "chunk [" + c.offset() + ", " + c.end() + ") lies in the zero extent [" + z.offset() + ", " + z.end()
               + "), which has no data")
           .orElse("chunk [" + c.offset() + ", " + c.end() + ") lies outside the disk's data extents")));
@@ -166,14 +181,20 @@ public final class ArchiveConsistency {
       in.sort(Comparator.comparingLong(ChunkRecord::offset));
       for (ChunkRecord c : in) {
         if (c.offset() > pos) {
-          findings.add(Finding.at(archive, d.name(), pos, "no chunk holds the data extent's bytes from here to " + c.offset()));
+          findings.add(new Finding(archive, m.withGuestOffset(d.name(), pos), "no chunk holds the data extent's bytes from here to " + c.offset()));
         }
         pos = Math.max(pos, c.end());
       }
       if (pos < e.end()) {
-        findings.add(Finding.at(archive, d.name(), pos, "no chunk holds the data extent's bytes from here to " + e.end()));
+        findings.add(new Finding(archive, m.withGuestOffset(d.name(), pos), "no chunk holds the data extent's bytes from here to " + e.end()));
       }
     }
+  }
+
+  /** A chunk's entry, where its data starts in the file, its disk and guest offset. */
+  private static Where chunkAt(ChunkRecord c) {
+    return Where.entry(ArchiveWriter.chunkEntryName(c.disk(), c.offset(), c.codec()), c.dataOffset())
+        .withGuestOffset(c.disk(), c.offset());
   }
 
   /** A zero extent sharing a byte with {@code [from, to)}, if any. */

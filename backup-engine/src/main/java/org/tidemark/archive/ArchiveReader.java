@@ -61,6 +61,8 @@ public final class ArchiveReader implements Closeable {
   private final long manifestEnd;
   private final long indexHeader;
   private final long sealHeader;
+  /** Where manifest.json's data starts. */
+  private final long manifestData;
 
   private ArchiveReader(Path path, StoreInput channel, byte[] checkpointXml, Manifest manifest, List<ChunkRecord> chunks,
       String indexEntry, long[] headers) {
@@ -70,6 +72,7 @@ public final class ArchiveReader implements Closeable {
     this.manifestEnd = headers[1];
     this.indexHeader = headers[2];
     this.sealHeader = headers[3];
+    this.manifestData = headers[4];
     this.channel = channel;
     this.checkpointXml = checkpointXml;
     this.manifest = manifest;
@@ -147,7 +150,8 @@ public final class ArchiveReader implements Closeable {
           ? jsonChunks(path, layout, index, seal, manifest)
           : binaryChunks(path, channel, layout, index, seal, manifest);
       return new ArchiveReader(path, channel, layout.checkpoint.data(), manifest, chunks, indexName,
-          new long[] {layout.manifest.header(), layout.manifest.end(), index.header(), layout.seal.header()});
+          new long[] {layout.manifest.header(), layout.manifest.end(), index.header(), layout.seal.header(),
+              layout.manifest.dataOffset()});
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
@@ -455,6 +459,11 @@ public final class ArchiveReader implements Closeable {
   /** The manifest. */
   public Manifest manifest() {
     return manifest;
+  }
+
+  /** The byte offset of manifest.json's data in the archive file. */
+  long manifestDataOffset() {
+    return manifestData;
   }
 
   /** Every chunk, in archive order. */

@@ -80,7 +80,8 @@ public final class Chains {
    * @param checkpoint the checkpoint to restore; empty for the newest backup
    * @throws ArchiveException when there is no such backup
    * @throws ArchiveCorruptException ({@link NewestUnreadableException}) when the newest archive (without a checkpoint) cannot be read,
-   *     or a parent is missing or unreadable
+   *     or a parent is missing or unreadable ({@link UnreadableArchivesException}, with the folder's
+   *     unreadable archives as findings, when there are any)
    * @throws ArchiveInconsistentException when the links of the chain contradict each other
    */
   public List<StoredBackup> chain(Optional<String> checkpoint) throws IOException {
@@ -330,30 +331,24 @@ public final class Chains {
   }
 
   private ArchiveCorruptException badParent(StoredBackup b, ParentRef parent, boolean missing) {
-    return new ArchiveCorruptException(b.path(), "parent backup '" + parent.archive() + "' (checkpoint '"
-        + parent.checkpoint() + "') is " + (missing ? "missing or unreadable" : "a cycle") + unreadable());
+    return corrupt(b.path(), "parent backup '" + parent.archive() + "' (checkpoint '" + parent.checkpoint() + "') is "
+        + (missing ? "missing or unreadable" : "a cycle"));
   }
 
   /**
    * No usable backup: a plain "no such backup" when the folder holds nothing else, a corruption
-   * naming the archives that could not be read when it does (they may be the ones asked for).
+   * giving the archives that could not be read when it does (they may be the ones asked for).
    */
   private ArchiveException missing(String message) {
     if (scan.unreadable().isEmpty()) {
       return new UnknownPointException(dir, message);
     }
-    return new ArchiveCorruptException(dir, message + unreadable());
+    return corrupt(dir, message);
   }
 
-  private String unreadable() {
-    if (scan.unreadable().isEmpty()) {
-      return "";
-    }
-    StringBuilder b = new StringBuilder("; unreadable archives: ");
-    for (int i = 0; i < scan.unreadable().size(); i++) {
-      Finding f = scan.unreadable().get(i);
-      b.append(i == 0 ? "" : "; ").append(f.archive().getFileName()).append(": ").append(f.problem());
-    }
-    return b.toString();
+  /** A corruption in {@code file}, with the folder's unreadable archives as findings when there are any. */
+  private ArchiveCorruptException corrupt(Path file, String problem) {
+    return scan.unreadable().isEmpty() ? new ArchiveCorruptException(file, problem)
+        : new UnreadableArchivesException(file, problem, scan.unreadable());
   }
 }

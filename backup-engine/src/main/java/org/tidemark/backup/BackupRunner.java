@@ -115,8 +115,6 @@ public final class BackupRunner {
 
   /**
    * Backs up the checkpoint of {@code request}, running {@code beforeCommit} once every chunk is
-   * written and before the archive is committed.
-   *
    * written and before the archive is committed, unless {@code cancellation} is cancelled first
    * (checked between chunks and before the commit).
    *

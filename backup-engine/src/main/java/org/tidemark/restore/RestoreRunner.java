@@ -21,6 +21,7 @@ import org.tidemark.archive.DiskManifest;
 import org.tidemark.archive.Repository;
 import org.tidemark.archive.RestorePlanner;
 import org.tidemark.archive.StoredBackup;
+import org.tidemark.archive.UnknownPointException;
 import org.tidemark.engine.Cancellation;
 import org.tidemark.engine.CancelledException;
 import org.tidemark.engine.EngineOptions;
@@ -99,6 +100,7 @@ public final class RestoreRunner {
    * Restores what {@code request} names to {@code target}: {@code RestoreTarget.folder(directory,
    * overwrite)} for the default layout in a folder.
    *
+   * @throws UnknownPointException when the request names a point or a disk the repository does not hold
    * @throws ArchiveException when the chain is incomplete or an archive is corrupt
    * @throws FileAlreadyExistsException when an output exists and the target may not replace it
    */
@@ -113,6 +115,7 @@ public final class RestoreRunner {
    * the page cache) only when the options allow it ({@link EngineOptions#directIo()}).
    *
    * @throws CancelledException when cancelled: none of the outputs is left
+   * @throws UnknownPointException when the request names a point or a disk the repository does not hold
    * @throws ArchiveException when the chain is incomplete or an archive is corrupt
    * @throws FileAlreadyExistsException when an output exists and the target may not replace it
    */
@@ -130,7 +133,8 @@ public final class RestoreRunner {
     List<String> disks = head.manifest().disks().stream().map(DiskManifest::name)
         .filter(d -> request.disk().isEmpty() || request.disk().get().equals(d)).toList();
     if (disks.isEmpty()) {
-      throw new ArchiveException(head.path(), ArchiveException.Where.ARCHIVE.withDisk(request.disk().orElse("")),
+      throw new UnknownPointException(head.path(),
+          ArchiveException.Where.ARCHIVE.withDisk(request.disk().orElse("")),
           "the backup has no disk '" + request.disk().orElse("") + "' (disks: "
           + head.manifest().disks().stream().map(DiskManifest::name).toList() + ")");
     }

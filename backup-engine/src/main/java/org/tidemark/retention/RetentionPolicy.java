@@ -74,12 +74,12 @@ public final class RetentionPolicy {
     /**
      * Keeps the newest point of each of the newest {@code n} buckets of {@code rule}; 0 turns it off.
      *
-     * @throws IllegalArgumentException when {@code n} is negative
+     * @throws RetentionPolicyException when {@code n} is negative
      */
     public Builder keep(RetentionRule rule, int n) {
       Objects.requireNonNull(rule, "rule");
       if (n < 0) {
-        throw new IllegalArgumentException(rule.option() + ": " + n + " (expected a count of 0 or more)");
+        throw RetentionPolicyException.negativeCount(rule, n);
       }
       if (n == 0) {
         counts.remove(rule);
@@ -98,13 +98,11 @@ public final class RetentionPolicy {
     /**
      * The policy.
      *
-     * @throws IllegalArgumentException when no rule keeps anything (every count zero)
+     * @throws RetentionPolicyException when no rule keeps anything (every count zero)
      */
     public RetentionPolicy build() {
       if (counts.isEmpty()) {
-        throw new IllegalArgumentException("a retention policy needs at least one keep rule with a count above 0 "
-            + "(keep-last, keep-hourly, keep-daily, keep-weekly, keep-monthly, keep-yearly): without one it would "
-            + "remove every backup");
+        throw RetentionPolicyException.noRule();
       }
       return new RetentionPolicy(counts, zone);
     }

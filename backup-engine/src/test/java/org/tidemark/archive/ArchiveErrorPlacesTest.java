@@ -299,10 +299,41 @@ class ArchiveErrorPlacesTest {
     Path p = Files.write(dir.resolve("flip.tar"), flipped(bytes, chunk.data() + 7));
     List<Finding> findings = ArchiveVerifier.verify(p);
     assertEquals(1, findings.size(), findings.toString());
-    Finding f = findings.get(0);
-    assertEquals(Optional.of(chunk.name()), f.entry());
-    assertEquals(OptionalLong.of(chunk.data()), f.fileOffset());
-    assertEquals(Optional.of(chunk.disk()), f.disk());
-    assertEquals(OptionalLong.of(chunk.guestOffset()), f.offset());
+    assertChunkFinding(findings.get(0), chunk);
+  }
+
+  /**
+   * The consistency rules' findings name their entry too: a manifest edited and resealed so that
+   * vda's extents stop at 128 KiB of its 192. Its last chunk, now outside the data extents, is named
+   * at its own entry, as GNU tar places it (header block, data one record later, disk and guest
+   * offset from the name); the bytes the full disk leaves uncovered at manifest.json's data.
+   */
+  @Test
+  void consistencyFindingsNameTheChunkEntryOrTheManifest() throws Exception {
+    Tampering.rewriteManifest(sound, m -> Tampering.withDisk(m, "vda",
+        d -> Tampering.withExtents(d, List.of(new ExtentRecord(0, 128 << 10, false)))));
+    TarBlocks resealed = TarBlocks.of(sound);
+    List<Finding> findings;
+    try (ArchiveReader r = ArchiveReader.open(sound)) {
+      findings = ArchiveConsistency.check(r);
+    }
+    assertEquals(2, findings.size(), findings.toString());
+    Finding uncovered = findings.get(0);
+    assertTrue(uncovered.problem().contains("uncovered"), uncovered.toString());
+    assertEquals(Optional.of("manifest.json"), uncovered.entry(), uncovered.toString());
+    assertEquals(OptionalLong.of(resealed.get("manifest.json").data()), uncovered.fileOffset(), uncovered.toString());
+    assertEquals(Optional.of("vda"), uncovered.disk());
+    assertEquals(OptionalLong.of(128 << 10), uncovered.offset());
+    Finding outside = findings.get(1);
+    assertTrue(outside.problem().contains("outside the disk's data extents"), outside.toString());
+    assertChunkFinding(outside, resealed.chunks().stream()
+        .filter(c -> c.disk().equals("vda") && c.guestOffset() == 128 << 10).findFirst().orElseThrow());
+  }
+
+  private static void assertChunkFinding(Finding f, TarBlocks.Entry chunk) {
+    assertEquals(Optional.of(chunk.name()), f.entry(), f.toString());
+    assertEquals(OptionalLong.of(chunk.data()), f.fileOffset(), f.toString());
+    assertEquals(Optional.of(chunk.disk()), f.disk(), f.toString());
+    assertEquals(OptionalLong.of(chunk.guestOffset()), f.offset(), f.toString());
   }
 }

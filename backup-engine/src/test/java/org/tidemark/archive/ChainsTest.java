@@ -66,7 +66,8 @@ class ChainsTest {
       backups.add(new StoredBackup(DIR.resolve("b" + i + ".tar"), m, 1024));
     }
     List<Finding> unreadable = r.nextBoolean() ? List.of()
-        : List.of(Finding.of(DIR.resolve("gone0.tar"), "incomplete archive: no seal.json entry at the end"));
+        : List.of(new Finding(DIR.resolve("gone0.tar"), ArchiveException.Where.entry("seal.json", 7680),
+            "incomplete archive: no seal.json entry at the end"));
     return new Repository.Scan(backups, unreadable);
   }
 
@@ -81,10 +82,10 @@ class ChainsTest {
     asked.add(Optional.of("never-saved"));
     scan.backups().forEach(b -> asked.add(Optional.of(b.checkpoint())));
     for (Optional<String> cp : asked) {
-      String expected = outcome(() -> Reference.chain(DIR, "vm1", scan, cp));
-      assertEquals(expected, outcome(() -> chains.walk(cp)), "chain of " + cp + ", seed " + seed);
+      String expected = outcome(() -> Reference.chain(DIR, "vm1", scan, cp), null);
+      assertEquals(expected, outcome(() -> chains.walk(cp), scan), "chain of " + cp + ", seed " + seed);
       Optional<ArchiveException> problem = chains.problem(cp);
-      String p = problem.map(e -> e.getClass().getSimpleName() + ": " + e.getMessage()).orElse(null);
+      String p = problem.map(e -> described(e, scan)).orElse(null);
       assertEquals(expected.startsWith("chain ") ? null : expected, p, "problem of " + cp + ", seed " + seed);
     }
   }
@@ -93,13 +94,56 @@ class ChainsTest {
     List<StoredBackup> call() throws IOException;
   }
 
-  /** The chain's archives, or the exception's type and message. */
-  private static String outcome(ChainCall c) {
+  /** The chain's archives, or the exception's type and message ({@link #described}; the reference's as it is: no scan). */
+  private static String outcome(ChainCall c, Repository.Scan scan) {
     try {
       return "chain " + c.call().stream().map(StoredBackup::id).toList();
     } catch (IOException e) {
+      return described(e, scan);
+    }
+  }
+
+  /**
+   * The exception's type and message; a corruption that gives the folder's unreadable archives
+   * ({@link UnreadableArchivesException}) must give exactly the scan's findings, fields and all,
+   * and reads as the corruption the reference throws.
+   */
+  private static String described(IOException e, Repository.Scan scan) {
+    if (scan == null) {
       return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
+    if (e instanceof UnreadableArchivesException u) {
+      assertEquals(scan.unreadable(), u.unreadable(), "the findings, not their text");
+      assertTrue(!scan.unreadable().isEmpty());
+      return "ArchiveCorruptException: " + e.getMessage();
+    }
+    if (e instanceof ArchiveCorruptException && !(e instanceof NewestUnreadableException)) {
+      assertTrue(scan.unreadable().isEmpty() || !e.getMessage().contains("; unreadable archives: "),
+          "unreadable archives as text only: " + e.getMessage());
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  /** A link's findings name the child's manifest entry (a scan does not keep where its data is). */
+  @Test
+  void aBrokenLinkIsPlacedAtTheChildsManifest() {
+    DiskManifest full = new DiskManifest("vda", DiskManifest.FULL, DiskDecision.NO_BASE_BACKUP, "x", 1024, 512,
+        List.of(new ExtentRecord(0, 1024, false)));
+    DiskManifest incremental = new DiskManifest("vda", DiskManifest.INCREMENTAL, DiskDecision.INCREMENTAL, "x", 2048,
+        512, List.of());
+    StoredBackup parent = new StoredBackup(DIR.resolve("b0.tar"), Manifest.of("test", "vm1", "cp0", 1,
+        Optional.empty(), List.of(full)), 1024);
+    StoredBackup child = new StoredBackup(DIR.resolve("b1.tar"), Manifest.of("test", "vm1", "cp1", 2,
+        Optional.of(new ParentRef("cp9", "b0.tar")), List.of(incremental)), 1024);
+    List<Finding> findings = ArchiveConsistency.checkChain(List.of(child, parent));
+    assertEquals(2, findings.size(), findings.toString()); // the checkpoint named, the disk's size
+    for (Finding f : findings) {
+      assertEquals(child.path(), f.archive());
+      assertEquals(Optional.of("manifest.json"), f.entry(), f.toString());
+      assertTrue(f.fileOffset().isEmpty(), f.toString());
+    }
+    assertEquals(Optional.of("vda"), findings.get(1).disk());
+    assertEquals(java.util.OptionalLong.of(1024), findings.get(1).offset());
   }
 
   @Test

@@ -137,12 +137,25 @@ class PrunePlannerTest {
     assertEquals(PrunePlan.Action.REMOVE, plan.entries().get(0).action(), "cp0 is not reached by the damaged cp2");
   }
 
+  /**
+   * A refused policy is a typed error carrying the rule, the value and the range, in the library's
+   * words (the rule's name, no command-line flag): the CLI words it with its own flags.
+   */
   @Test
   void aPolicyWithoutAKeepRuleIsRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+    RetentionPolicyException e = assertThrows(RetentionPolicyException.class,
         () -> RetentionPolicy.builder().keep(RetentionRule.DAILY, 0).build());
+    assertEquals(Optional.empty(), e.rule());
+    assertEquals(1, e.minimum(), "a policy's highest count is at least 1");
     assertTrue(e.getMessage().contains("would remove every backup"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> RetentionPolicy.builder().keep(RetentionRule.LAST, -1));
-    assertEquals("keep-last: -1 (expected a count of 0 or more)", e.getMessage());
+    for (RetentionRule rule : RetentionRule.values()) {
+      e = assertThrows(RetentionPolicyException.class, () -> RetentionPolicy.builder().keep(rule, -7));
+      assertEquals(Optional.of(rule), e.rule());
+      assertEquals(-7, e.value());
+      assertEquals(0, e.minimum());
+      assertEquals(Integer.MAX_VALUE, e.maximum());
+      assertEquals(rule.option() + ": -7 (expected a count of 0 or more)", e.getMessage());
+      assertTrue(!e.getMessage().contains("--"), "no command-line wording: " + e.getMessage());
+    }
   }
 }
