@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The lock of one domain's folder in a repository: at most one writer (backup, prune,
@@ -38,6 +39,8 @@ public final class RepositoryLock implements Closeable {
   /** The lock file's name inside the domain's folder. */
   public static final String FILE_NAME = ".lock";
   private static final Duration POLL = Duration.ofMillis(200);
+  /** Waits longer than this are this long (a century: no overflow of the nanosecond clock). */
+  private static final Duration MAX_WAIT = Duration.ofDays(36_500);
   /** Folders locked by this JVM, with their holder (a record lock does not exclude its own process). */
   private static final java.util.Map<Path, Held> HELD = new ConcurrentHashMap<>();
 
@@ -77,17 +80,20 @@ public final class RepositoryLock implements Closeable {
     Files.createDirectories(domainDir);
     Path file = domainDir.resolve(FILE_NAME);
     Path key = file.toAbsolutePath().normalize();
-    Instant deadline = Instant.now().plus(wait);
+    // a monotonic clock: a wall-clock step (NTP) neither shortens nor stretches the wait
+    long start = System.nanoTime();
+    long waitNanos = wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT.toNanos() : Math.max(0, wait.toNanos());
     while (true) {
       RepositoryLock l = tryAcquire(file, key, operation);
       if (l != null) {
         return l;
       }
-      if (!Instant.now().isBefore(deadline)) {
+      long left = waitNanos - (System.nanoTime() - start);
+      if (left <= 0) {
         throw new RepositoryLockedException(file, domain, holderOf(file));
       }
       try {
-        Thread.sleep(Math.min(POLL.toMillis(), Math.max(1, Duration.between(Instant.now(), deadline).toMillis())));
+        Thread.sleep(Math.min(POLL.toMillis(), Math.max(1, TimeUnit.NANOSECONDS.toMillis(left + 999_999))));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new java.io.InterruptedIOException("interrupted while waiting for the lock of domain '" + domain + "'");

@@ -54,8 +54,10 @@ class GuestAgentQuiesceTest {
           "tidemark-guest: fsfreeze-hook thaw");
 
       // a freeze the agent answers after the runner gave up: the runner thaws it
-      guest.writeFile("/run/slow-freeze", "4\n");
-      LiveBackupRunner impatient = new LiveBackupRunner(repo, conn.connect, EngineOptions.defaults(), 1);
+      // (the runner waits 2 s for the freeze, then asks for the thaw for up to 4 s more: the hook's 3 s
+      // sleep ends well inside that, even on a loaded machine)
+      guest.writeFile("/run/slow-freeze", "3\n");
+      LiveBackupRunner impatient = new LiveBackupRunner(repo, conn.connect, EngineOptions.defaults(), 2);
       Thread.sleep(1100); // checkpoint names are stamped to the second
       mark = guest.consoleLog().length();
       LiveBackupRunner.Result late = impatient.run(guest.name(), options(LiveBackupRunner.Quiesce.TRY, work), Progress.NONE);
@@ -63,7 +65,7 @@ class GuestAgentQuiesceTest {
       assertEquals(java.util.OptionalInt.empty(), late.frozenFileSystems());
       assertTrue(late.quiesceProblem().orElseThrow().contains("guest agent"), late.toString());
       assertEquals("thawed", guest.freezeStatus(), "the late freeze is thawed; console: " + guest.consoleLog().substring(mark));
-      assertInOrder(guest.consoleLog().substring(mark), "tidemark-guest: fsfreeze hook sleeps 4 s",
+      assertInOrder(guest.consoleLog().substring(mark), "tidemark-guest: fsfreeze hook sleeps 3 s",
           "logging re-enabled due to filesystem unfreeze", "tidemark-guest: fsfreeze-hook thaw");
 
       // the same with --quiesce=required: refused, nothing made, and the guest thawed
