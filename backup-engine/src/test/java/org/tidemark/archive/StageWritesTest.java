@@ -138,4 +138,63 @@ class StageWritesTest {
     assertFalse(store.exists(NAME), "an archive was committed after a failed write");
     assertEquals(List.of(), store.list("vm1/"));
   }
+
+  /**
+   * A large chunk's bytes leave from the caller's buffer on the write thread: the writer returns
+   * before they are written, and runs the chunk's callback (which gives the buffer back) only once
+   * they are, and after it the callbacks of the chunks given later, in order; the archive reads back
+   * as given although the caller refills each buffer as soon as it is called back.
+   */
+  @Test
+  void aLargeChunksBufferIsGivenBackOnlyOnceWrittenAndCallbacksKeepTheirOrder() throws Exception {
+    java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+    MemoryStore inner = new MemoryStore();
+    ArchiveStore store = forward(ArchiveStore.class, inner, (m, args) -> !m.getName().equals("createOutput") ? TARGET
+        : forward(StoreOutput.class, (StoreOutput) m.invoke(inner, args), (om, oargs) -> {
+          if (om.getName().equals("alignment")) {
+            return 4096; // as a local file written around the page cache: large chunks leave from their buffer
+          }
+          if (om.getName().equals("write")) {
+            long bytes = 0;
+            for (ByteBuffer b : (ByteBuffer[]) oargs[0]) {
+              bytes += b.remaining();
+            }
+            if (bytes >= TarHeaders.ALIGNED_MIN) {
+              assertTrue(gate.await(30, java.util.concurrent.TimeUnit.SECONDS), "the gate never opened");
+            }
+          }
+          return TARGET;
+        }));
+    List<String> order = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    int big = 2 << 20;
+    int small = 256 << 10;
+    try (ArchiveWriter w = ArchiveWriter.create(store, NAME, ArchiveFixtures.CHECKPOINT, manifest())) {
+      byte[] bigRaw = java.util.Arrays.copyOfRange(DISK.guest, 0, big);
+      w.writeChunk("vda", EncodedChunk.encode(0, bigRaw, big, Codec.NONE), () -> {
+        order.add("big");
+        java.util.Arrays.fill(bigRaw, (byte) 0x5a); // the caller reuses its buffer once called back
+      });
+      byte[] smallRaw = java.util.Arrays.copyOfRange(DISK.guest, big, big + small);
+      w.writeChunk("vda", EncodedChunk.encode(big, smallRaw, small, Codec.NONE), () -> order.add("small"));
+      assertEquals(List.of(), order, "called back while the large chunk's write waits");
+      gate.countDown();
+      w.awaitWrites();
+      assertEquals(List.of("big", "small"), order);
+      for (long off = big + small; off < DISK.guest.length; off += big) {
+        int len = (int) Math.min(big, DISK.guest.length - off);
+        byte[] raw = java.util.Arrays.copyOfRange(DISK.guest, (int) off, (int) off + len);
+        w.writeChunk("vda", EncodedChunk.encode(off, raw, len, Codec.NONE), () -> java.util.Arrays.fill(raw, (byte) 0));
+      }
+      w.commit();
+    }
+    try (ArchiveReader r = ArchiveReader.open(store, NAME)) {
+      r.checkTarHeaders();
+      for (ChunkRecord c : r.chunks("vda")) {
+        byte[] got = new byte[c.rawLength()];
+        r.readChunk(c, got);
+        assertArrayEquals(java.util.Arrays.copyOfRange(DISK.guest, (int) c.offset(), (int) c.offset() + c.rawLength()),
+            got, "at " + c.offset());
+      }
+    }
+  }
 }
