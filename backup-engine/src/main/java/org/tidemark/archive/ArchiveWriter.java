@@ -220,24 +220,6 @@ public final class ArchiveWriter implements Closeable {
    * @throws ArchiveLimitException when the archive already holds {@link ArchiveLimits#MAX_CHUNKS} chunks
    */
   public void writeChunk(String disk, EncodedChunk chunk) throws IOException {
-    boolean[] written = {false};
-    writeChunk(disk, chunk, () -> written[0] = true);
-    if (!written[0]) {
-      stage.await();
-    }
-  }
-
-  /**
-   * Appends the next chunk of {@code disk}, as {@link #writeChunk(String, EncodedChunk)} does, but
-   * may still be writing the chunk's bytes when it returns: the chunk's buffer must stay unchanged
-   * until {@code written} has run. It runs on the calling thread, during a later call of this writer
-   * (at the latest {@link #commit}), in the order the chunks were given; not at all when the write
-   * fails (the failure is thrown by a later call) or the archive is closed without a commit.
-   *
-   * @throws IllegalArgumentException when the chunk is not the next one the manifest calls for
-   * @throws ArchiveLimitException when the archive already holds {@link ArchiveLimits#MAX_CHUNKS} chunks
-   */
-  public void writeChunk(String disk, EncodedChunk chunk, Runnable written) throws IOException {
     ensureOpen();
     if (finished) {
       throw new IllegalStateException("archive " + target + " is finished: no more chunks");
@@ -253,17 +235,7 @@ public final class ArchiveWriter implements Closeable {
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
     writeChunkEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
-    stage.whenWritten(written);
     index.add(cursor.number, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec(), chunk.crc32c());
-  }
-
-  /**
-   * Waits until the bytes of every chunk given so far have been written, running their {@code
-   * written} callbacks ({@link #writeChunk(String, EncodedChunk, Runnable)}).
-   */
-  public void awaitWrites() throws IOException {
-    ensureOpen();
-    stage.await();
   }
 
   /**

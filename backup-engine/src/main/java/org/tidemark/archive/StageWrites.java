@@ -29,8 +29,6 @@ final class StageWrites {
   private ByteBuffer other;
   private ExecutorService thread;
   private Future<?> pending;
-  /** What runs once {@link #pending} has returned, in order. */
-  private final java.util.ArrayDeque<Runnable> callbacks = new java.util.ArrayDeque<>();
 
   StageWrites(StoreOutput out, int size) {
     this.out = out;
@@ -49,10 +47,7 @@ final class StageWrites {
    */
   void flip() throws IOException {
     await();
-    submit(filling.flip());
-  }
-
-  private void submit(ByteBuffer full, ByteBuffer... more) {
+    ByteBuffer full = filling.flip();
     if (thread == null) {
       thread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tidemark-archive-writer");
@@ -60,11 +55,8 @@ final class StageWrites {
         return t;
       });
     }
-    ByteBuffer[] parts = new ByteBuffer[1 + more.length];
-    parts[0] = full;
-    System.arraycopy(more, 0, parts, 1, more.length);
     pending = thread.submit(() -> {
-      out.write(parts);
+      out.write(full);
       return null;
     });
     filling = other == null ? DirectWrites.allocate(size) : other.clear();
@@ -72,25 +64,13 @@ final class StageWrites {
   }
 
   /**
-   * Starts writing what is staged and then {@code more}, on the write thread, after the pending
-   * write; the other stage (empty) becomes the one being filled. {@code more} must stay unchanged
-   * until the write has returned: until a callback given after this call ({@link #whenWritten}) runs.
+   * Writes what is staged and then {@code more} on this thread, after the pending write; the stage
+   * is empty after.
    */
   void writeWith(ByteBuffer more) throws IOException {
     await();
-    submit(filling.flip(), more);
-  }
-
-  /**
-   * Runs {@code written} once every write started so far has returned (at once when none is
-   * pending), in order with the callbacks given before it.
-   */
-  void whenWritten(Runnable written) {
-    if (pending == null) {
-      written.run();
-    } else {
-      callbacks.add(written);
-    }
+    out.write(filling.flip(), more);
+    filling.clear();
   }
 
   /** Waits for the pending write: its failure is thrown here, as the output threw it. */
@@ -102,9 +82,6 @@ final class StageWrites {
     pending = null;
     try {
       p.get();
-      while (!callbacks.isEmpty()) {
-        callbacks.poll().run();
-      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted waiting for the write of archive " + out.path());

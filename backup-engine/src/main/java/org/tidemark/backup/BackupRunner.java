@@ -348,10 +348,6 @@ public final class BackupRunner {
         int len = (int) Math.min(chunkSize, e.end() - off);
         ByteBuffer[] pair;
         while ((pair = buffers.take(len)) == null) {
-          if (inFlight.isEmpty()) {
-            writer.awaitWrites(); // the ring is held by chunks still being written
-            continue;
-          }
           stored += writeNext(inFlight, buffers, dm.name(), writer, progress);
           chunks++;
         }
@@ -391,8 +387,8 @@ public final class BackupRunner {
       ArchiveWriter writer, org.tidemark.engine.Progress progress) throws IOException {
     // a failed read of the source comes back as its own (typed) error, naming the image
     EncodedChunk c = Workers.await(inFlight.poll(), "backup", "encoding a chunk of disk " + disk + " failed");
-    // the chunk's bytes may still be on their way to the archive: its buffers go back once written
-    writer.writeChunk(disk, c, buffers::releaseOldest);
+    writer.writeChunk(disk, c);
+    buffers.releaseOldest();
     progress.advance(c.rawLength());
     return c.storedLength();
   }

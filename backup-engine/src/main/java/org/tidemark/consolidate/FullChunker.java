@@ -243,8 +243,8 @@ final class FullChunker implements PlanCopy.Sink {
   private void writeNext() throws IOException {
     InFlight next = inFlight.poll();
     EncodedChunk c = Workers.await(next.chunk(), "consolidation", "encoding a chunk of disk " + disk.name() + " failed");
-    // the chunk's bytes may still be on their way to the archive: its buffers are free once written
-    writer.writeChunk(disk.name(), c, () -> free.add(next.buffers()));
+    writer.writeChunk(disk.name(), c);
+    free.add(next.buffers());
     chunks++;
     stored += c.storedLength();
   }
