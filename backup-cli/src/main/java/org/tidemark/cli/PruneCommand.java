@@ -218,16 +218,9 @@ final class PruneCommand implements Callable<Integer> {
     }
   }
 
-  /** The option that sets {@code rule}'s count. */
+  /** The option that sets {@code rule}'s count: {@link RetentionRule#option()} spelled as a flag. */
   static String flag(RetentionRule rule) {
-    return switch (rule) {
-      case LAST -> "--keep-last";
-      case HOURLY -> "--keep-hourly";
-      case DAILY -> "--keep-daily";
-      case WEEKLY -> "--keep-weekly";
-      case MONTHLY -> "--keep-monthly";
-      case YEARLY -> "--keep-yearly";
-    };
+    return "--" + rule.option();
   }
 
   private static Map<String, Object> policyDoc(RetentionPolicy policy) {
