@@ -25,9 +25,10 @@ import java.util.stream.Stream;
  *       OUT_DIR/libzstd-jni.so}: the launcher passes it as {@code -DZstdNativePath}, so later runs
  *       load it directly instead of extracting it to a temporary file every time (about 50 ms);
  *   <li>runs the main job on the sample in-process and quietly (full and incremental backup, list,
- *       verify, restore to raw and to qcow2, in {@code OUT_DIR/work}), so that the class data
- *       sharing archive the launcher asks this JVM to write at exit holds the classes of every
- *       command, not only those of a backup.
+ *       verify, restore to raw and to qcow2, then the repository's upkeep: consolidation of the
+ *       incremental and a prune, in {@code OUT_DIR/work}), so that the class data sharing
+ *       archive the launcher asks this JVM to write at exit holds the classes of every command, not
+ *       only those of a backup.
  * </ol>
  *
  * <p>Exit code 0 when both were done, 1 otherwise (the launcher then runs without them).
@@ -95,7 +96,9 @@ public final class Warmup {
         new String[] {"verify", "-q", "--repo", repo.toString()},
         new String[] {"restore", "-q", "--repo", repo.toString(), "--domain", "sample", "--to", work.resolve("raw").toString()},
         new String[] {"restore", "-q", "--repo", repo.toString(), "--domain", "sample", "--to",
-            work.resolve("qcow2").toString(), "--format", "qcow2"});
+            work.resolve("qcow2").toString(), "--format", "qcow2"},
+        new String[] {"consolidate", "-q", "--repo", repo.toString(), "--domain", "sample"},
+        new String[] {"prune", "-q", "--repo", repo.toString(), "--domain", "sample", "--keep-last", "1"});
     PrintWriter sink = new PrintWriter(Writer.nullWriter());
     for (String[] job : jobs) {
       if (Main.run(job, sink, sink) != ExitCodes.OK) {

@@ -220,6 +220,38 @@ public final class ArchiveWriter implements Closeable {
    * @throws ArchiveLimitException when the archive already holds {@link ArchiveLimits#MAX_CHUNKS} chunks
    */
   public void writeChunk(String disk, EncodedChunk chunk) throws IOException {
+    writeChunk(disk, chunk, null);
+  }
+
+  /**
+   * Appends the next chunk of {@code disk} as {@link #writeChunk(String, EncodedChunk)} does, but
+   * may return while its stored bytes are still being written, on the writer's own thread, so that
+   * the caller prepares the next chunk meanwhile (one such write at a time: the next write waits
+   * for it). {@code released} runs once the writer no longer reads {@code chunk.stored()}: on the
+   * writer's thread when the write ends, well or not, or on this thread before this returns (when
+   * the bytes were copied, or this throws). The caller leaves those bytes as they are until then.
+   * A failed write is thrown by a later call of this writer ({@link #writeChunk}, {@link #commit},
+   * {@link #openFinished}); nothing is committed.
+   *
+   * @param released run once, or null to return only when the bytes are written
+   */
+  public void writeChunk(String disk, EncodedChunk chunk, Runnable released) throws IOException {
+    boolean[] handedOn = {false};
+    try {
+      appendChunk(disk, chunk, released, handedOn);
+    } finally {
+      if (released != null && !handedOn[0]) {
+        released.run();
+      }
+    }
+  }
+
+  /**
+   * {@link #writeChunk}; {@code handedOn[0]} is set as soon as the stored bytes are being written
+   * on the writer's thread (which then runs {@code released}).
+   */
+  private void appendChunk(String disk, EncodedChunk chunk, Runnable released, boolean[] handedOn)
+      throws IOException {
     ensureOpen();
     if (finished) {
       throw new IllegalStateException("archive " + target + " is finished: no more chunks");
@@ -234,7 +266,7 @@ public final class ArchiveWriter implements Closeable {
           + " would be chunk " + (index.count() + 1) + " (an archive holds at most " + ArchiveLimits.MAX_CHUNKS + ")");
     }
     cursor.accept(chunk.offset(), chunk.rawLength());
-    writeChunkEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored());
+    writeChunkEntry(chunkEntryName(disk, chunk.offset(), chunk.codec()), chunk.stored(), released, handedOn);
     index.add(cursor.number, chunk.offset(), chunk.rawLength(), chunk.storedLength(), chunk.codec(), chunk.crc32c());
   }
 
@@ -340,10 +372,12 @@ public final class ArchiveWriter implements Closeable {
    * leave in one gathering write, which a local store sends around the page cache when its buffer
    * is direct and aligned and the file system allows it ({@link StoreOutput#alignment}, {@link
    * DirectWrites}); the data's last partial block and the padding are staged. A small chunk is
-   * staged whole.
-   *
+   * staged whole. With {@code released}, the large chunk's write runs on the stage's thread
+   * ({@link StageWrites#flipWith}), which runs {@code released} after it; {@code handedOn[0]} says
+   * it does.
    */
-  private void writeChunkEntry(String name, ByteBuffer data) throws IOException {
+  private void writeChunkEntry(String name, ByteBuffer data, Runnable released, boolean[] handedOn)
+      throws IOException {
     ByteBuffer header = ByteBuffer.wrap(TarHeaders.formatChunk(name, data.remaining(), created, position));
     long dataOffset = position + header.remaining();
     int block = out.alignment();
@@ -354,9 +388,18 @@ public final class ArchiveWriter implements Closeable {
       return;
     }
     append(header); // the stage now ends at dataOffset, a block boundary, and starts at one
-    stage.writeWith(data.duplicate().limit(data.position() + body));
-    position += body;
-    append(data.duplicate().position(data.position() + body), padding(length));
+    ByteBuffer whole = data.duplicate().limit(data.position() + body);
+    ByteBuffer tail = data.duplicate().position(data.position() + body);
+    if (released == null) {
+      stage.writeWith(whole);
+      position += body;
+      append(tail, padding(length));
+      return;
+    }
+    stage.flipWith(whole, tail, released);
+    handedOn[0] = true;
+    position += length;
+    append(padding(length));
   }
 
   private static final byte[] ZERO_RECORD = new byte[TarHeaders.RECORD];

@@ -48,14 +48,7 @@ final class StageWrites {
   void flip() throws IOException {
     await();
     ByteBuffer full = filling.flip();
-    if (thread == null) {
-      thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tidemark-archive-writer");
-        t.setDaemon(true);
-        return t;
-      });
-    }
-    pending = thread.submit(() -> {
+    pending = thread().submit(() -> {
       out.write(full);
       return null;
     });
@@ -71,6 +64,42 @@ final class StageWrites {
     await();
     out.write(filling.flip(), more);
     filling.clear();
+  }
+
+  /**
+   * Starts writing what is staged and then {@code more} (the caller's buffer) on the write thread,
+   * and makes the other stage, holding a copy of {@code after}'s remaining bytes, the one being
+   * filled. {@code released} runs on the write thread once the write has ended, well or not (a
+   * failure is thrown by the next call that waits for it): until then the caller leaves {@code
+   * more}'s bytes as they are. {@code after} must fit an empty stage. When this throws, the write
+   * was not started and {@code released} does not run.
+   */
+  void flipWith(ByteBuffer more, ByteBuffer after, Runnable released) throws IOException {
+    await();
+    ByteBuffer full = filling.flip();
+    ByteBuffer next = other == null ? DirectWrites.allocate(size) : other.clear();
+    next.put(after.duplicate());
+    pending = thread().submit(() -> {
+      try {
+        out.write(full, more);
+      } finally {
+        released.run();
+      }
+      return null;
+    });
+    filling = next;
+    other = full;
+  }
+
+  private ExecutorService thread() {
+    if (thread == null) {
+      thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tidemark-archive-writer");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return thread;
   }
 
   /** Waits for the pending write: its failure is thrown here, as the output threw it. */

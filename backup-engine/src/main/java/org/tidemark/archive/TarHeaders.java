@@ -61,7 +61,10 @@ final class TarHeaders {
     if (size < ALIGNED_MIN) {
       return format(entry(name, size, created));
     }
-    int record = 256; // the comment record's length, digits and newline included
+    // the comment record's length, digits and newline included: for a plain name, the length that
+    // aligns the data at once (PAX header record, the comment's whole records, ustar record), so
+    // that the headers are formatted once; otherwise a guess the loop corrects
+    int record = plain(name, size, created) ? chunkLength(name, size, created, position) - 2 * RECORD : 256;
     for (int attempt = 0; attempt < 4; attempt++) {
       TarArchiveEntry e = entry(name, size, created);
       int digits = Integer.toString(record).length();

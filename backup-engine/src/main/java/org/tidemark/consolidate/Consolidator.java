@@ -170,13 +170,14 @@ public final class Consolidator {
           RestorePlanner.DiskPlan plan = plans.get(i);
           List<RestorePiece> copies = copy ? plan.pieces().stream()
               .filter(p -> FullChunker.copied(p, request.codec(), chunkSize[0])).toList() : List.of();
-          FullChunker chunker = new FullChunker(writer, manifest.disks().get(i), request.codec(), chunkSize[0], encoders,
-              copies, readers, progress);
           List<RestorePiece> decoded = plan.pieces().stream()
               .filter(p -> copies.isEmpty() || !FullChunker.copied(p, request.codec(), chunkSize[0])).toList();
-          new PlanCopy(new RestorePlanner.DiskPlan(plan.disk(), plan.virtualSize(), decoded)).run(readers, chunker,
-              progress, options, cancellation, what);
-          disks.add(chunker.finish());
+          try (FullChunker chunker = new FullChunker(writer, manifest.disks().get(i), request.codec(), chunkSize[0],
+              encoders, copies, readers, progress)) {
+            new PlanCopy(new RestorePlanner.DiskPlan(plan.disk(), plan.virtualSize(), decoded)).run(readers, chunker,
+                progress, options, cancellation, what);
+            disks.add(chunker.finish());
+          }
         }
         long t2 = System.nanoTime();
         List<Finding> findings = request.readBack() ? ArchiveVerifier.verify(writer.openFinished())

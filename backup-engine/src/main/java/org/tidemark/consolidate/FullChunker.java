@@ -5,8 +5,10 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.tidemark.archive.ArchiveReader;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.ChunkRecord;
@@ -25,10 +27,14 @@ import org.tidemark.restore.PlanCopy;
  * of a full archive, as a full backup cuts them: each data extent of the new manifest from its
  * start in chunks of {@code chunkSize} bytes, the last one shorter. The bytes of a data extent that
  * no piece supplies are zeros (a small zero range the manifest's extent bound filled as data); zero
- * extents get no chunk. Chunks are checksummed and compressed on the {@link Workers}, {@value
- * #IN_FLIGHT} at most in flight, and written to the archive in guest order from the calling
- * thread: memory is {@code (IN_FLIGHT + 1) x 2} buffers of {@code chunkSize} bytes, whatever the
- * disk's size.
+ * extents get no chunk. Chunks are checksummed and compressed on the {@link Workers}, and handed
+ * to the archive in guest order on a thread of their own, while the archive writes the data of
+ * the one before on its writer's thread ({@link ArchiveWriter#writeChunk(String, EncodedChunk,
+ * Runnable)}): the calling thread only cuts and hands on, and the device's writes (most of a
+ * consolidation's time) follow one another without waiting for the Java work between them. At most {@value
+ * #IN_FLIGHT} chunks are being encoded or written: memory is {@code IN_FLIGHT + 1} buffers of
+ * {@code chunkSize} bytes, and as many scratch buffers for the chunks that are compressed,
+ * whatever the disk's size.
  *
  * <p><b>Copied chunks.</b> A chunk of the chain that the new archive takes whole (its whole guest
  * range is newest, it is stored with the codec asked for or uncompressed, and it is no longer than
@@ -41,11 +47,14 @@ import org.tidemark.restore.PlanCopy;
  * bytes are then read again (from the page cache) unless it is stored uncompressed, when the
  * checked bytes are the stored ones.
  *
- * <p>Not thread-safe: the copy's one thread calls {@link #write} and {@link #finish}.
+ * <p>Not thread-safe: the copy's one thread calls {@link #write}, then {@link #finish} or, when the
+ * copy failed, {@link #close}; the archive's writer is used by this object's write thread only
+ * until {@link #finish} or {@link #close} returns, and never by two threads at once.
  */
-final class FullChunker implements PlanCopy.Sink {
+final class FullChunker implements PlanCopy.Sink, AutoCloseable {
   static final int IN_FLIGHT = 8;
   private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 << 10);
+  private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocateDirect(0);
 
   private final ArchiveWriter writer;
   private final DiskManifest disk;
@@ -55,6 +64,10 @@ final class FullChunker implements PlanCopy.Sink {
   private final List<RestorePiece> copies;
   private final List<ArchiveReader> readers;
   private final Progress progress;
+  /** Writes the encoded chunks to the archive, one at a time, in the order they are handed on. */
+  private final ExecutorService writes;
+  /** Set when a chunk failed: the writes still queued skip theirs. */
+  private volatile boolean failed;
   /** The next of {@link #copies} to place. */
   private int nextCopy;
   private final Iterator<ExtentRecord> dataExtents;
@@ -85,6 +98,7 @@ final class FullChunker implements PlanCopy.Sink {
     this.copies = copies;
     this.readers = readers;
     this.progress = progress;
+    this.writes = Workers.pool("tidemark-chunk-writer", 1);
     this.dataExtents = disk.extents().stream().filter(e -> !e.zero()).iterator();
     nextExtent();
   }
@@ -122,15 +136,16 @@ final class FullChunker implements PlanCopy.Sink {
   }
 
   /**
-   * Zero-fills the data extents up to the disk's end, writes the chunks still in flight, and
-   * returns the disk's figures.
+   * Zero-fills the data extents up to the disk's end, waits for the chunks still in flight to be
+   * written, and returns the disk's figures.
    */
   ConsolidateResult.DiskResult finish() throws IOException {
     placeCopiesBefore(disk.virtualSize());
     fillTo(disk.virtualSize());
     while (!inFlight.isEmpty()) {
-      writeNext();
+      retireOldest();
     }
+    writes.shutdown();
     return new ConsolidateResult.DiskResult(disk.name(), disk.virtualSize(), disk.dataBytes(), chunks, chunksCopied,
         stored);
   }
@@ -148,24 +163,19 @@ final class FullChunker implements PlanCopy.Sink {
             + " does not start a chunk (at " + position() + ")");
       }
       nextCopy++;
-      ByteBuffer[] b = free.isEmpty()
-          ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), DirectWrites.allocate(chunkSize)}
-          : free.poll();
+      ByteBuffer[] b = free.isEmpty() ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), null} : free.poll();
       ChunkRecord c = p.chunk();
       ArchiveReader from = readers.get(p.source());
-      inFlight.add(new InFlight(b, encoders.submit(() -> {
+      hand(b, encoders.submit(() -> {
         from.readChunk(c, b[0].clear());
         if (c.codec() == Codec.NONE) {
           return new EncodedChunk(c.offset(), c.rawLength(), c.codec(), c.crc32c(), b[0].flip().duplicate());
         }
-        from.readStored(c, b[1].clear());
+        from.readStored(c, scratch(b).clear());
         return new EncodedChunk(c.offset(), c.rawLength(), c.codec(), c.crc32c(), b[1].flip().duplicate());
-      })));
+      }));
       chunksCopied++;
       progress.advance(c.rawLength());
-      if (inFlight.size() >= IN_FLIGHT) {
-        writeNext();
-      }
       if (p.end() == extent.end()) {
         nextExtent();
       } else {
@@ -221,34 +231,96 @@ final class FullChunker implements PlanCopy.Sink {
 
   private ByteBuffer[] buffers() {
     if (buffers == null) {
-      buffers = free.isEmpty()
-          ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), DirectWrites.allocate(chunkSize)}
-          : free.poll();
+      buffers = free.isEmpty() ? new ByteBuffer[] {DirectWrites.allocate(chunkSize), null} : free.poll();
       buffers[0].clear().limit(chunkSize);
     }
     return buffers;
   }
 
-  /** Hands the filled chunk to an encoder, and writes the oldest one when too many are in flight. */
+  /** Hands the filled chunk to an encoder. */
   private void emit() throws IOException {
     ByteBuffer[] b = buffers;
     buffers = null;
     long offset = chunkStart;
-    inFlight.add(new InFlight(b, encoders.submit(() -> EncodedChunk.encode(offset, b[0].flip(), codec, b[1].clear()))));
+    hand(b, encoders.submit(() -> {
+      ByteBuffer scratch = codec == Codec.NONE ? NO_SCRATCH : scratch(b).clear(); // NONE stores the raw bytes
+      return EncodedChunk.encode(offset, b[0].flip(), codec, scratch);
+    }));
+  }
+
+  /** The scratch buffer of {@code b}, allocated (on the encoder's thread) the first time a chunk needs one. */
+  private ByteBuffer scratch(ByteBuffer[] b) {
+    if (b[1] == null) {
+      b[1] = DirectWrites.allocate(chunkSize);
+    }
+    return b[1];
+  }
+
+  /**
+   * Queues the write of a chunk being encoded, after those handed on before it, and waits for the
+   * oldest one when {@value #IN_FLIGHT} are in flight.
+   */
+  private void hand(ByteBuffer[] b, Future<EncodedChunk> encoding) throws IOException {
+    CompletableFuture<Void> released = new CompletableFuture<>();
+    inFlight.add(new InFlight(b, writes.submit(() -> {
+      if (failed) {
+        released.complete(null);
+        return -1L; // an earlier chunk failed: the archive is being discarded
+      }
+      try {
+        EncodedChunk c = Workers.await(encoding, "consolidation", "encoding a chunk of disk " + disk.name() + " failed");
+        writer.writeChunk(disk.name(), c, () -> released.complete(null));
+        return (long) c.storedLength();
+      } catch (IOException | RuntimeException | Error e) {
+        failed = true;
+        released.complete(null);
+        throw e;
+      }
+    }), released));
     if (inFlight.size() >= IN_FLIGHT) {
-      writeNext();
+      retireOldest();
     }
   }
 
-  private void writeNext() throws IOException {
+  /**
+   * Waits for the oldest chunk in flight to be handed to the archive and its bytes written (a
+   * failed write is thrown by the archive's next write), and takes its buffers back.
+   */
+  private void retireOldest() throws IOException {
     InFlight next = inFlight.poll();
-    EncodedChunk c = Workers.await(next.chunk(), "consolidation", "encoding a chunk of disk " + disk.name() + " failed");
-    writer.writeChunk(disk.name(), c);
+    long length = Workers.await(next.written(), "consolidation", "writing a chunk of disk " + disk.name() + " failed");
+    Workers.await(next.released(), "consolidation", "writing a chunk of disk " + disk.name() + " failed");
     free.add(next.buffers());
     chunks++;
-    stored += c.storedLength();
+    stored += length;
   }
 
-  /** A chunk being encoded, and the raw and scratch buffers it holds until it is written. */
-  private record InFlight(ByteBuffer[] buffers, Future<EncodedChunk> chunk) {}
+  /**
+   * Stops the writes not yet done (when the copy failed; after {@link #finish}, nothing is left)
+   * and waits until the write thread no longer touches the archive.
+   */
+  @Override
+  public void close() {
+    failed = true;
+    writes.shutdown();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (writes.awaitTermination(1, TimeUnit.SECONDS)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true; // the thread still writing must end before the archive is closed
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * A chunk being encoded and written: {@code written} when the archive has taken it, {@code
+   * released} when its stored bytes are written and its raw and scratch buffers free again.
+   */
+  private record InFlight(ByteBuffer[] buffers, Future<Long> written, Future<Void> released) {}
 }

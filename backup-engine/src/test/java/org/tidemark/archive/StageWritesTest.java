@@ -38,6 +38,8 @@ class StageWritesTest {
   private static final class Watch {
     final MemoryStore inner = new MemoryStore();
     final int failAt;
+    /** The alignment the outputs report: above 1, the writer writes large chunks' data behind the caller. */
+    final int alignment;
     final AtomicInteger writes = new AtomicInteger();
     final AtomicBoolean busy = new AtomicBoolean();
     final AtomicBoolean overlapped = new AtomicBoolean();
@@ -48,11 +50,19 @@ class StageWritesTest {
         (m, args) -> m.getName().equals("createOutput") ? output((StoreOutput) m.invoke(inner, args)) : TARGET);
 
     Watch(int failAt) {
+      this(failAt, 1);
+    }
+
+    Watch(int failAt, int alignment) {
       this.failAt = failAt;
+      this.alignment = alignment;
     }
 
     private StoreOutput output(StoreOutput out) {
       return forward(StoreOutput.class, out, (m, args) -> {
+        if (m.getName().equals("alignment") && alignment > 1) {
+          return alignment;
+        }
         if (!m.getName().equals("write")) {
           return TARGET;
         }
@@ -137,5 +147,100 @@ class StageWritesTest {
     assertSame(watch.failure, e);
     assertFalse(store.exists(NAME), "an archive was committed after a failed write");
     assertEquals(List.of(), store.list("vm1/"));
+  }
+
+  /** Chunk lengths that take each path: whole 4 KiB blocks, a partial last block, and a small chunk (staged). */
+  private static final int[] LENGTHS = {1 << 20, (1 << 20) + 1000, (3 << 20) + 3 * 4096 + 17, 300 << 10};
+
+  /** The guest data the released-chunk tests write: one data extent, chunks of {@link #LENGTHS} in turn. */
+  private static final ArchiveFixtures.Disk LARGE = ArchiveFixtures.Disk.dense("vda", 11, 24 << 20);
+
+  private static Manifest largeManifest() {
+    return Manifest.of("test", "vm1", "cp1", 1700000000L, Optional.empty(), List.of(LARGE.manifest(DiskManifest.FULL)));
+  }
+
+  /**
+   * Writes {@link #LARGE} through {@link ArchiveWriter#writeChunk(String, EncodedChunk, Runnable)},
+   * each chunk from a direct buffer of its own that its release overwrites with junk (as a caller
+   * reusing it would), recording on which thread each release ran and how often.
+   */
+  private static void writeReleased(ArchiveWriter w, List<AtomicInteger> releases, Set<Thread> releasedOn)
+      throws IOException {
+    long off = 0;
+    for (int i = 0; off < LARGE.guest.length; i++) {
+      int len = (int) Math.min(LENGTHS[i % LENGTHS.length], LARGE.guest.length - off);
+      ByteBuffer raw = ByteBuffer.allocateDirect(len);
+      raw.put(LARGE.guest, (int) off, len).flip();
+      EncodedChunk c = EncodedChunk.encode(off, raw, Codec.NONE, ByteBuffer.allocateDirect(0));
+      AtomicInteger released = new AtomicInteger();
+      releases.add(released);
+      w.writeChunk("vda", c, () -> {
+        releasedOn.add(Thread.currentThread());
+        released.incrementAndGet();
+        for (int k = 0; k < len; k++) {
+          raw.put(k, (byte) 0x55);
+        }
+      });
+      off += len;
+    }
+  }
+
+  @Test
+  void releasedChunksAreWrittenBehindTheCallerAndReleasedOnceTheirBytesAreWritten() throws Exception {
+    Watch watch = new Watch(-1, 4096);
+    Set<Thread> releasedOn = ConcurrentHashMap.newKeySet();
+    List<AtomicInteger> releases = new java.util.ArrayList<>();
+    try (ArchiveWriter w = ArchiveWriter.create(watch.store, NAME, ArchiveFixtures.CHECKPOINT, largeManifest())) {
+      writeReleased(w, releases, releasedOn);
+      w.commit();
+    }
+    assertTrue(releases.stream().allMatch(r -> r.get() == 1), "releases: " + releases);
+    assertFalse(watch.overlapped.get(), "two writes at once");
+    assertTrue(releasedOn.stream().anyMatch(t -> t != Thread.currentThread()), "every chunk written on the caller's thread");
+    // the same chunks written the plain way give the same archive, byte for byte
+    MemoryStore plain = new MemoryStore();
+    try (ArchiveWriter w = ArchiveWriter.create(plain, NAME, ArchiveFixtures.CHECKPOINT, largeManifest())) {
+      long off = 0;
+      for (int i = 0; off < LARGE.guest.length; i++) {
+        int len = (int) Math.min(LENGTHS[i % LENGTHS.length], LARGE.guest.length - off);
+        w.writeChunk("vda", EncodedChunk.encode(off, java.util.Arrays.copyOfRange(LARGE.guest, (int) off, (int) off + len),
+            len, Codec.NONE));
+        off += len;
+      }
+      w.commit();
+    }
+    assertArrayEquals(bytes(plain), bytes(watch.inner));
+    try (org.tidemark.store.StoreInput in = watch.inner.openInput(NAME)) {
+      assertEquals(List.of(), ArchiveVerifier.verify(in)); // tar headers, seal, index, every chunk's CRC-32C
+    }
+  }
+
+  @ParameterizedTest(name = "write {0} fails")
+  @ValueSource(ints = {1, 2, 3, 5, 8})
+  void aFailedWriteBehindIsReportedAsItIsEveryChunkIsReleasedAndNothingIsCommitted(int failAt) throws Exception {
+    Watch watch = new Watch(failAt, 4096);
+    List<AtomicInteger> releases = new java.util.ArrayList<>();
+    IOException e = assertThrows(IOException.class, () -> {
+      try (ArchiveWriter w = ArchiveWriter.create(watch.store, NAME, ArchiveFixtures.CHECKPOINT, largeManifest())) {
+        writeReleased(w, releases, ConcurrentHashMap.newKeySet());
+        w.commit();
+      } // closing waits for the write under way
+    });
+    assertSame(watch.failure, e);
+    assertFalse(releases.isEmpty());
+    assertTrue(releases.stream().allMatch(r -> r.get() == 1), "each chunk handed to the writer is released once: "
+        + releases);
+    assertFalse(watch.inner.exists(NAME), "an archive was committed after a failed write");
+    assertEquals(List.of(), watch.inner.list("vm1/"));
+  }
+
+  private static byte[] bytes(MemoryStore store) throws IOException {
+    try (org.tidemark.store.StoreInput in = store.openInput(NAME)) {
+      ByteBuffer all = ByteBuffer.allocate((int) in.size());
+      while (all.hasRemaining() && in.read(all, all.position()) > 0) {
+        // reads it all
+      }
+      return all.array();
+    }
   }
 }
