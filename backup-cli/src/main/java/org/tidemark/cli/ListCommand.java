@@ -153,20 +153,32 @@ final class ListCommand implements Callable<Integer> {
     for (int i = 0; i < domains.size(); i++) {
       Map<String, Object> d = domains.get(i);
       List<Map<String, Object>> backups = (List<Map<String, Object>>) d.get("backups");
-      out.println("domain " + Printable.escape(d.get("domain")) + ": " + backups.size() + " point(s), "
-          + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
+      if (backups.isEmpty()) {
+        out.println("domain " + Printable.escape(d.get("domain")) + ": no backups" + (unreadable.get(i).isEmpty()
+            ? " (its folder holds no archive)" : ", " + unreadable.get(i).size() + " unreadable archive(s)"));
+      } else {
+        out.println("domain " + Printable.escape(d.get("domain")) + ": " + backups.size() + " point(s), "
+            + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
+      }
+      // the name columns as wide as their longest name, so that the columns after them line up
+      int pointWidth = Math.max(20, backups.stream().mapToInt(b -> Printable.escape(b.get("checkpoint")).length())
+          .max().orElse(0));
+      int diskWidth = Math.max(8, backups.stream().flatMap(b -> ((List<Map<String, Object>>) b.get("disks")).stream())
+          .mapToInt(disk -> Printable.escape(disk.get("disk")).length()).max().orElse(0));
+      String pointLine = "  %-" + pointWidth + "s %-20s %-11s %10s  %s%s%n";
+      String diskLine = "      %-" + diskWidth + "s %-11s %10s %10s %10s  %s%s%n";
       if (!backups.isEmpty()) {
-        out.printf("  %-20s %-20s %-11s %10s  %s%n", "POINT", "CREATED", "KIND", "FILE", "ARCHIVE, PARENT POINT");
-        out.printf("      %-8s %-11s %10s %10s %10s  %s%n", "DISK", "KIND", "HELD", "RESTORES", "VIRTUAL",
-            "NEEDS (archives a restore reads, newest first)");
+        out.printf(pointLine, "POINT", "CREATED", "KIND", "FILE", "ARCHIVE, PARENT POINT", "");
+        out.printf(diskLine, "DISK", "KIND", "HELD", "RESTORES", "VIRTUAL", "NEEDS (archives a restore reads, newest first)",
+            "");
       }
       for (Map<String, Object> b : backups) {
-        out.printf("  %-20s %-20s %-11s %10s  %s%s%n", Printable.escape(b.get("checkpoint")), b.get("created"),
+        out.printf(pointLine, Printable.escape(b.get("checkpoint")), b.get("created"),
             b.get("kind"), Units.bytes((Long) b.get("bytes")), Printable.escape(Path.of((String) b.get("archive")).getFileName()),
             b.get("parent") == null ? "" : ", parent " + Printable.escape(b.get("parent")));
         for (Map<String, Object> disk : (List<Map<String, Object>>) b.get("disks")) {
           Long restored = (Long) disk.get("restoredBytes");
-          out.printf("      %-8s %-11s %10s %10s %10s  %s%s%n", Printable.escape(disk.get("disk")),
+          out.printf(diskLine, Printable.escape(disk.get("disk")),
               Printable.escape(disk.get("kind")), Units.bytes((Long) disk.get("dataBytes")),
               restored == null ? "-" : Units.bytes(restored), Units.bytes((Long) disk.get("virtualSize")),
               chainText((List<String>) disk.get("chain"), (String) disk.get("problem")),
