@@ -10,12 +10,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.zip.CRC32C;
 import java.util.zip.DataFormatException;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarFile;
 import org.tidemark.archive.ArchiveException.Where;
 import org.tidemark.internal.JsonText.JsonShapeException;
+import org.tidemark.internal.Workers;
 import org.tidemark.store.ArchiveStore;
 import org.tidemark.store.LocalStore;
 import org.tidemark.store.StoreInput;
@@ -281,11 +283,15 @@ public final class ArchiveReader implements Closeable {
    */
   public void checkTarHeaders() throws IOException {
     List<TarArchiveEntry> entries;
-    try (TarFile tar = new TarFile(new InputChannel(channel))) {
+    long[] places = headerPlaces();
+    ExecutorService readers = Workers.pool("tidemark-headers", Workers.count(HEADER_READERS, places.length));
+    try (TarFile tar = new TarFile(new InputChannel(channel, places, readers))) {
       entries = tar.getEntries();
     } catch (IOException | RuntimeException e) {
       checkHeadersInPlace(); // names the entry and offset when a header there is broken
       throw new ArchiveCorruptException(path, "not a readable tar archive: " + e.getMessage(), e);
+    } finally {
+      readers.shutdown(); // the reads under way end by themselves: interrupted, they would close the channel
     }
     int expected = chunks.size() + 4;
     long start = 0; // where the entry's first header record is: the end of the entry before it
@@ -314,6 +320,28 @@ public final class ArchiveReader implements Closeable {
       throw new ArchiveCorruptException(path, Where.file(start), "the tar has " + entries.size() + " entries, the index"
           + " lists " + chunks.size() + " chunks (expected " + expected + " entries; they differ from " + start + " on)");
     }
+  }
+
+  /** Threads reading tar headers ahead for {@link #checkTarHeaders}: they wait for the device, not the CPU. */
+  private static final int HEADER_READERS = 8;
+
+  /**
+   * Where each entry's header records start, in file order, as the writer lays them out: the
+   * checkpoint, the manifest, every chunk (right after the previous entry's padded data), the
+   * index and the seal.
+   */
+  private long[] headerPlaces() {
+    long[] places = new long[chunks.size() + 4];
+    places[1] = manifestHeader;
+    long start = manifestEnd;
+    for (int i = 0; i < chunks.size(); i++) {
+      places[i + 2] = start;
+      ChunkRecord c = chunks.get(i);
+      start = c.dataOffset() + TarHeaders.padded(c.storedLength());
+    }
+    places[chunks.size() + 2] = indexHeader;
+    places[chunks.size() + 3] = sealHeader;
+    return places;
   }
 
   /**

@@ -13,11 +13,20 @@ import org.tidemark.store.StoreOutput;
 /**
  * The stage of an {@link ArchiveWriter} and its writes, double-buffered: a full stage is written on
  * a thread of its own while the writer fills the other one, so copying chunks into the stage (and
- * waiting for the encoders) overlaps with the device's write instead of following it. One write is
- * pending at most, and every write to the output, pending or not, comes after the previous one has
- * returned: the output sees the same sequence of writes as from a single thread ({@link
- * StoreOutput} is not thread-safe). A failed write is reported by the next call that waits for it
- * ({@link #flip}, {@link #await}), before anything is committed.
+ * waiting for the encoders) overlaps with the device's write instead of following it. The writes
+ * run one after the other on that one thread, in the order they were started: the output sees the
+ * same sequence of writes as from a single thread ({@link StoreOutput} is not thread-safe).
+ *
+ * <p>A full stage is written while the other one fills ({@link #flip}: one such write pending at
+ * most, as the stage waits to be reused). A large chunk's data written behind the caller ({@link
+ * #flipWith}) takes a copy of the few bytes staged before it, so the stage is free at once and
+ * such writes queue up one behind the other: the thread goes from one to the next without waiting
+ * for the caller between them. The caller bounds how many are queued (each holds its buffer until
+ * released).
+ *
+ * <p>The first failed write is reported, as the output threw it, by every later call that starts
+ * or waits for a write ({@link #flip}, {@link #flipWith}, {@link #writeWith}, {@link #await}),
+ * before anything is committed; the writes queued after it are skipped.
  *
  * <p>Not thread-safe: the writer's thread calls every method.
  */
@@ -28,7 +37,10 @@ final class StageWrites {
   /** The other stage: being written while {@link #pending} is not done, free after. */
   private ByteBuffer other;
   private ExecutorService thread;
+  /** The write started last: the others, started before it, are done when it is. */
   private Future<?> pending;
+  /** The first write that failed, as the output threw it; set on the write thread. */
+  private volatile Throwable failure;
 
   StageWrites(StoreOutput out, int size) {
     this.out = out;
@@ -48,16 +60,60 @@ final class StageWrites {
   void flip() throws IOException {
     await();
     ByteBuffer full = filling.flip();
-    pending = thread().submit(() -> {
-      out.write(full);
-      return null;
-    });
+    start(new ByteBuffer[] {full}, null);
     filling = other == null ? DirectWrites.allocate(size) : other.clear();
     other = full;
   }
 
   /**
-   * Writes what is staged and then {@code more} on this thread, after the pending write; the stage
+   * Starts writing what is staged (a copy of it) and then {@code more} (the caller's buffer) on the
+   * write thread, after the writes started before, and leaves the stage holding {@code after}'s
+   * remaining bytes. {@code released} runs on the write thread once the write has ended, well or
+   * not, or was skipped after an earlier failure: until then the caller leaves {@code more}'s bytes
+   * as they are. What is staged must end at a block boundary, and {@code after} must fit an empty
+   * stage. When this throws, the write was not started and {@code released} does not run.
+   */
+  void flipWith(ByteBuffer more, ByteBuffer after, Runnable released) throws IOException {
+    throwIfFailed();
+    ByteBuffer[] parts;
+    if (filling.position() == 0) {
+      parts = new ByteBuffer[] {more};
+    } else {
+      ByteBuffer staged = DirectWrites.allocate(filling.position());
+      staged.put(filling.flip()).flip();
+      parts = new ByteBuffer[] {staged, more};
+    }
+    filling.clear().put(after.duplicate());
+    start(parts, released);
+  }
+
+  /** Queues the write of {@code parts} on the write thread, then {@code released} (when not null). */
+  private void start(ByteBuffer[] parts, Runnable released) {
+    if (thread == null) {
+      thread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tidemark-archive-writer");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    pending = thread.submit(() -> {
+      try {
+        if (failure == null) {
+          out.write(parts);
+        }
+      } catch (IOException | RuntimeException | Error e) {
+        failure = e;
+      } finally {
+        if (released != null) {
+          released.run();
+        }
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Writes what is staged and then {@code more} on this thread, after the pending writes; the stage
    * is empty after.
    */
   void writeWith(ByteBuffer more) throws IOException {
@@ -66,70 +122,41 @@ final class StageWrites {
     filling.clear();
   }
 
-  /**
-   * Starts writing what is staged and then {@code more} (the caller's buffer) on the write thread,
-   * and makes the other stage, holding a copy of {@code after}'s remaining bytes, the one being
-   * filled. {@code released} runs on the write thread once the write has ended, well or not (a
-   * failure is thrown by the next call that waits for it): until then the caller leaves {@code
-   * more}'s bytes as they are. {@code after} must fit an empty stage. When this throws, the write
-   * was not started and {@code released} does not run.
-   */
-  void flipWith(ByteBuffer more, ByteBuffer after, Runnable released) throws IOException {
-    await();
-    ByteBuffer full = filling.flip();
-    ByteBuffer next = other == null ? DirectWrites.allocate(size) : other.clear();
-    next.put(after.duplicate());
-    pending = thread().submit(() -> {
-      try {
-        out.write(full, more);
-      } finally {
-        released.run();
-      }
-      return null;
-    });
-    filling = next;
-    other = full;
-  }
-
-  private ExecutorService thread() {
-    if (thread == null) {
-      thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tidemark-archive-writer");
-        t.setDaemon(true);
-        return t;
-      });
-    }
-    return thread;
-  }
-
-  /** Waits for the pending write: its failure is thrown here, as the output threw it. */
+  /** Waits for the writes started: the first failure is thrown here, as the output threw it. */
   void await() throws IOException {
     Future<?> p = pending;
-    if (p == null) {
-      return;
+    if (p != null) {
+      try {
+        p.get();
+        pending = null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted waiting for the write of archive " + out.path());
+      } catch (ExecutionException e) {
+        failure = e.getCause(); // the task catches what the output throws: not expected
+      }
     }
-    pending = null;
-    try {
-      p.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for the write of archive " + out.path());
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      if (cause instanceof RuntimeException r) {
-        throw r;
-      }
-      if (cause instanceof Error err) {
-        throw err;
-      }
-      throw new IOException("writing archive " + out.path() + " failed: " + cause, cause);
-    }
+    throwIfFailed();
   }
 
-  /** Waits for the pending write (its failure ignored: the archive is being discarded) and stops the thread. */
+  private void throwIfFailed() throws IOException {
+    Throwable cause = failure;
+    if (cause == null) {
+      return;
+    }
+    if (cause instanceof IOException io) {
+      throw io;
+    }
+    if (cause instanceof RuntimeException r) {
+      throw r;
+    }
+    if (cause instanceof Error err) {
+      throw err;
+    }
+    throw new IOException("writing archive " + out.path() + " failed: " + cause, cause);
+  }
+
+  /** Waits for the pending writes (their failure ignored: the archive is being discarded) and stops the thread. */
   void stop() {
     try {
       await();

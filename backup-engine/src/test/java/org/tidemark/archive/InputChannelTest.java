@@ -55,6 +55,41 @@ class InputChannelTest {
     }
   }
 
+  /**
+   * With the places of the coming reads given (as the tar header walk gives every entry's), the
+   * windows there are read ahead on other threads; reads at those places, skipping some, and
+   * reads elsewhere still give the file's bytes.
+   */
+  @ParameterizedTest
+  @MethodSource("seeds")
+  void readsAheadAtThePlacesGiven(long seed) throws Exception {
+    Random random = new Random(seed);
+    byte[] file = new byte[64 * InputChannel.WINDOW];
+    random.nextBytes(file);
+    Path path = Files.write(dir.resolve("f"), file);
+    long[] places = random.longs(100, 0, file.length + 100L).sorted().distinct().toArray();
+    java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(3);
+    try (StoreInput input = LocalStore.openFile(path); InputChannel channel = new InputChannel(input, places, workers)) {
+      for (long place : places) {
+        if (random.nextInt(5) == 0) {
+          continue; // the reader went elsewhere
+        }
+        long at = random.nextInt(10) == 0 ? random.nextInt(file.length) : place; // sometimes not at a place
+        channel.position(at);
+        ByteBuffer dst = ByteBuffer.allocate(1 + random.nextInt(600));
+        int n = channel.read(dst);
+        if (at >= file.length) {
+          assertEquals(-1, n);
+          continue;
+        }
+        byte[] expected = java.util.Arrays.copyOfRange(file, (int) at, (int) at + n);
+        assertArrayEquals(expected, java.util.Arrays.copyOf(dst.array(), n), "bytes at " + at);
+      }
+    } finally {
+      workers.shutdown();
+    }
+  }
+
   /** A run of one-byte reads, as the PAX parser does, costs one positional read per window. */
   @Test
   void oneByteReadsShareAWindow() throws IOException {
