@@ -3,6 +3,8 @@ package org.tidemark.archive;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,6 +43,14 @@ final class StageWrites {
   private Future<?> pending;
   /** The first write that failed, as the output threw it; set on the write thread. */
   private volatile Throwable failure;
+  /**
+   * Buffers of the copies {@link #flipWith} writes (usually a chunk's header and the bytes before
+   * it, a few KiB), back from the write thread once written: as many as such writes queue up.
+   */
+  private final Queue<ByteBuffer> spares = new ConcurrentLinkedQueue<>();
+  /** The smallest copy buffer allocated, and the largest kept for reuse. */
+  private static final int SPARE_MIN = 64 << 10;
+  private static final int SPARE_MAX = 1 << 20;
 
   StageWrites(StoreOutput out, int size) {
     this.out = out;
@@ -76,15 +86,29 @@ final class StageWrites {
   void flipWith(ByteBuffer more, ByteBuffer after, Runnable released) throws IOException {
     throwIfFailed();
     ByteBuffer[] parts;
+    ByteBuffer copy = null;
     if (filling.position() == 0) {
       parts = new ByteBuffer[] {more};
     } else {
-      ByteBuffer staged = DirectWrites.allocate(filling.position());
-      staged.put(filling.flip()).flip();
-      parts = new ByteBuffer[] {staged, more};
+      copy = spare(filling.position());
+      copy.put(filling.flip()).flip();
+      parts = new ByteBuffer[] {copy, more};
     }
     filling.clear().put(after.duplicate());
-    start(parts, released);
+    ByteBuffer reuse = copy;
+    start(parts, () -> {
+      if (reuse != null && reuse.capacity() <= SPARE_MAX) {
+        spares.offer(reuse);
+      }
+      released.run();
+    });
+  }
+
+  /** A buffer for a copy of {@code length} staged bytes: a spare one when it is large enough. */
+  private ByteBuffer spare(int length) {
+    ByteBuffer b = spares.poll();
+    return b != null && b.capacity() >= length ? b.clear().limit(length)
+        : DirectWrites.allocate(Math.max(length, SPARE_MIN)).limit(length);
   }
 
   /** Queues the write of {@code parts} on the write thread, then {@code released} (when not null). */
