@@ -125,6 +125,48 @@ class PapercutsTest {
   }
 
   /**
+   * A consolidation that fills the file system names the archive and the file system, as a backup
+   * does, and leaves the point's archive as it was, with nothing else in the folder.
+   */
+  @Test
+  void aConsolidationOutOfSpaceNamesTheArchiveAndItsFileSystemAndKeepsTheArchive() throws Exception {
+    Path built = dir.resolve("built");
+    assertEquals(ExitCodes.OK, backupCp1(built, "-q").code());
+    Cli.Result cp2 = Cli.run("backup", "-q", "--repo", built.toString(), "--checkpoint",
+        SAMPLE.resolve("checkpoints/cp2.xml").toString(), "--checkpoint-dir", SAMPLE.resolve("checkpoints").toString(),
+        "--disk", "vda=" + SAMPLE.resolve("vda.qcow2"));
+    assertEquals(ExitCodes.OK, cp2.code(), cp2.toString());
+    long chain = Files.size(built.resolve("sample/cp1.tar")) + Files.size(built.resolve("sample/cp2.tar"));
+    // room for the chain but not for a full archive of cp2 beside it
+    Path repo = smallFileSystem("full", (int) (chain >> 20) + 1);
+    Files.createDirectories(repo.resolve("sample"));
+    try (Stream<Path> files = Files.list(built.resolve("sample"))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, repo.resolve("sample").resolve(f.getFileName()));
+      }
+    }
+    byte[] before = Files.readAllBytes(repo.resolve("sample/cp2.tar"));
+    assertTrue(Files.getFileStore(repo).getUsableSpace() < Files.size(built.resolve("sample/cp1.tar")),
+        "the test needs less room than a full archive: " + Files.getFileStore(repo).getUsableSpace());
+
+    Cli.Result r = Cli.run("consolidate", "--repo", repo.toString(), "--domain", "sample", "--checkpoint", "cp2");
+    assertEquals(ExitCodes.IO_ERROR, r.code(), r.toString());
+    assertTrue(r.err().startsWith("tidemark: " + repo.resolve("sample/cp2.tar") + ": No space left on device: the file"
+        + " system " + repo + " (tmpfs), tmpfs is full"), r.toString());
+    Cli.Result json = Cli.run("consolidate", "--json", "--repo", repo.toString(), "--domain", "sample");
+    assertEquals(ExitCodes.IO_ERROR, json.code(), json.toString());
+    var error = new ObjectMapper().readTree(json.out()).get("error");
+    assertEquals(repo.resolve("sample/cp2.tar").toString(), error.get("file").asText(), json.toString());
+
+    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(repo.resolve("sample/cp2.tar"))), "cp2.tar changed");
+    try (Stream<Path> left = Files.list(repo.resolve("sample"))) {
+      assertEquals(List.of(".lock", "cp1.tar", "cp2.tar"), left.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+    Cli.Result verify = Cli.run("verify", "-q", "--repo", repo.toString());
+    assertEquals(ExitCodes.OK, verify.code(), verify.toString());
+  }
+
+  /**
    * cp3, whose parent cp2 was never backed up: without --checkpoint-dir its ancestor cp1 in the
    * repository cannot be found, and the full backup says how to get an incremental; with it, cp3 is
    * incremental since cp1.
