@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe: positional writes; the fallback switch is a volatile flag.
  */
-public final class DirectWrites implements AutoCloseable {
+public final class DirectWrites implements java.io.Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(DirectWrites.class);
 
   private final Path path;

@@ -1,5 +1,6 @@
 package org.tidemark.store;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -181,22 +182,23 @@ public final class Publish {
   }
 
   /**
-   * Ends the writes of a temporary file: the direct writes' tail and the early writeback, then the
+   * Ends the writes of a temporary file: {@code writes}, what writes to {@code channel} besides its
+   * own writes (a writer's direct writes: their tail, the early writeback), is closed, then the
    * file forced to disk and closed. The file is then complete, under its temporary name, for {@link
    * #publish} (alone or together with others). How every writer finishes.
    */
-  public static void finish(org.tidemark.internal.DirectWrites writes, FileChannel channel) throws IOException {
+  public static void finish(Closeable writes, FileChannel channel) throws IOException {
     writes.close();
     channel.force(true);
     channel.close();
   }
 
   /**
-   * Gives up a temporary file that was being written: ends the direct writes, closes the channel and
-   * deletes the file, whatever fails on the way. How every writer discards.
+   * Gives up a temporary file that was being written: closes {@code writes} (as {@link #finish}
+   * does) and the channel, and deletes the file, whatever fails on the way. How every writer
+   * discards.
    */
-  public static void abandon(org.tidemark.internal.DirectWrites writes, FileChannel channel, Path temp)
-      throws IOException {
+  public static void abandon(Closeable writes, FileChannel channel, Path temp) throws IOException {
     try {
       writes.close();
     } finally {
