@@ -161,10 +161,9 @@ final class ListCommand implements Callable<Integer> {
             + Units.bytes((Long) d.get("storedBytes")) + " in archive files");
       }
       // the name columns as wide as their longest name, so that the columns after them line up
-      int pointWidth = Math.max(20, backups.stream().mapToInt(b -> Printable.escape(b.get("checkpoint")).length())
-          .max().orElse(0));
-      int diskWidth = Math.max(8, backups.stream().flatMap(b -> ((List<Map<String, Object>>) b.get("disks")).stream())
-          .mapToInt(disk -> Printable.escape(disk.get("disk")).length()).max().orElse(0));
+      int pointWidth = Printable.width(20, backups.stream().map(b -> b.get("checkpoint")));
+      int diskWidth = Printable.width(8, backups.stream()
+          .flatMap(b -> ((List<Map<String, Object>>) b.get("disks")).stream()).map(disk -> disk.get("disk")));
       String pointLine = "  %-" + pointWidth + "s %-20s %-11s %10s  %s%s%n";
       String diskLine = "      %-" + diskWidth + "s %-11s %10s %10s %10s  %s%s%n";
       if (!backups.isEmpty()) {

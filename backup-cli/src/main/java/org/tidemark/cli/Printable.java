@@ -34,6 +34,14 @@ final class Printable {
     return b.toString();
   }
 
+  /**
+   * The width of a text column holding {@code values} as {@link #escape} prints them: the longest,
+   * at least {@code minimum}, so that the columns after it line up under their headers.
+   */
+  static int width(int minimum, java.util.stream.Stream<?> values) {
+    return Math.max(minimum, values.mapToInt(v -> escape(v).length()).max().orElse(0));
+  }
+
   /** {@link #escape} of {@code String.valueOf(value)}. */
   static String escape(Object value) {
     return value == null ? null : escape(String.valueOf(value));

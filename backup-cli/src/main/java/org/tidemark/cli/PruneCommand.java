@@ -268,8 +268,10 @@ final class PruneCommand implements Callable<Integer> {
   private void printPlan(PrunePlan plan) {
     var out = spec.commandLine().getOut();
     out.println("domain " + Printable.escape(plan.domain()) + ": " + plan.policy() + (dryRun ? " (dry run)" : ""));
+    String line = "  %-6s %-" + Printable.width(20, plan.entries().stream().map(e -> e.backup().checkpoint()))
+        + "s %s %10s  %s%n";
     for (PrunePlan.Entry e : plan.entries()) {
-      out.printf("  %-6s %-20s %s %10s  %s%n", e.kept() ? "keep" : "remove", Printable.escape(e.backup().checkpoint()),
+      out.printf(line, e.kept() ? "keep" : "remove", Printable.escape(e.backup().checkpoint()),
           Instant.ofEpochSecond(e.backup().manifest().created()), Units.bytes(e.backup().size()),
           Printable.escape(e.reason()));
     }

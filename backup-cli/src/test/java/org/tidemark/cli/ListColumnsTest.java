@@ -45,6 +45,33 @@ class ListColumnsTest {
   }
 
   @Test
+  void pruneLinesLineUpWithLongPointNames() throws Exception {
+    Path sample = Path.of("..", "sample");
+    String longName = "nightly-2026-12-05-0200-database-server-01";
+    Path repo = dir.resolve("repo");
+    Path cp1 = Files.writeString(dir.resolve("cp1.xml"), Files.readString(sample.resolve("checkpoints/cp1.xml"))
+        .replace("<name>cp1</name>", "<name>" + longName + "</name>"), StandardCharsets.UTF_8);
+    for (Path checkpoint : List.of(cp1, sample.resolve("checkpoints/cp2.xml"))) {
+      Cli.Result backup = Cli.run("backup", "-q", "--repo", repo.toString(), "--checkpoint", checkpoint.toString(),
+          "--disk", "vda=" + sample.resolve("vda.qcow2"));
+      // cp2's parent cp1 is not in the repository under that name: a full backup instead (partial)
+      assertTrue(backup.code() == ExitCodes.OK || backup.code() == ExitCodes.PARTIAL, backup.toString());
+    }
+    Cli.Result prune = Cli.run("prune", "--repo", repo.toString(), "--domain", "sample", "--keep-last", "1",
+        "--dry-run");
+    assertEquals(ExitCodes.OK, prune.code(), prune.toString());
+    List<String> lines = prune.out().lines().filter(l -> l.startsWith("  keep") || l.startsWith("  remove")).toList();
+    assertEquals(2, lines.size(), prune.out());
+    java.util.regex.Pattern created = java.util.regex.Pattern.compile(" \\d{4}-\\d\\d-\\d\\dT");
+    List<Integer> columns = lines.stream().map(l -> {
+      java.util.regex.Matcher m = created.matcher(l);
+      assertTrue(m.find(l.indexOf(longName) < 0 ? 0 : l.indexOf(longName) + longName.length()), l);
+      return m.start();
+    }).toList();
+    assertEquals(columns.get(0), columns.get(1), "the creation times line up:\n" + prune.out());
+  }
+
+  @Test
   void aDomainFolderWithoutArchivesSaysItHasNoBackups() throws Exception {
     Path repo = dir.resolve("repo");
     Files.createDirectories(repo.resolve("vm-gone"));
