@@ -11,10 +11,13 @@ import java.util.concurrent.Callable;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
+import org.tidemark.archive.RepositoryLockedException;
+import org.tidemark.archive.UnknownPointException;
 import org.tidemark.consolidate.ConsolidateRequest;
 import org.tidemark.consolidate.ConsolidateResult;
 import org.tidemark.consolidate.Consolidator;
 import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,11 +39,22 @@ final class ConsolidateCommand implements Callable<Integer> {
   @Option(names = "--repo", required = true, paramLabel = "DIR", description = "The backup repository.")
   Path repo;
 
-  @Option(names = "--domain", required = true, paramLabel = "NAME", description = "The domain.")
-  String domain;
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Which which;
+
+  /** One domain, or all of them: never all by default. */
+  static final class Which {
+    @Option(names = "--domain", paramLabel = "NAME", description = "The domain.")
+    String domain;
+
+    @Option(names = "--all", description = {"Consolidate the newest point of every domain of the repository, one"
+        + " after the other, each under its own lock. A domain that fails (locked, damaged, the file system full) does"
+        + " not stop the others; the exit code is the worst of them, and the JSON document has one entry per domain."})
+    boolean all;
+  }
 
   @Option(names = "--checkpoint", paramLabel = "NAME",
-      description = "The point to consolidate (default: the domain's newest backup).")
+      description = "The point to consolidate (default: the domain's newest backup); with --domain only.")
   String checkpoint;
 
   @Option(names = "--verify", description = {"Before the swap, read the whole new archive back from the device and"
@@ -60,19 +74,65 @@ final class ConsolidateCommand implements Callable<Integer> {
     output.configureLogging();
     Codec codec = writer.codec(spec.commandLine());
     Duration lockWait = writer.lockWait(spec.commandLine());
+    if (which.all && checkpoint != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--checkpoint names a point of one domain: give"
+          + " --domain with it, not --all");
+    }
     Repository repository = Repository.at(repo);
-    ListCommand.domains(repository, domain); // an unknown domain is an error naming the ones there are
-    ConsolidateResult r = new Consolidator(repository, lockWait).run(
-        new ConsolidateRequest(domain, Optional.ofNullable(checkpoint), codec, ArchiveWriter.DEFAULT_CHUNK,
-            Main.Version.version(), verify), TerminalProgress.forOptions(output));
+    // an unknown domain is an error naming the ones there are
+    List<String> domains = ListCommand.domains(repository, which.all ? null : which.domain);
+    Consolidator consolidator = new Consolidator(repository, lockWait);
+    if (!which.all) {
+      ConsolidateResult r = consolidate(consolidator, which.domain, codec);
+      if (output.document()) {
+        output.printResult(spec.commandLine(), "consolidate", describe(which.domain, r, verify), ExitCodes.OK);
+      }
+      return ExitCodes.OK;
+    }
+    List<Map<String, Object>> docs = new ArrayList<>();
+    int code = ExitCodes.OK;
+    for (String d : domains) {
+      Map<String, Object> doc;
+      try {
+        ConsolidateResult r = consolidate(consolidator, d, codec);
+        doc = describe(d, r, verify);
+        doc.put("status", r.consolidated() ? "consolidated" : "full-already");
+      } catch (UnknownPointException e) {
+        doc = new LinkedHashMap<>(); // a domain folder without a backup: nothing to consolidate
+        doc.put("domain", d);
+        doc.put("status", "no-backups");
+        if (output.text()) {
+          spec.commandLine().getOut().println(Printable.escape(d) + ": no backups: nothing to do");
+        }
+      } catch (java.io.IOException e) {
+        // locked, damaged, or the file system full: the other domains are still consolidated, the run says which
+        // one was not (its point's archive is as it was)
+        spec.commandLine().getErr().println(Printable.escape("tidemark: " + ErrorReporter.messageFor(e)));
+        doc = new LinkedHashMap<>();
+        doc.put("domain", d);
+        doc.put("status", e instanceof RepositoryLockedException ? "locked" : "failed");
+        doc.put("error", ErrorReporter.errorDocument(e));
+        code = ExitCodes.worse(code, ErrorReporter.exitCodeFor(e));
+      }
+      docs.add(doc);
+      spec.commandLine().getErr().flush();
+    }
+    if (output.document()) {
+      output.printResult(spec.commandLine(), "consolidate", Map.of("domains", docs), code);
+    }
+    return code;
+  }
+
+  /** Consolidates the newest point of {@code domain} (or the one {@code --checkpoint} names) and says so in text. */
+  private ConsolidateResult consolidate(Consolidator consolidator, String domain, Codec codec)
+      throws java.io.IOException {
+    ConsolidateResult r = consolidator.run(new ConsolidateRequest(domain, Optional.ofNullable(checkpoint), codec,
+        ArchiveWriter.DEFAULT_CHUNK, Main.Version.version(), verify), TerminalProgress.forOptions(output));
     for (Path leftover : r.leftoversRemoved()) {
       if (!output.json) {
         spec.commandLine().getErr().println("tidemark: removed " + Printable.escape(leftover.toString())
             + ", left by a run that did not finish");
       }
-    }
-    if (output.document()) {
-      output.printResult(spec.commandLine(), "consolidate", describe(domain, r, verify), ExitCodes.OK);
     }
     if (output.text()) {
       String point = Printable.escape(domain + "/" + r.checkpoint());
@@ -85,7 +145,7 @@ final class ConsolidateCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().flush();
     spec.commandLine().getErr().flush();
-    return ExitCodes.OK;
+    return r;
   }
 
   private static List<String> names(List<Path> paths) {

@@ -77,4 +77,16 @@ public final class ExitCodes {
         "  130 interrupted by Ctrl-C: temporary files removed, nothing half-written kept",
         "  143 terminated by SIGTERM (same cleanup)");
   }
+
+  /**
+   * The exit code of a run over several domains (prune, consolidate --all): the worst of its
+   * domains' (an I/O or other error, then a lock, then damage); of two equally bad, the first.
+   */
+  static int worse(int a, int b) {
+    return rank(b) > rank(a) ? b : a;
+  }
+
+  private static int rank(int code) {
+    return code == OK ? 0 : code == CORRUPT_ARCHIVE ? 1 : code == LOCKED ? 2 : 3;
+  }
 }

@@ -137,7 +137,7 @@ final class PruneCommand implements Callable<Integer> {
         doc.put("error", ErrorReporter.errorDocument(e));
         doc.put("removedBeforeFailure", removedSoFar.stream().map(b -> b.path().toString()).toList());
         docs.add(doc);
-        code = worse(code, ErrorReporter.exitCodeFor(e));
+        code = ExitCodes.worse(code, ErrorReporter.exitCodeFor(e));
         continue;
       }
       PrunePlan plan = result.plan();
@@ -158,7 +158,7 @@ final class PruneCommand implements Callable<Integer> {
               + " --allow-damaged to prune the rest"));
         }
         err.flush();
-        code = worse(code, ExitCodes.CORRUPT_ARCHIVE);
+        code = ExitCodes.worse(code, ExitCodes.CORRUPT_ARCHIVE);
       }
       if (output.text()) {
         long freed = result.removed().stream().mapToLong(StoredBackup::size).sum();
@@ -180,18 +180,6 @@ final class PruneCommand implements Callable<Integer> {
       output.printResult(spec.commandLine(), "prune", fields, code);
     }
     return code;
-  }
-
-  /**
-   * The exit code of a run over several domains: the worst of its domains' (an I/O or other error,
-   * then a lock, then damage); of two equally bad, the first.
-   */
-  private static int worse(int a, int b) {
-    return rank(b) > rank(a) ? b : a;
-  }
-
-  private static int rank(int code) {
-    return code == ExitCodes.OK ? 0 : code == ExitCodes.CORRUPT_ARCHIVE ? 1 : code == ExitCodes.LOCKED ? 2 : 3;
   }
 
   /** The policy of the options; none, or a negative count, is a usage error. */

@@ -105,4 +105,68 @@ class ConsolidateCommandTest {
     assertFalse(busy.err().isBlank());
     assertTrue(java.util.Arrays.equals(cp5, Files.readAllBytes(chain.archive(5))), "refused: the archive is untouched");
   }
+
+  /**
+   * {@code --all} consolidates the newest point of every domain, each under its own lock: a domain
+   * whose lock is held is reported (exit 8) while the others are consolidated; a domain folder
+   * without backups is nothing to do; every point then restores identical to QEMU's copies.
+   */
+  @Test
+  void allConsolidatesEveryDomainAndOneLockedDomainDoesNotStopTheOthers() throws Exception {
+    QemuChain chain = QemuChain.build(dir, 31, 8, 4);
+    String repo = chain.repo.root().toString();
+    Path sample = Path.of("..", "sample");
+    Cli.Result cp1 = Cli.run("backup", "-q", "--repo", repo, "--checkpoint", sample.resolve("checkpoints/cp1.xml")
+        .toString(), "--disk", "vda=" + sample.resolve("vda.qcow2"));
+    assertEquals(ExitCodes.OK, cp1.code(), cp1.toString());
+    Cli.Result cp2 = Cli.run("backup", "-q", "--repo", repo, "--checkpoint", sample.resolve("checkpoints/cp2.xml")
+        .toString(), "--checkpoint-dir", sample.resolve("checkpoints").toString(), "--disk",
+        "vda=" + sample.resolve("vda.qcow2"));
+    assertEquals(ExitCodes.OK, cp2.code(), cp2.toString());
+    Files.createDirectories(chain.repo.root().resolve("gone"));
+    byte[] vmCp7 = Files.readAllBytes(chain.archive(7));
+
+    Cli.Result withPoint = Cli.run("consolidate", "--repo", repo, "--all", "--checkpoint", "cp2");
+    assertEquals(ExitCodes.USAGE, withPoint.code(), withPoint.toString());
+    assertTrue(withPoint.err().contains("--checkpoint names a point of one domain"), withPoint.toString());
+
+    Cli.Result busy;
+    try (HeldLock held = HeldLock.hold(chain.repo, "vm", "backup of cp8")) {
+      busy = Cli.run("consolidate", "--repo", repo, "--all", "--json");
+    }
+    JsonNode b = oneLine(busy);
+    assertEquals(ExitCodes.LOCKED, busy.code(), busy.toString());
+    assertEquals(List.of("gone: no-backups", "sample: consolidated", "vm: locked"), statuses(b));
+    assertTrue(b.get("domains").get(2).get("error").get("message").asText().contains("backup of cp8"), b.toString());
+    assertTrue(java.util.Arrays.equals(vmCp7, Files.readAllBytes(chain.archive(7))), "vm was locked: untouched");
+
+    Cli.Result all = Cli.run("consolidate", "--repo", repo, "--all", "--json");
+    JsonNode a = oneLine(all);
+    assertEquals(ExitCodes.OK, all.code(), all.toString());
+    assertEquals(List.of("gone: no-backups", "sample: full-already", "vm: consolidated"), statuses(a));
+    assertEquals("cp7", a.get("domains").get(2).get("checkpoint").asText());
+    Cli.Result text = Cli.run("consolidate", "--repo", repo, "--all");
+    assertEquals(ExitCodes.OK, text.code(), text.toString());
+    assertEquals(List.of("gone: no backups: nothing to do", "sample/cp2 is a full backup already: nothing to do",
+        "vm/cp7 is a full backup already: nothing to do"), text.out().lines().toList());
+
+    Cli.Result verify = Cli.run("verify", "--repo", repo);
+    assertEquals(0, verify.code(), verify.toString());
+    Path vm = dir.resolve("restore-vm");
+    assertEquals(0, Cli.run("restore", "-q", "--repo", repo, "--domain", "vm", "--to", vm.toString()).code());
+    for (String d : QemuChain.DISKS) {
+      Qemu.run("qemu-img", "compare", "-q", "-f", "raw", "-F", "raw", chain.copy(7, d).toString(),
+          vm.resolve(d + ".raw").toString());
+    }
+    Path s = dir.resolve("restore-sample");
+    assertEquals(0, Cli.run("restore", "-q", "--repo", repo, "--domain", "sample", "--to", s.toString()).code());
+    Qemu.run("qemu-img", "compare", "-q", "-f", "qcow2", "-F", "raw", sample.resolve("vda.qcow2").toString(),
+        s.resolve("vda.raw").toString());
+  }
+
+  private static List<String> statuses(JsonNode doc) {
+    List<String> out = new ArrayList<>();
+    doc.get("domains").forEach(d -> out.add(d.get("domain").asText() + ": " + d.get("status").asText()));
+    return out;
+  }
 }
