@@ -226,8 +226,9 @@ public final class ArchiveWriter implements Closeable {
   /**
    * Appends the next chunk of {@code disk} as {@link #writeChunk(String, EncodedChunk)} does, but
    * may return while its stored bytes are still being written, on the writer's own thread, so that
-   * the caller prepares the next chunk meanwhile (one such write at a time: the next write waits
-   * for it). {@code released} runs once the writer no longer reads {@code chunk.stored()}: on the
+   * the caller prepares the next chunk meanwhile. Such writes queue up behind one another, in the
+   * order of the calls; each holds its chunk's buffer until released, which is how the caller bounds
+   * them. {@code released} runs once the writer no longer reads {@code chunk.stored()}: on the
    * writer's thread when the write ends, well or not, or on this thread before this returns (when
    * the bytes were copied, or this throws). The caller leaves those bytes as they are until then.
    * A failed write is thrown by a later call of this writer ({@link #writeChunk}, {@link #commit},
