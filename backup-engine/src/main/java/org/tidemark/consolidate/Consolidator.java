@@ -152,7 +152,50 @@ public final class Consolidator {
     Workers.Pool encoders = Workers.pool("tidemark-encoder", Workers.count(options.workers(), Integer.MAX_VALUE),
         options.executor());
     try {
-      return consolidate(request, progress, cancellation, what, head, chain, leftovers, readers, encoders, started, t0);
+      List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
+      List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
+      for (DiskManifest d : old.disks()) {
+        plans.add(RestorePlanner.plan(d.name(), layers));
+      }
+      int[] chunkSize = {request.chunkSize()};
+      Manifest manifest = fullManifest(head, chain, plans, request, chunkSize);
+      String name = Repository.fileName(request.domain()) + "/" + head.id();
+      progress.start("consolidate " + request.domain() + "/" + head.checkpoint(),
+          plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
+      List<ConsolidateResult.DiskResult> disks = new ArrayList<>();
+      long t1 = System.nanoTime();
+      try (ArchiveWriter writer = ArchiveWriter.replace(repository.store(), name, readers.get(0).checkpointXml(),
+          manifest)) {
+        boolean copy = mayCopy(manifest, plans, request, chunkSize[0]);
+        for (int i = 0; i < plans.size(); i++) {
+          RestorePlanner.DiskPlan plan = plans.get(i);
+          List<RestorePiece> copies = copy ? plan.pieces().stream()
+              .filter(p -> FullChunker.copied(p, request.codec(), chunkSize[0])).toList() : List.of();
+          List<RestorePiece> decoded = plan.pieces().stream()
+              .filter(p -> copies.isEmpty() || !FullChunker.copied(p, request.codec(), chunkSize[0])).toList();
+          try (FullChunker chunker = new FullChunker(writer, manifest.disks().get(i), request.codec(), chunkSize[0],
+              encoders, copies, readers, progress)) {
+            new PlanCopy(new RestorePlanner.DiskPlan(plan.disk(), plan.virtualSize(), decoded)).run(readers, chunker,
+                progress, options, cancellation, what);
+            disks.add(chunker.finish());
+          }
+        }
+        long t2 = System.nanoTime();
+        List<Finding> findings = request.readBack() ? ArchiveVerifier.verify(writer.openFinished())
+            : ArchiveVerifier.verifyStructure(writer.openFinished());
+        if (!findings.isEmpty()) {
+          throw new ArchiveInconsistentException(head.path(), findings);
+        }
+        long t3 = System.nanoTime();
+        writer.commit();
+        long t4 = System.nanoTime();
+        LOG.info("{} is now a full backup ({} bytes, was {})", head.path(), writer.bytesWritten(), head.size());
+        LOG.debug("consolidation phases: chain opened and planned in {} ms, new archive written in {} ms, {} in {} ms,"
+            + " committed in {} ms", ms(t1 - t0), ms(t2 - t1), request.readBack() ? "read back and verified"
+            : "structure checked", ms(t3 - t2), ms(t4 - t3));
+        return new ConsolidateResult(head.checkpoint(), head.path(), chain.stream().map(StoredBackup::path).toList(),
+            true, head.size(), writer.bytesWritten(), disks, leftovers, Duration.between(started, Instant.now()));
+      }
     } catch (IOException e) {
       // the repository filled up: name the archive being replaced (kept as it was) and its file system
       throw FileSystemSpace.naming(e, head.path());
@@ -162,57 +205,6 @@ public final class Consolidator {
       for (ArchiveReader r : readers) {
         r.close();
       }
-    }
-  }
-
-  /** Writes the full archive of {@code head} from {@code chain} and swaps it in. */
-  private ConsolidateResult consolidate(ConsolidateRequest request, Progress progress, Cancellation cancellation,
-      String what, StoredBackup head, List<StoredBackup> chain, List<Path> leftovers, List<ArchiveReader> readers,
-      Workers.Pool encoders, Instant started, long t0) throws IOException {
-    Manifest old = head.manifest();
-    List<RestorePlanner.Layer> layers = PlanCopy.openChain(chain, readers);
-    List<RestorePlanner.DiskPlan> plans = new ArrayList<>();
-    for (DiskManifest d : old.disks()) {
-      plans.add(RestorePlanner.plan(d.name(), layers));
-    }
-    int[] chunkSize = {request.chunkSize()};
-    Manifest manifest = fullManifest(head, chain, plans, request, chunkSize);
-    String name = Repository.fileName(request.domain()) + "/" + head.id();
-    progress.start("consolidate " + request.domain() + "/" + head.checkpoint(),
-        plans.stream().mapToLong(RestorePlanner.DiskPlan::dataBytes).sum());
-    List<ConsolidateResult.DiskResult> disks = new ArrayList<>();
-    long t1 = System.nanoTime();
-    try (ArchiveWriter writer = ArchiveWriter.replace(repository.store(), name, readers.get(0).checkpointXml(),
-        manifest)) {
-      boolean copy = mayCopy(manifest, plans, request, chunkSize[0]);
-      for (int i = 0; i < plans.size(); i++) {
-        RestorePlanner.DiskPlan plan = plans.get(i);
-        List<RestorePiece> copies = copy ? plan.pieces().stream()
-            .filter(p -> FullChunker.copied(p, request.codec(), chunkSize[0])).toList() : List.of();
-        List<RestorePiece> decoded = plan.pieces().stream()
-            .filter(p -> copies.isEmpty() || !FullChunker.copied(p, request.codec(), chunkSize[0])).toList();
-        try (FullChunker chunker = new FullChunker(writer, manifest.disks().get(i), request.codec(), chunkSize[0],
-            encoders, copies, readers, progress)) {
-          new PlanCopy(new RestorePlanner.DiskPlan(plan.disk(), plan.virtualSize(), decoded)).run(readers, chunker,
-              progress, options, cancellation, what);
-          disks.add(chunker.finish());
-        }
-      }
-      long t2 = System.nanoTime();
-      List<Finding> findings = request.readBack() ? ArchiveVerifier.verify(writer.openFinished())
-          : ArchiveVerifier.verifyStructure(writer.openFinished());
-      if (!findings.isEmpty()) {
-        throw new ArchiveInconsistentException(head.path(), findings);
-      }
-      long t3 = System.nanoTime();
-      writer.commit();
-      long t4 = System.nanoTime();
-      LOG.info("{} is now a full backup ({} bytes, was {})", head.path(), writer.bytesWritten(), head.size());
-      LOG.debug("consolidation phases: chain opened and planned in {} ms, new archive written in {} ms, {} in {} ms,"
-          + " committed in {} ms", ms(t1 - t0), ms(t2 - t1), request.readBack() ? "read back and verified"
-          : "structure checked", ms(t3 - t2), ms(t4 - t3));
-      return new ConsolidateResult(head.checkpoint(), head.path(), chain.stream().map(StoredBackup::path).toList(),
-          true, head.size(), writer.bytesWritten(), disks, leftovers, Duration.between(started, Instant.now()));
     }
   }
 
