@@ -290,7 +290,7 @@ public final class ArchiveReader implements Closeable {
       // every entry's header records where the index puts them, on a thread of their own while
       // tar walks the archive on this one: two passes of their own, each about half the time
       Future<?> inPlace = readers.submit(() -> {
-        checkHeadersInPlace();
+        checkHeadersInPlace(places);
         return null;
       });
       try (TarFile tar = new TarFile(new InputChannel(channel, places, readers))) {
@@ -355,15 +355,17 @@ public final class ArchiveReader implements Closeable {
    * Checks the header records of every entry where the sealed index and the layout put them, in
    * order, so that an error names the first broken one (also where tar cannot read the archive).
    * Returns when they are all sound.
+   *
+   * @param places where each entry's header records start ({@link #headerPlaces})
    */
-  private void checkHeadersInPlace() throws IOException {
+  private void checkHeadersInPlace(long[] places) throws IOException {
     checkHeaders(ArchiveWriter.CHECKPOINT_ENTRY, Where.entry(ArchiveWriter.CHECKPOINT_ENTRY, 0), 0, TarHeaders.RECORD);
     checkHeaders(ArchiveWriter.MANIFEST_ENTRY, Where.entry(ArchiveWriter.MANIFEST_ENTRY, manifestHeader), manifestHeader,
         manifestHeader + TarHeaders.RECORD);
-    long start = manifestEnd;
-    for (ChunkRecord c : chunks) {
+    for (int i = 0; i < chunks.size(); i++) {
+      ChunkRecord c = chunks.get(i);
+      long start = places[i + 2];
       checkHeaders(chunkName(c), chunkAt(c, start), start, c.dataOffset());
-      start = c.dataOffset() + TarHeaders.padded(c.storedLength());
     }
     checkHeaders(indexEntry, Where.entry(indexEntry, indexHeader), indexHeader, indexHeader + TarHeaders.RECORD);
     checkHeaders(ArchiveWriter.SEAL_ENTRY, Where.entry(ArchiveWriter.SEAL_ENTRY, sealHeader), sealHeader,
