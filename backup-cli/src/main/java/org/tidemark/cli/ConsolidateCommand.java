@@ -11,7 +11,6 @@ import java.util.concurrent.Callable;
 import org.tidemark.archive.ArchiveWriter;
 import org.tidemark.archive.Codec;
 import org.tidemark.archive.Repository;
-import org.tidemark.archive.RepositoryLockedException;
 import org.tidemark.archive.UnknownPointException;
 import org.tidemark.consolidate.ConsolidateRequest;
 import org.tidemark.consolidate.ConsolidateResult;
@@ -107,15 +106,12 @@ final class ConsolidateCommand implements Callable<Integer> {
       } catch (java.io.IOException e) {
         // locked, damaged, or the file system full: the other domains are still consolidated, the run says which
         // one was not (its point's archive is as it was)
-        spec.commandLine().getErr().println(Printable.escape("tidemark: " + ErrorReporter.messageFor(e)));
         doc = new LinkedHashMap<>();
         doc.put("domain", d);
-        doc.put("status", e instanceof RepositoryLockedException ? "locked" : "failed");
-        doc.put("error", ErrorReporter.errorDocument(e));
+        ErrorReporter.domainFailed(e, doc, spec.commandLine().getErr());
         code = ExitCodes.worse(code, ErrorReporter.exitCodeFor(e));
       }
       docs.add(doc);
-      spec.commandLine().getErr().flush();
     }
     if (output.document()) {
       output.printResult(spec.commandLine(), "consolidate", Map.of("domains", docs), code);

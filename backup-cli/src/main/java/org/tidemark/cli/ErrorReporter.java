@@ -49,6 +49,18 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
   }
 
   /**
+   * A failure of one domain in a run over several ({@code prune}, {@code consolidate --all}), which
+   * goes on with the others: said on {@code err} as a command's error is, and put into the domain's
+   * entry {@code doc} as {@code status} ({@code locked} or {@code failed}) and {@code error}.
+   */
+  static void domainFailed(Exception e, java.util.Map<String, Object> doc, java.io.PrintWriter err) {
+    err.println(Printable.escape("tidemark: " + messageFor(e)));
+    err.flush();
+    doc.put("status", e instanceof org.tidemark.archive.RepositoryLockedException ? "locked" : "failed");
+    doc.put("error", errorDocument(e));
+  }
+
+  /**
    * The JSON error document of a failure: {@code type}, {@code message}, {@code file} (null when
    * none); for an archive error also where in the archive, from its fields, each when known:
    * {@code entry}, {@code fileOffset}, {@code disk}, {@code offset} (the guest offset); for a

@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.tidemark.archive.Finding;
 import org.tidemark.archive.Repository;
-import org.tidemark.archive.RepositoryLockedException;
 import org.tidemark.archive.StoredBackup;
 import org.tidemark.retention.PrunePlan;
 import org.tidemark.retention.Pruner;
@@ -131,10 +130,7 @@ final class PruneCommand implements Callable<Integer> {
       } catch (java.io.IOException e) {
         // locked, or a removal failed: the other domains are still pruned, the run says which one was not
         // (every point of this one is still restorable: removals go dependents first)
-        err.println(Printable.escape("tidemark: " + ErrorReporter.messageFor(e)));
-        err.flush();
-        doc.put("status", e instanceof RepositoryLockedException ? "locked" : "failed");
-        doc.put("error", ErrorReporter.errorDocument(e));
+        ErrorReporter.domainFailed(e, doc, err);
         doc.put("removedBeforeFailure", removedSoFar.stream().map(b -> b.path().toString()).toList());
         docs.add(doc);
         code = ExitCodes.worse(code, ErrorReporter.exitCodeFor(e));
