@@ -7,9 +7,9 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.tidemark.internal.DirectWrites;
+import org.tidemark.internal.Workers;
 import org.tidemark.store.StoreOutput;
 
 /**
@@ -114,11 +114,7 @@ final class StageWrites {
   /** Queues the write of {@code parts} on the write thread, then {@code released} (when not null). */
   private void start(ByteBuffer[] parts, Runnable released) {
     if (thread == null) {
-      thread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tidemark-archive-writer");
-        t.setDaemon(true);
-        return t;
-      });
+      thread = Workers.pool("tidemark-archive-writer", 1); // one thread: the writes in the order started
     }
     pending = thread.submit(() -> {
       try {
